@@ -1,0 +1,42 @@
+# Qun - the two commands of the README, and the benchmark.
+#
+#   make run    install what is missing, build, start a development server
+#   make test   install what is missing, build with ASan/UBSan, run every test
+#   make bench  build optimised, run the load generator against Qun and peers
+
+BUILD      ?= build
+TEST_BUILD ?= build-test
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps build run test bench clean format
+
+all: build
+
+deps:
+	@sh scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@sh scripts/dev-cert.sh var/tls
+	@mkdir -p var
+	./$(BUILD)/qund -c conf/qund.conf
+
+test: deps
+	CC=clang cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	    -DQUN_SANITIZE=ON -DQUN_FUZZ=ON >/dev/null
+	cmake --build $(TEST_BUILD) -j $(JOBS)
+	cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	sh bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'bench/*.c' 'fuzz/*.c')
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD)

@@ -1,0 +1,507 @@
+/*
+ * config.c - loading and validating the libconfig file into struct qun_config.
+ *
+ * The scalar settings are described by one table (name, type, where it goes,
+ * bounds, default); lists (listen, operators, flood exemptions) have their own
+ * small readers. Validation is strict: wrong types, out-of-range values and
+ * unknown names are refused with the line they are on.
+ */
+#include "config/config.h"
+
+#include <arpa/inet.h>
+#include <libconfig.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/alloc.h"
+#include "util/log.h"
+
+enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_SIZE };
+
+struct cfg_field {
+    const char *path; /* "group.name" */
+    enum cfg_type type;
+    size_t offset;
+    long long min, max;
+    const char *def_str; /* default for strings (NULL: none) */
+    long long def_num;   /* default for numbers and booleans */
+};
+
+#define F(path, type, field, min, max, ds, dn) \
+    {path, type, offsetof(struct qun_config, field), min, max, ds, dn}
+
+static const struct cfg_field cfg_fields[] = {
+    F("server.name", CFG_STR, server_name, 1, 63, NULL, 0),
+    F("server.description", CFG_STR, server_description, 0, 200, "Qun group chat", 0),
+    F("server.network", CFG_STR, network_name, 1, 32, "Qun", 0),
+    F("server.development", CFG_BOOL, development, 0, 1, NULL, 0),
+    F("server.user", CFG_STR, run_user, 1, 64, NULL, 0),
+    F("server.password", CFG_STR, password, 1, 200, NULL, 0),
+    F("server.motd", CFG_STR, motd_file, 1, 4096, NULL, 0),
+    F("admin.location", CFG_STR, admin_location, 0, 200, "Unknown location", 0),
+    F("admin.organization", CFG_STR, admin_organization, 0, 200, "Unknown organization", 0),
+    F("admin.email", CFG_STR, admin_email, 0, 200, "admin@localhost", 0),
+    F("log.level", CFG_STR, log_level, 1, 16, "info", 0),
+    F("tls.certificate", CFG_STR, tls_certificate, 1, 4096, NULL, 0),
+    F("tls.key", CFG_STR, tls_key, 1, 4096, NULL, 0),
+    F("limits.max_clients", CFG_INT, max_clients, 1, 10000000, NULL, 100000),
+    F("limits.max_per_ip", CFG_INT, max_per_ip, 1, 10000000, NULL, 10),
+    F("limits.client_tags", CFG_SIZE, client_tags_max, 0, 4094, NULL, 4094),
+    F("limits.sendq", CFG_SIZE, sendq, 4096, 1LL << 30, NULL, 1 << 20),
+    F("limits.registration_timeout", CFG_INT, registration_timeout, 5, 3600, NULL, 60),
+    F("limits.ping_interval", CFG_INT, ping_interval, 5, 3600, NULL, 120),
+    F("limits.ping_timeout", CFG_INT, ping_timeout, 5, 3600, NULL, 60),
+    F("limits.nick_length", CFG_INT, nick_length, 9, 64, NULL, 30),
+    F("limits.channel_length", CFG_INT, channel_length, 10, 200, NULL, 64),
+    F("limits.topic_length", CFG_INT, topic_length, 10, 390, NULL, 390),
+    F("limits.away_length", CFG_INT, away_length, 10, 390, NULL, 390),
+    F("limits.kick_length", CFG_INT, kick_length, 10, 390, NULL, 390),
+    F("limits.user_length", CFG_INT, user_length, 4, 32, NULL, 16),
+    F("limits.realname_length", CFG_INT, realname_length, 10, 390, NULL, 150),
+    F("limits.max_channels", CFG_INT, max_channels, 1, 100000, NULL, 100),
+    F("limits.max_targets", CFG_INT, max_targets, 1, 100, NULL, 4),
+    F("limits.max_list", CFG_INT, max_list, 1, 10000, NULL, 100),
+    F("limits.monitor", CFG_INT, monitor_max, 0, 10000, NULL, 100),
+    F("limits.whowas", CFG_INT, whowas_max, 0, 1000000, NULL, 1000),
+    F("limits.flood_burst", CFG_INT, flood_burst, 1, 3600, NULL, 10),
+};
+
+/* Names that are groups or lists handled outside the table. */
+static const char *const cfg_groups[] = {"server", "admin", "log", "tls", "limits", NULL};
+
+static void cfg_error(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void cfg_error(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
+{
+    int n = snprintf(err, errlen, "%s:%d: ", file, line);
+    if (n < 0 || (size_t)n >= errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+static const struct cfg_field *cfg_field_find(const char *group, const char *name)
+{
+    size_t glen = strlen(group);
+    for (size_t i = 0; i < sizeof cfg_fields / sizeof cfg_fields[0]; i++) {
+        const char *p = cfg_fields[i].path;
+        if (strncmp(p, group, glen) == 0 && p[glen] == '.' && strcmp(p + glen + 1, name) == 0)
+            return &cfg_fields[i];
+    }
+    return NULL;
+}
+
+static void cfg_defaults(struct qun_config *cfg)
+{
+    for (size_t i = 0; i < sizeof cfg_fields / sizeof cfg_fields[0]; i++) {
+        const struct cfg_field *f = &cfg_fields[i];
+        char *slot = (char *)cfg + f->offset;
+        switch (f->type) {
+        case CFG_STR:
+            *(char **)slot = f->def_str ? xstrdup(f->def_str) : NULL;
+            break;
+        case CFG_INT:
+            *(int *)slot = (int)f->def_num;
+            break;
+        case CFG_BOOL:
+            *(bool *)slot = f->def_num != 0;
+            break;
+        case CFG_SIZE:
+            *(size_t *)slot = (size_t)f->def_num;
+            break;
+        }
+    }
+}
+
+static const char *cfg_type_name(enum cfg_type t)
+{
+    switch (t) {
+    case CFG_STR:
+        return "a string in double quotes";
+    case CFG_INT:
+    case CFG_SIZE:
+        return "an integer";
+    case CFG_BOOL:
+        return "true or false";
+    }
+    return "?";
+}
+
+static int cfg_read_field(struct qun_config *cfg, const struct cfg_field *f, config_setting_t *s,
+                          char *err, size_t errlen)
+{
+    const char *file = cfg->path;
+    int line = (int)config_setting_source_line(s);
+    int t = config_setting_type(s);
+    char *slot = (char *)cfg + f->offset;
+    if (f->type == CFG_STR) {
+        if (t != CONFIG_TYPE_STRING)
+            goto wrong_type;
+        const char *v = config_setting_get_string(s);
+        size_t len = strlen(v);
+        if ((long long)len < f->min || (long long)len > f->max) {
+            cfg_error(err, errlen, file, line, "%s must be %lld to %lld characters long", f->path,
+                      f->min, f->max);
+            return -1;
+        }
+        free(*(char **)slot);
+        *(char **)slot = xstrdup(v);
+        return 0;
+    }
+    if (f->type == CFG_BOOL) {
+        if (t != CONFIG_TYPE_BOOL)
+            goto wrong_type;
+        *(bool *)slot = config_setting_get_bool(s) != 0;
+        return 0;
+    }
+    if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+        goto wrong_type;
+    long long v = config_setting_get_int64(s);
+    if (t == CONFIG_TYPE_INT)
+        v = config_setting_get_int(s);
+    if (v < f->min || v > f->max) {
+        cfg_error(err, errlen, file, line, "%s must be between %lld and %lld (it is %lld)",
+                  f->path, f->min, f->max, v);
+        return -1;
+    }
+    if (f->type == CFG_INT)
+        *(int *)slot = (int)v;
+    else
+        *(size_t *)slot = (size_t)v;
+    return 0;
+wrong_type:
+    cfg_error(err, errlen, file, line, "%s must be %s", f->path, cfg_type_name(f->type));
+    return -1;
+}
+
+static int cfg_parse_cidr(const char *text, struct config_cidr *out)
+{
+    char buf[64];
+    if (strlen(text) >= sizeof buf)
+        return -1;
+    strcpy(buf, text);
+    char *slash = strchr(buf, '/');
+    int prefix = -1;
+    if (slash) {
+        *slash = '\0';
+        char *end;
+        long p = strtol(slash + 1, &end, 10);
+        if (*end || end == slash + 1 || p < 0)
+            return -1;
+        prefix = (int)p;
+    }
+    memset(out, 0, sizeof *out);
+    if (inet_pton(AF_INET, buf, out->addr) == 1) {
+        out->family = AF_INET;
+        if (prefix < 0)
+            prefix = 32;
+        if (prefix > 32)
+            return -1;
+    } else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+        out->family = AF_INET6;
+        if (prefix < 0)
+            prefix = 128;
+        if (prefix > 128)
+            return -1;
+    } else {
+        return -1;
+    }
+    out->prefix = prefix;
+    return 0;
+}
+
+bool config_cidr_match(const struct config_cidr *nets, size_t n, const struct sockaddr *sa)
+{
+    const uint8_t *addr;
+    int family = sa->sa_family;
+    uint8_t mapped[4];
+    if (family == AF_INET) {
+        addr = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+    } else if (family == AF_INET6) {
+        addr = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+        static const uint8_t v4prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (memcmp(addr, v4prefix, 12) == 0) {
+            memcpy(mapped, addr + 12, 4);
+            addr = mapped;
+            family = AF_INET;
+        }
+    } else {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (nets[i].family != family)
+            continue;
+        int bits = nets[i].prefix, full = bits / 8, rest = bits % 8;
+        if (memcmp(nets[i].addr, addr, (size_t)full) != 0)
+            continue;
+        if (rest) {
+            uint8_t mask = (uint8_t)(0xff << (8 - rest));
+            if ((nets[i].addr[full] & mask) != (addr[full] & mask))
+                continue;
+        }
+        return true;
+    }
+    return false;
+}
+
+static int cfg_read_group(struct qun_config *cfg, config_setting_t *group, char *err,
+                          size_t errlen)
+{
+    const char *gname = config_setting_name(group);
+    if (!config_setting_is_group(group)) {
+        cfg_error(err, errlen, cfg->path, (int)config_setting_source_line(group),
+                  "%s must be a group: %s: { ... };", gname, gname);
+        return -1;
+    }
+    int n = config_setting_length(group);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+        const char *name = config_setting_name(s);
+        int line = (int)config_setting_source_line(s);
+        if (strcmp(gname, "limits") == 0 && strcmp(name, "flood_exempt") == 0) {
+            if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+                cfg_error(err, errlen, cfg->path, line,
+                          "limits.flood_exempt must be a list of networks, e.g. "
+                          "[ \"127.0.0.0/8\", \"::1\" ]");
+                return -1;
+            }
+            int m = config_setting_length(s);
+            cfg->flood_exempt = xcalloc((size_t)m + 1, sizeof *cfg->flood_exempt);
+            cfg->nflood_exempt = 0;
+            for (int j = 0; j < m; j++) {
+                const char *v = config_setting_get_string_elem(s, j);
+                if (!v || cfg_parse_cidr(v, &cfg->flood_exempt[cfg->nflood_exempt]) < 0) {
+                    cfg_error(err, errlen, cfg->path, line,
+                              "limits.flood_exempt entry %d is not an address or network "
+                              "like \"127.0.0.0/8\"",
+                              j + 1);
+                    return -1;
+                }
+                cfg->nflood_exempt++;
+            }
+            continue;
+        }
+        const struct cfg_field *f = cfg_field_find(gname, name);
+        if (!f) {
+            cfg_error(err, errlen, cfg->path, line, "unknown setting %s.%s", gname, name);
+            return -1;
+        }
+        if (cfg_read_field(cfg, f, s, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const char *cfg_member_string(config_setting_t *s, const char *name)
+{
+    const char *v = NULL;
+    config_setting_lookup_string(s, name, &v);
+    return v;
+}
+
+static int cfg_check_members(struct qun_config *cfg, config_setting_t *s, const char *what,
+                             const char *const *allowed, char *err, size_t errlen)
+{
+    int n = config_setting_length(s);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *m = config_setting_get_elem(s, (unsigned)i);
+        const char *name = config_setting_name(m);
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            ok |= name && strcmp(*a, name) == 0;
+        if (!ok) {
+            cfg_error(err, errlen, cfg->path, (int)config_setting_source_line(m),
+                      "unknown setting %s in a %s block", name ? name : "(unnamed)", what);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int cfg_read_listen(struct qun_config *cfg, config_setting_t *list, char *err,
+                           size_t errlen)
+{
+    static const char *const allowed[] = {"address", "port", "tls", NULL};
+    int line = (int)config_setting_source_line(list);
+    if (!config_setting_is_list(list)) {
+        cfg_error(err, errlen, cfg->path, line,
+                  "listen must be a list of blocks: listen = ( { address = \"127.0.0.1\"; "
+                  "port = 6667; } );");
+        return -1;
+    }
+    int n = config_setting_length(list);
+    cfg->listen = xcalloc((size_t)n + 1, sizeof *cfg->listen);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+        line = (int)config_setting_source_line(s);
+        if (!config_setting_is_group(s)) {
+            cfg_error(err, errlen, cfg->path, line, "each listen entry must be a { ... } block");
+            return -1;
+        }
+        if (cfg_check_members(cfg, s, "listen", allowed, err, errlen) < 0)
+            return -1;
+        struct config_listen *l = &cfg->listen[cfg->nlisten++];
+        const char *addr = cfg_member_string(s, "address");
+        l->address = xstrdup(addr ? addr : "127.0.0.1");
+        int port = 0, tls = 0;
+        if (!config_setting_lookup_int(s, "port", &port) || port < 1 || port > 65535) {
+            cfg_error(err, errlen, cfg->path, line,
+                      "a listen block needs port = N with N between 1 and 65535");
+            return -1;
+        }
+        config_setting_lookup_bool(s, "tls", &tls);
+        l->port = port;
+        l->tls = tls != 0;
+    }
+    return 0;
+}
+
+static int cfg_read_opers(struct qun_config *cfg, config_setting_t *list, char *err,
+                          size_t errlen)
+{
+    static const char *const allowed[] = {"name", "password", "host", NULL};
+    int line = (int)config_setting_source_line(list);
+    if (!config_setting_is_list(list)) {
+        cfg_error(err, errlen, cfg->path, line, "operators must be a list of { ... } blocks");
+        return -1;
+    }
+    int n = config_setting_length(list);
+    cfg->opers = xcalloc((size_t)n + 1, sizeof *cfg->opers);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+        line = (int)config_setting_source_line(s);
+        if (!config_setting_is_group(s) ||
+            cfg_check_members(cfg, s, "operators", allowed, err, errlen) < 0) {
+            if (!config_setting_is_group(s))
+                cfg_error(err, errlen, cfg->path, line,
+                          "each operators entry must be a { ... } block");
+            return -1;
+        }
+        const char *name = cfg_member_string(s, "name");
+        const char *pass = cfg_member_string(s, "password");
+        const char *host = cfg_member_string(s, "host");
+        if (!name || !*name || !pass || strlen(pass) < 8) {
+            cfg_error(err, errlen, cfg->path, line,
+                      "an operator block needs name and a password of at least 8 characters");
+            return -1;
+        }
+        struct config_oper *o = &cfg->opers[cfg->nopers++];
+        o->name = xstrdup(name);
+        o->password = xstrdup(pass);
+        o->host = xstrdup(host ? host : "*");
+    }
+    return 0;
+}
+
+static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t errlen)
+{
+    if (!cfg->server_name) {
+        cfg_error(err, errlen, cfg->path, 1, "server.name is required (e.g. \"irc.example.cn\")");
+        return -1;
+    }
+    if (strchr(cfg->server_name, '.') == NULL || strpbrk(cfg->server_name, " !@*?,")) {
+        config_setting_t *s = config_lookup(lc, "server.name");
+        cfg_error(err, errlen, cfg->path, s ? (int)config_setting_source_line(s) : 1,
+                  "server.name must look like a host name with a dot and no spaces");
+        return -1;
+    }
+    if (cfg->nlisten == 0) {
+        cfg_error(err, errlen, cfg->path, 1, "at least one listen block is required");
+        return -1;
+    }
+    bool want_tls = false;
+    for (size_t i = 0; i < cfg->nlisten; i++)
+        want_tls |= cfg->listen[i].tls;
+    if (want_tls && (!cfg->tls_certificate || !cfg->tls_key)) {
+        config_setting_t *s = config_lookup(lc, "listen");
+        cfg_error(err, errlen, cfg->path, s ? (int)config_setting_source_line(s) : 1,
+                  "a TLS listener needs tls.certificate and tls.key");
+        return -1;
+    }
+    if (log_level_parse(cfg->log_level) < 0) {
+        config_setting_t *s = config_lookup(lc, "log.level");
+        cfg_error(err, errlen, cfg->path, s ? (int)config_setting_source_line(s) : 1,
+                  "log.level must be one of debug, info, notice, warn, error");
+        return -1;
+    }
+    return 0;
+}
+
+struct qun_config *config_load(const char *path, char *err, size_t errlen)
+{
+    config_t lc;
+    config_init(&lc);
+    struct qun_config *cfg = xcalloc(1, sizeof *cfg);
+    cfg->path = xstrdup(path);
+    cfg_defaults(cfg);
+    if (!config_read_file(&lc, path)) {
+        if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+            snprintf(err, errlen, "%s: cannot read the configuration file", path);
+        else
+            cfg_error(err, errlen, config_error_file(&lc) ? config_error_file(&lc) : path,
+                      config_error_line(&lc), "syntax error: %s", config_error_text(&lc));
+        goto fail;
+    }
+    config_setting_t *root = config_root_setting(&lc);
+    int n = config_setting_length(root);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+        const char *name = config_setting_name(s);
+        int rc = 0;
+        bool known = false;
+        for (const char *const *g = cfg_groups; *g; g++)
+            if (strcmp(*g, name) == 0) {
+                known = true;
+                rc = cfg_read_group(cfg, s, err, errlen);
+            }
+        if (strcmp(name, "listen") == 0) {
+            known = true;
+            rc = cfg_read_listen(cfg, s, err, errlen);
+        } else if (strcmp(name, "operators") == 0) {
+            known = true;
+            rc = cfg_read_opers(cfg, s, err, errlen);
+        }
+        if (!known) {
+            cfg_error(err, errlen, cfg->path, (int)config_setting_source_line(s),
+                      "unknown setting %s", name);
+            rc = -1;
+        }
+        if (rc < 0)
+            goto fail;
+    }
+    if (cfg_validate(cfg, &lc, err, errlen) < 0)
+        goto fail;
+    config_destroy(&lc);
+    return cfg;
+fail:
+    config_destroy(&lc);
+    config_free(cfg);
+    return NULL;
+}
+
+void config_free(struct qun_config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < sizeof cfg_fields / sizeof cfg_fields[0]; i++)
+        if (cfg_fields[i].type == CFG_STR)
+            free(*(char **)((char *)cfg + cfg_fields[i].offset));
+    for (size_t i = 0; i < cfg->nlisten; i++)
+        free(cfg->listen[i].address);
+    free(cfg->listen);
+    for (size_t i = 0; i < cfg->nopers; i++) {
+        free(cfg->opers[i].name);
+        free(cfg->opers[i].password);
+        free(cfg->opers[i].host);
+    }
+    free(cfg->opers);
+    free(cfg->flood_exempt);
+    free(cfg->path);
+    free(cfg);
+}

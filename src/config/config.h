@@ -1,0 +1,101 @@
+/*
+ * config.h - the daemon's configuration, read from a libconfig file.
+ *
+ * config_load() parses and validates the whole file into a fresh struct
+ * qun_config; the running server swaps its pointer only when the new file is
+ * entirely valid, so a bad reload (SIGHUP) changes nothing. Every setting is
+ * documented in conf/qund.conf, the shipped file; docs/configuration.md is
+ * the reference.
+ *
+ * Errors are one sentence prefixed with "file:line: ", e.g.
+ *   "conf/qund.conf:12: limits.sendq must be at least 4096 bytes".
+ * Unknown settings are errors too (a typo must not silently fall back to a
+ * default).
+ */
+#ifndef QUN_CONFIG_CONFIG_H
+#define QUN_CONFIG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct config_listen {
+    char *address;
+    int port;
+    bool tls;
+};
+
+struct config_oper {
+    char *name;
+    char *password; /* compared in constant time; never logged */
+    char *host;     /* glob on user@host, "*" by default */
+};
+
+/* An IPv4/IPv6 network in CIDR form. */
+struct config_cidr {
+    uint8_t addr[16];
+    int family; /* AF_INET or AF_INET6 */
+    int prefix;
+};
+
+struct qun_config {
+    char *path; /* the file this was read from */
+
+    /* server */
+    char *server_name;
+    char *server_description;
+    char *network_name;
+    bool development;
+    char *run_user;     /* user to switch to when started as root */
+    char *password;     /* connection password (PASS) or NULL */
+    char *motd_file;    /* NULL: no MOTD */
+    char *admin_location;
+    char *admin_organization;
+    char *admin_email;
+
+    char *log_level;
+
+    struct config_listen *listen;
+    size_t nlisten;
+    char *tls_certificate;
+    char *tls_key;
+
+    /* limits */
+    int max_clients;
+    int max_per_ip;
+    size_t client_tags_max; /* bytes of client-only tags a client may send */
+    size_t sendq;
+    int registration_timeout; /* seconds */
+    int ping_interval;        /* seconds of silence before we PING */
+    int ping_timeout;         /* seconds to wait for the PONG */
+    int nick_length;          /* bytes */
+    int channel_length;       /* bytes */
+    int topic_length;
+    int away_length;
+    int kick_length;
+    int user_length;
+    int realname_length;
+    int max_channels;         /* per client */
+    int max_targets;          /* per PRIVMSG/NOTICE/... */
+    int max_list;             /* bans/exceptions per channel */
+    int monitor_max;
+    int whowas_max;
+    int flood_burst;          /* seconds of penalty allowed ahead of real time */
+    struct config_cidr *flood_exempt;
+    size_t nflood_exempt;
+
+    struct config_oper *opers;
+    size_t nopers;
+};
+
+/* Reads and validates path. On success returns a new config; on failure
+ * returns NULL and writes "file:line: sentence" into err. */
+struct qun_config *config_load(const char *path, char *err, size_t errlen);
+void config_free(struct qun_config *cfg);
+
+/* True when the address (AF_INET/AF_INET6 sockaddr) is inside one of the
+ * networks. */
+bool config_cidr_match(const struct config_cidr *nets, size_t n, const struct sockaddr *sa);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * caps.h - IRCv3 client capabilities: the table, and CAP negotiation.
+ *
+ * Each capability is one bit in client->caps. The table in caps.c gives the
+ * wire name, the value advertised in CAP LS 302 and whether it can be
+ * disabled. CAP_TAGS_MASK lists the capabilities that change how a message
+ * is rendered; send.c renders a group message once per distinct value of
+ * (client->caps & CAP_TAGS_MASK).
+ */
+#ifndef QUN_IRC_CAPS_H
+#define QUN_IRC_CAPS_H
+
+#include <stdint.h>
+
+enum cap_bit {
+    CAP_CAP_NOTIFY = 1u << 0,
+    CAP_MESSAGE_TAGS = 1u << 1,
+    CAP_SERVER_TIME = 1u << 2,
+    CAP_ECHO_MESSAGE = 1u << 3,
+    CAP_BATCH = 1u << 4,
+    CAP_LABELED_RESPONSE = 1u << 5,
+    CAP_MULTI_PREFIX = 1u << 6,
+    CAP_USERHOST_IN_NAMES = 1u << 7,
+    CAP_EXTENDED_JOIN = 1u << 8,
+    CAP_AWAY_NOTIFY = 1u << 9,
+    CAP_ACCOUNT_NOTIFY = 1u << 10,
+    CAP_ACCOUNT_TAG = 1u << 11,
+    CAP_CHGHOST = 1u << 12,
+    CAP_INVITE_NOTIFY = 1u << 13,
+    CAP_SETNAME = 1u << 14,
+    CAP_STANDARD_REPLIES = 1u << 15,
+};
+
+/* Capabilities that change the tag section of a relayed message. */
+#define CAP_TAGS_MASK (CAP_MESSAGE_TAGS | CAP_SERVER_TIME | CAP_ACCOUNT_TAG)
+
+struct client;
+
+
+/* Wire name of a single bit, for logs and tests. */
+const char *caps_name(uint32_t bit);
+
+#endif

@@ -1,0 +1,420 @@
+/*
+ * cmd_channel.c - JOIN, PART, TOPIC, NAMES, LIST, KICK and INVITE.
+ *
+ * Each handler checks first and changes state after: a refusal leaves the
+ * channel exactly as it was. Announcements are sent before a member is
+ * removed (PART, KICK) so that the departing member sees them too, and
+ * after a member is added (JOIN) for the same reason.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "irc/caps.h"
+#include "irc/channel.h"
+#include "irc/client.h"
+#include "irc/commands.h"
+#include "irc/numeric.h"
+#include "irc/send.h"
+#include "irc/server.h"
+#include "proto/casemap.h"
+#include "proto/message.h"
+#include "proto/utf8.h"
+#include "util/alloc.h"
+
+/* ---- NAMES ------------------------------------------------------------- */
+
+void names_send(struct client *c, struct channel *ch)
+{
+    bool member = channel_member(ch, c) != NULL;
+    if ((ch->modes & CMODE_SECRET) && !member) {
+        send_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", ch->name);
+        return;
+    }
+    char symbol = (ch->modes & CMODE_SECRET) ? '@' : '=';
+    char head[300];
+    int hl = snprintf(head, sizeof head, ":%s %03d %s %c %s :", server_name(), RPL_NAMREPLY,
+                      client_nick(c), symbol, ch->name);
+    char line[600];
+    size_t len = 0;
+    bool all = c->caps & CAP_MULTI_PREFIX, uhnames = c->caps & CAP_USERHOST_IN_NAMES;
+    for (size_t i = 0; i < ch->members_cap; i++) {
+        struct member *m = &ch->members[i];
+        if (!member_used(m))
+            continue;
+        if (!member && (m->client->umodes & UMODE_INVISIBLE))
+            continue;
+        char pfx[8], entry[400];
+        member_prefix(m->flags, all, pfx);
+        if (uhnames)
+            snprintf(entry, sizeof entry, "%s%s!%s@%s", pfx, m->client->nick, m->client->user,
+                     m->client->host);
+        else
+            snprintf(entry, sizeof entry, "%s%s", pfx, m->client->nick);
+        size_t el = strlen(entry);
+        if (len && (size_t)hl + len + 1 + el > IRC_BODY_MAX) {
+            send_line(c, "%s%.*s", head, (int)len, line);
+            len = 0;
+        }
+        if (len)
+            line[len++] = ' ';
+        memcpy(line + len, entry, el);
+        len += el;
+    }
+    if (len)
+        send_line(c, "%s%.*s", head, (int)len, line);
+    send_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", ch->name);
+}
+
+void cmd_names(struct client *c, struct irc_msg *m)
+{
+    if (m->nparams < 1 || !m->params[0][0]) {
+        send_numeric(c, RPL_ENDOFNAMES, "* :End of /NAMES list");
+        return;
+    }
+    char *save = NULL;
+    for (char *t = strtok_r((char *)m->params[0], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        struct channel *ch = channel_find(t);
+        if (ch)
+            names_send(c, ch);
+        else
+            send_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", t);
+    }
+}
+
+/* ---- JOIN --------------------------------------------------------------- */
+
+static void topic_send(struct client *c, struct channel *ch, bool always)
+{
+    if (ch->topic) {
+        send_numeric(c, RPL_TOPIC, "%s :%s", ch->name, ch->topic);
+        send_numeric(c, RPL_TOPICWHOTIME, "%s %s %lld", ch->name, ch->topic_setter,
+                     (long long)ch->topic_time);
+    } else if (always) {
+        send_numeric(c, RPL_NOTOPIC, "%s :No topic is set", ch->name);
+    }
+}
+
+static void join_announce(struct client *c, struct channel *ch)
+{
+    char prefix[512];
+    client_prefix(c, prefix, sizeof prefix);
+    struct irc_event ev;
+    event_init(&ev, prefix, "JOIN", true);
+    ev.account = c->account;
+    event_param(&ev, ch->name);
+    send_to_channel(ch, &ev, NULL, CAP_EXTENDED_JOIN, 0);
+    event_param(&ev, c->account ? c->account : "*");
+    event_param(&ev, c->realname);
+    ev.trailing = true;
+    send_to_channel(ch, &ev, NULL, CAP_EXTENDED_JOIN, CAP_EXTENDED_JOIN);
+    if (c->away) {
+        struct irc_event aw;
+        event_init(&aw, prefix, "AWAY", false);
+        event_param(&aw, c->away);
+        aw.trailing = true;
+        send_to_channel(ch, &aw, c, CAP_AWAY_NOTIFY, CAP_AWAY_NOTIFY);
+    }
+}
+
+/* Returns 0 if c may join the existing channel ch with key, else sends the
+ * refusal and returns -1. */
+static int join_check(struct client *c, struct channel *ch, const char *key)
+{
+    bool invited = channel_is_invited(ch, c);
+    if (ch->key && (!key || strcmp(key, ch->key) != 0)) {
+        send_numeric(c, ERR_BADCHANNELKEY, "%s :Cannot join channel (+k: wrong or missing key)",
+                     ch->name);
+        return -1;
+    }
+    if (ch->limit > 0 && ch->nmembers >= (size_t)ch->limit && !invited) {
+        send_numeric(c, ERR_CHANNELISFULL, "%s :Cannot join channel (+l: the channel is full)",
+                     ch->name);
+        return -1;
+    }
+    if ((ch->modes & CMODE_INVITE) && !invited) {
+        send_numeric(c, ERR_INVITEONLYCHAN, "%s :Cannot join channel (+i: invitation needed)",
+                     ch->name);
+        return -1;
+    }
+    if (channel_is_banned(ch, c) && !invited) {
+        send_numeric(c, ERR_BANNEDFROMCHAN, "%s :Cannot join channel (+b: you are banned)",
+                     ch->name);
+        return -1;
+    }
+    return 0;
+}
+
+static void join_one(struct client *c, const char *name, const char *key)
+{
+    size_t len = strlen(name);
+    if (!casemap_channel_valid(name, len, (size_t)server_config->channel_length)) {
+        send_numeric(c, ERR_BADCHANMASK, "%s :Bad channel name", name);
+        return;
+    }
+    struct channel *ch = channel_find(name);
+    if (ch && channel_member(ch, c))
+        return;
+    if (c->nchans >= server_config->max_channels) {
+        send_numeric(c, ERR_TOOMANYCHANNELS, "%s :You have joined too many channels (limit %d)",
+                     name, server_config->max_channels);
+        return;
+    }
+    uint8_t flags = 0;
+    if (!ch) {
+        ch = channel_create(name);
+        if (!ch) {
+            send_numeric(c, ERR_BADCHANMASK, "%s :Bad channel name", name);
+            return;
+        }
+        ch->modes = CMODE_NO_EXTERNAL | CMODE_TOPIC_LOCK;
+        flags = MEMBER_OWNER;
+    } else if (join_check(c, ch, key) < 0) {
+        return;
+    }
+    channel_clear_invite(ch, c->nick_folded);
+    channel_add_member(ch, c, flags);
+    join_announce(c, ch);
+    topic_send(c, ch, false);
+    names_send(c, ch);
+}
+
+static void part_one(struct client *c, struct channel *ch, const char *reason)
+{
+    char prefix[512];
+    struct irc_event ev;
+    event_init(&ev, client_prefix(c, prefix, sizeof prefix), "PART", true);
+    ev.account = c->account;
+    event_param(&ev, ch->name);
+    if (reason && reason[0]) {
+        event_param(&ev, reason);
+        ev.trailing = true;
+    }
+    send_to_channel(ch, &ev, NULL, 0, 0);
+    channel_remove_member(ch, c);
+}
+
+void cmd_join(struct client *c, struct irc_msg *m)
+{
+    if (strcmp(m->params[0], "0") == 0) {
+        while (c->nchans)
+            part_one(c, c->chans[c->nchans - 1], "Left all channels");
+        return;
+    }
+    char *ksave = NULL, *save = NULL;
+    char *keys = m->nparams > 1 ? (char *)m->params[1] : NULL;
+    char *key = keys ? strtok_r(keys, ",", &ksave) : NULL;
+    for (char *t = strtok_r((char *)m->params[0], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        join_one(c, t, key);
+        key = key ? strtok_r(NULL, ",", &ksave) : NULL;
+    }
+}
+
+/* ---- PART, TOPIC ---------------------------------------------------------- */
+
+void cmd_part(struct client *c, struct irc_msg *m)
+{
+    const char *reason = m->nparams > 1 ? m->params[1] : NULL;
+    char *save = NULL;
+    for (char *t = strtok_r((char *)m->params[0], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        struct channel *ch = channel_find(t);
+        if (!ch)
+            send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", t);
+        else if (!channel_member(ch, c))
+            send_numeric(c, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
+        else
+            part_one(c, ch, reason);
+    }
+}
+
+void cmd_topic(struct client *c, struct irc_msg *m)
+{
+    struct channel *ch = channel_find(m->params[0]);
+    if (!ch) {
+        send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", m->params[0]);
+        return;
+    }
+    struct member *mb = channel_member(ch, c);
+    if (m->nparams < 2) {
+        if (!mb && (ch->modes & CMODE_SECRET))
+            send_numeric(c, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
+        else
+            topic_send(c, ch, true);
+        return;
+    }
+    if (!mb) {
+        send_numeric(c, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
+        return;
+    }
+    if ((ch->modes & CMODE_TOPIC_LOCK) && !member_is_op(mb)) {
+        send_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You're not a channel operator (+t)", ch->name);
+        return;
+    }
+    const char *text = m->params[1];
+    size_t len = utf8_truncate(text, strlen(text), (size_t)server_config->topic_length);
+    char prefix[512];
+    client_prefix(c, prefix, sizeof prefix);
+    free(ch->topic);
+    free(ch->topic_setter);
+    ch->topic = len ? xstrndup(text, len) : NULL;
+    ch->topic_setter = len ? xstrdup(prefix) : NULL;
+    ch->topic_time = time(NULL);
+    struct irc_event ev;
+    event_init(&ev, prefix, "TOPIC", true);
+    ev.account = c->account;
+    event_param(&ev, ch->name);
+    event_param(&ev, ch->topic ? ch->topic : "");
+    ev.trailing = true;
+    send_to_channel(ch, &ev, NULL, 0, 0);
+}
+
+/* ---- LIST (ELIST=U: <N and >N member-count filters) ---------------------- */
+
+struct list_query {
+    struct client *c;
+    long min_users, max_users; /* exclusive bounds, -1 when unset */
+    const char *mask;
+};
+
+static void list_one(struct channel *ch, void *ud)
+{
+    struct list_query *q = ud;
+    if ((ch->modes & CMODE_SECRET) && !channel_member(ch, q->c))
+        return;
+    if (q->min_users >= 0 && (long)ch->nmembers <= q->min_users)
+        return;
+    if (q->max_users >= 0 && (long)ch->nmembers >= q->max_users)
+        return;
+    if (q->mask && !mask_match(q->mask, ch->name))
+        return;
+    char modes[300];
+    channel_mode_string(ch, false, modes, sizeof modes);
+    send_numeric(q->c, RPL_LIST, "%s %zu :[%s] %s", ch->name, ch->nmembers, modes,
+                 ch->topic ? ch->topic : "");
+}
+
+void cmd_list(struct client *c, struct irc_msg *m)
+{
+    struct list_query q = {c, -1, -1, NULL};
+    if (m->nparams > 0) {
+        char *save = NULL;
+        for (char *t = strtok_r((char *)m->params[0], ",", &save); t;
+             t = strtok_r(NULL, ",", &save)) {
+            if (t[0] == '>')
+                q.min_users = strtol(t + 1, NULL, 10);
+            else if (t[0] == '<')
+                q.max_users = strtol(t + 1, NULL, 10);
+            else
+                q.mask = t;
+        }
+    }
+    send_numeric(c, RPL_LISTSTART, "Channel :Users  Name");
+    channel_foreach(list_one, &q);
+    send_numeric(c, RPL_LISTEND, ":End of /LIST");
+}
+
+/* ---- KICK, INVITE ----------------------------------------------------------- */
+
+static void kick_one(struct client *c, struct channel *ch, struct member *me, const char *nick,
+                     const char *reason)
+{
+    struct client *t = client_find(nick);
+    struct member *tm = t ? channel_member(ch, t) : NULL;
+    if (!t) {
+        send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", nick);
+        return;
+    }
+    if (!tm) {
+        send_numeric(c, ERR_USERNOTINCHANNEL, "%s %s :They aren't on that channel", t->nick,
+                     ch->name);
+        return;
+    }
+    if ((tm->flags & MEMBER_OWNER) && !(me->flags & MEMBER_OWNER)) {
+        send_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You cannot kick the channel owner", ch->name);
+        return;
+    }
+    char prefix[512];
+    struct irc_event ev;
+    event_init(&ev, client_prefix(c, prefix, sizeof prefix), "KICK", true);
+    ev.account = c->account;
+    event_param(&ev, ch->name);
+    event_param(&ev, t->nick);
+    size_t rl = utf8_truncate(reason, strlen(reason), (size_t)server_config->kick_length);
+    char rbuf[512];
+    snprintf(rbuf, sizeof rbuf, "%.*s", (int)rl, reason);
+    event_param(&ev, rbuf);
+    ev.trailing = true;
+    send_to_channel(ch, &ev, NULL, 0, 0);
+    channel_remove_member(ch, t);
+}
+
+void cmd_kick(struct client *c, struct irc_msg *m)
+{
+    struct channel *ch = channel_find(m->params[0]);
+    if (!ch) {
+        send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", m->params[0]);
+        return;
+    }
+    struct member *me = channel_member(ch, c);
+    if (!me) {
+        send_numeric(c, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
+        return;
+    }
+    if (!member_is_op(me)) {
+        send_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You're not a channel operator", ch->name);
+        return;
+    }
+    const char *reason = m->nparams > 2 && m->params[2][0] ? m->params[2] : c->nick;
+    char *save = NULL;
+    for (char *t = strtok_r((char *)m->params[1], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        /* the channel disappears when its last member is kicked */
+        if (!channel_find(m->params[0]))
+            break;
+        kick_one(c, ch, me, t, reason);
+    }
+}
+
+void cmd_invite(struct client *c, struct irc_msg *m)
+{
+    if (m->nparams < 2) {
+        send_numeric(c, ERR_NEEDMOREPARAMS, "INVITE :Not enough parameters");
+        return;
+    }
+    struct client *t = client_find(m->params[0]);
+    if (!t || t->state != CLIENT_REGISTERED) {
+        send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", m->params[0]);
+        return;
+    }
+    struct channel *ch = channel_find(m->params[1]);
+    if (!ch) {
+        send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", m->params[1]);
+        return;
+    }
+    struct member *me = channel_member(ch, c);
+    if (!me) {
+        send_numeric(c, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
+        return;
+    }
+    if ((ch->modes & CMODE_INVITE) && !member_is_op(me)) {
+        send_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You're not a channel operator (+i)", ch->name);
+        return;
+    }
+    if (channel_member(ch, t)) {
+        send_numeric(c, ERR_USERONCHANNEL, "%s %s :is already on channel", t->nick, ch->name);
+        return;
+    }
+    channel_add_invite(ch, t->nick_folded);
+    send_numeric(c, RPL_INVITING, "%s %s", t->nick, ch->name);
+    char prefix[512];
+    struct irc_event ev;
+    event_init(&ev, client_prefix(c, prefix, sizeof prefix), "INVITE", true);
+    ev.account = c->account;
+    event_param(&ev, t->nick);
+    event_param(&ev, ch->name);
+    send_event(t, &ev);
+    /* invite-notify: other members who can see invitations */
+    send_to_channel(ch, &ev, c, CAP_INVITE_NOTIFY, CAP_INVITE_NOTIFY);
+    if (t->away)
+        send_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);
+}

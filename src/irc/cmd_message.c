@@ -1,0 +1,152 @@
+/*
+ * cmd_message.c - PRIVMSG, NOTICE and TAGMSG: target resolution and the
+ * checks that decide whether a message may be sent. Accepted messages go to
+ * msgpath_submit() (record, then deliver).
+ *
+ * NOTICE never triggers an error reply (RFC 2812 §3.3.2), so its refusals
+ * are silent; PRIVMSG and TAGMSG refusals are numerics.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "irc/caps.h"
+#include "irc/channel.h"
+#include "irc/client.h"
+#include "irc/commands.h"
+#include "irc/msgpath.h"
+#include "irc/numeric.h"
+#include "irc/send.h"
+#include "irc/server.h"
+#include "proto/message.h"
+
+/* Re-escapes the client-only (+) tags of m into out ("+a=b;+c"). */
+static void message_client_tags(const struct irc_msg *m, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < m->ntags; i++) {
+        const struct irc_tag *t = &m->tags[i];
+        if (t->key[0] != '+')
+            continue;
+        size_t kl = strlen(t->key);
+        if (n + kl + 2 >= cap)
+            break;
+        if (n)
+            out[n++] = ';';
+        memcpy(out + n, t->key, kl);
+        n += kl;
+        if (t->value[0]) {
+            out[n++] = '=';
+            ssize_t e = irc_tag_escape(t->value, strlen(t->value), out + n, cap - n - 1);
+            if (e < 0) { /* cannot fit: drop this tag entirely */
+                n -= kl + 2;
+                break;
+            }
+            n += (size_t)e;
+        }
+        out[n] = '\0';
+    }
+    out[n] = '\0';
+}
+
+/* Returns NULL when c may speak in ch, else the reason. */
+static const char *message_channel_refusal(struct client *c, struct channel *ch)
+{
+    struct member *mb = channel_member(ch, c);
+    if (!mb && (ch->modes & CMODE_NO_EXTERNAL))
+        return "Cannot send to channel (no external messages)";
+    if (mb && (mb->flags & (MEMBER_OWNER | MEMBER_OP | MEMBER_VOICE)))
+        return NULL;
+    if (ch->modes & CMODE_MODERATED)
+        return "Cannot send to channel (+m: you need voice)";
+    if (channel_is_banned(ch, c))
+        return "Cannot send to channel (you are banned)";
+    return NULL;
+}
+
+static void message_one(struct client *c, enum chat_kind kind, char *target, const char *text,
+                        const char *tags)
+{
+    bool quiet = kind == CHAT_NOTICE;
+    if (target[0] == '#') {
+        struct channel *ch = channel_find(target);
+        if (!ch) {
+            if (!quiet)
+                send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", target);
+            return;
+        }
+        const char *why = message_channel_refusal(c, ch);
+        if (why) {
+            if (!quiet)
+                send_numeric(c, ERR_CANNOTSENDTOCHAN, "%s :%s", ch->name, why);
+            return;
+        }
+        msgpath_submit(c, ch, NULL, kind, text, tags);
+        return;
+    }
+    struct client *to = client_find(target);
+    if (!to || to->state != CLIENT_REGISTERED) {
+        if (!quiet)
+            send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", target);
+        return;
+    }
+    msgpath_submit(c, NULL, to, kind, text, tags);
+    if (kind == CHAT_PRIVMSG && to->away)
+        send_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->away);
+}
+
+static void message_command(struct client *c, struct irc_msg *m, enum chat_kind kind)
+{
+    const char *cmd = kind == CHAT_PRIVMSG ? "PRIVMSG" : kind == CHAT_NOTICE ? "NOTICE" : "TAGMSG";
+    bool quiet = kind == CHAT_NOTICE;
+    if (m->nparams < 1 || !m->params[0][0]) {
+        if (!quiet)
+            send_numeric(c, ERR_NORECIPIENT, ":No recipient given (%s)", cmd);
+        return;
+    }
+    const char *text = NULL;
+    if (kind != CHAT_TAGMSG) {
+        if (m->nparams < 2 || !m->params[1][0]) {
+            if (!quiet)
+                send_numeric(c, ERR_NOTEXTTOSEND, ":No text to send");
+            return;
+        }
+        text = m->params[1];
+    }
+    char tags[IRC_CLIENT_TAG_DATA_MAX + 1];
+    message_client_tags(m, tags, sizeof tags);
+    if (kind == CHAT_TAGMSG && !tags[0])
+        return; /* nothing to relay */
+    if (kind != CHAT_NOTICE)
+        c->idle_since = time(NULL);
+
+    int ntargets = 0;
+    char *save = NULL;
+    for (char *t = strtok_r((char *)m->params[0], ",", &save); t;
+         t = strtok_r(NULL, ",", &save)) {
+        if (++ntargets > server_config->max_targets) {
+            if (!quiet)
+                send_numeric(c, ERR_TOOMANYTARGETS, "%s :Too many targets (at most %d)", t,
+                             server_config->max_targets);
+            break;
+        }
+        message_one(c, kind, t, text, tags);
+    }
+}
+
+void cmd_privmsg(struct client *c, struct irc_msg *m)
+{
+    message_command(c, m, CHAT_PRIVMSG);
+}
+
+void cmd_notice(struct client *c, struct irc_msg *m)
+{
+    message_command(c, m, CHAT_NOTICE);
+}
+
+void cmd_tagmsg(struct client *c, struct irc_msg *m)
+{
+    message_command(c, m, CHAT_TAGMSG);
+}

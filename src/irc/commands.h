@@ -1,0 +1,91 @@
+/*
+ * commands.h - the IRC command handlers and the dispatch table.
+ *
+ * dispatch.c holds the table (name, handler, allowed states, minimum
+ * parameters, flood penalty) and calls the handler with a parsed message
+ * whose parameter count has been checked. Handlers live in one file per
+ * family:
+ *
+ *   cmd_register.c  CAP (caps.c), PASS, NICK, USER, PING, PONG, QUIT
+ *   cmd_message.c   PRIVMSG, NOTICE, TAGMSG
+ *   cmd_channel.c   JOIN, PART, TOPIC, NAMES, LIST, KICK, INVITE
+ *   cmd_mode.c      MODE (user and channel)
+ *   cmd_query.c     WHO (+WHOX), WHOIS, USERHOST, ISON, LUSERS, MOTD,
+ *                   VERSION, TIME, ADMIN, INFO
+ *   cmd_user.c      AWAY, SETNAME, OPER, KILL
+ *   monitor.c       MONITOR;  whowas.c  WHOWAS
+ *
+ * Contract for handlers: m->nparams >= the table's min_params; parameters
+ * are NUL-terminated and may be modified in place; a refusal is always an
+ * answer (numeric or FAIL) to the client, never silence.
+ */
+#ifndef QUN_IRC_COMMANDS_H
+#define QUN_IRC_COMMANDS_H
+
+#include <stdbool.h>
+
+struct client;
+struct irc_msg;
+
+typedef void (*command_fn)(struct client *c, struct irc_msg *m);
+
+/* Looks up and runs one command line; handles labeled-response wrapping,
+ * ERR_UNKNOWNCOMMAND, ERR_NEEDMOREPARAMS, ERR_NOTREGISTERED and the flood
+ * penalty. Returns true when the client must pause (flood). */
+bool dispatch_message(struct client *c, struct irc_msg *m);
+
+/* Called when NICK/USER/CAP END may complete registration. */
+void register_try_complete(struct client *c);
+/* Sends 001-005, LUSERS and MOTD (cmd_register.c). */
+void register_welcome(struct client *c);
+/* Sends the RPL_ISUPPORT lines (isupport.c). */
+void isupport_send(struct client *c);
+/* Sends the MOTD or ERR_NOMOTD (cmd_query.c). */
+void motd_send(struct client *c);
+/* Sends LUSERS numerics (cmd_query.c). */
+void lusers_send(struct client *c);
+/* Sends NAMES for one channel, ending with RPL_ENDOFNAMES (cmd_channel.c). */
+struct channel;
+void names_send(struct client *c, struct channel *ch);
+
+void cmd_pass(struct client *c, struct irc_msg *m);
+void cmd_nick(struct client *c, struct irc_msg *m);
+void cmd_user(struct client *c, struct irc_msg *m);
+void cmd_ping(struct client *c, struct irc_msg *m);
+void cmd_pong(struct client *c, struct irc_msg *m);
+void cmd_quit(struct client *c, struct irc_msg *m);
+void cmd_cap(struct client *c, struct irc_msg *m);
+
+void cmd_privmsg(struct client *c, struct irc_msg *m);
+void cmd_notice(struct client *c, struct irc_msg *m);
+void cmd_tagmsg(struct client *c, struct irc_msg *m);
+
+void cmd_join(struct client *c, struct irc_msg *m);
+void cmd_part(struct client *c, struct irc_msg *m);
+void cmd_topic(struct client *c, struct irc_msg *m);
+void cmd_names(struct client *c, struct irc_msg *m);
+void cmd_list(struct client *c, struct irc_msg *m);
+void cmd_kick(struct client *c, struct irc_msg *m);
+void cmd_invite(struct client *c, struct irc_msg *m);
+
+void cmd_mode(struct client *c, struct irc_msg *m);
+
+void cmd_who(struct client *c, struct irc_msg *m);
+void cmd_whois(struct client *c, struct irc_msg *m);
+void cmd_whowas(struct client *c, struct irc_msg *m);
+void cmd_userhost(struct client *c, struct irc_msg *m);
+void cmd_ison(struct client *c, struct irc_msg *m);
+void cmd_lusers(struct client *c, struct irc_msg *m);
+void cmd_motd(struct client *c, struct irc_msg *m);
+void cmd_version(struct client *c, struct irc_msg *m);
+void cmd_time(struct client *c, struct irc_msg *m);
+void cmd_admin(struct client *c, struct irc_msg *m);
+void cmd_info(struct client *c, struct irc_msg *m);
+
+void cmd_away(struct client *c, struct irc_msg *m);
+void cmd_setname(struct client *c, struct irc_msg *m);
+void cmd_oper(struct client *c, struct irc_msg *m);
+void cmd_kill(struct client *c, struct irc_msg *m);
+void cmd_monitor(struct client *c, struct irc_msg *m);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * msgpath.h - the path of a chat message once it has been checked:
+ * record, then deliver.
+ *
+ *   cmd_message.c (parse + check) -> msgpath_submit() -> [network log
+ *   append, durable] -> msgpath deliver -> send.c fan-out
+ *
+ * The rules (SPEC §9) require that nothing reaches a group member before it
+ * is durably in the network log. The submit/deliver split is the seam for
+ * that: a submitted message is an owned record (struct chat_msg) that can
+ * wait for a group commit and be delivered from the log writer's completion
+ * callback without referring to the parsed line or the command's stack.
+ * Until the network log exists the record is delivered at once.
+ */
+#ifndef QUN_IRC_MSGPATH_H
+#define QUN_IRC_MSGPATH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct client;
+struct channel;
+
+enum chat_kind { CHAT_PRIVMSG, CHAT_NOTICE, CHAT_TAGMSG };
+
+/* An accepted chat message. Strings are owned by the record. */
+struct chat_msg {
+    enum chat_kind kind;
+    uint64_t sender_id;   /* conn id of the sender, to find it at delivery */
+    char *sender_prefix;  /* nick!user@host at submission */
+    char *sender_account; /* or NULL */
+    char *target;         /* channel name or nick as the sender wrote it */
+    bool to_channel;
+    char *text;           /* NULL for TAGMSG */
+    char *client_tags;    /* escaped "+a=b;..." or NULL */
+    char msgid[32];
+    uint64_t time_ms;
+};
+
+/* Takes a checked message from c to a channel or a user and delivers it
+ * once it is recorded. Exactly one of ch / to is non-NULL. */
+void msgpath_submit(struct client *c, struct channel *ch, struct client *to, enum chat_kind kind,
+                    const char *text, const char *client_tags);
+
+#endif

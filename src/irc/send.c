@@ -1,0 +1,352 @@
+/*
+ * send.c - rendering events once per capability set, numerics, standard
+ * replies and labeled-response capture (see send.h for the contract).
+ */
+#include "irc/send.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "config/config.h"
+#include "irc/caps.h"
+#include "irc/channel.h"
+#include "irc/client.h"
+#include "irc/server.h"
+#include "net/conn.h"
+#include "proto/utf8.h"
+#include "util/alloc.h"
+
+/* Line buffer large enough for a full tag section plus a 512-byte body. */
+#define SEND_BUF (IRC_LINE_BUF_MIN + 64)
+
+/* ---- time and msgid -------------------------------------------------- */
+
+uint64_t time_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void time_format_iso(uint64_t ms, char *buf, size_t len)
+{
+    time_t sec = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%03uZ", base, (unsigned)(ms % 1000));
+}
+
+/* msgids are a per-process random prefix plus a counter: unique within the
+ * process lifetime and, with 48 random bits, across restarts. */
+void msgid_new(char *buf, size_t len)
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+    static char prefix[11];
+    static uint64_t counter;
+    if (!prefix[0]) {
+        uint8_t rnd[10];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+            memset(rnd, 7, sizeof rnd);
+        for (int i = 0; i < 10; i++)
+            prefix[i] = alphabet[rnd[i] & 31];
+    }
+    char tail[16];
+    int n = 0;
+    uint64_t v = ++counter;
+    do {
+        tail[n++] = alphabet[v & 31];
+        v >>= 5;
+    } while (v && n < (int)sizeof tail);
+    size_t off = (size_t)snprintf(buf, len, "%s", prefix);
+    while (n > 0 && off + 1 < len)
+        buf[off++] = tail[--n];
+    buf[off < len ? off : len - 1] = '\0';
+}
+
+void event_init(struct irc_event *ev, const char *source, const char *command, bool with_msgid)
+{
+    static char msgid[32];
+    memset(ev, 0, sizeof *ev);
+    ev->source = source;
+    ev->command = command;
+    ev->time_ms = time_now_ms();
+    if (with_msgid) {
+        msgid_new(msgid, sizeof msgid);
+        ev->msgid = msgid;
+    }
+}
+
+void event_param(struct irc_event *ev, const char *param)
+{
+    if (ev->nparams < IRC_PARAMS_MAX)
+        ev->params[ev->nparams++] = param;
+}
+
+/* ---- rendering ------------------------------------------------------- */
+
+/* Index 0..7 of a capability set within CAP_TAGS_MASK. */
+static inline unsigned tag_index(uint32_t caps)
+{
+    return ((caps & CAP_MESSAGE_TAGS) ? 1u : 0u) | ((caps & CAP_SERVER_TIME) ? 2u : 0u) |
+           ((caps & CAP_ACCOUNT_TAG) ? 4u : 0u);
+}
+
+static struct qbuf *event_render(const struct irc_event *ev, unsigned idx)
+{
+    char buf[SEND_BUF];
+    struct irc_wbuf w;
+    irc_wbuf_init(&w, buf, sizeof buf);
+    if ((idx & 4) && ev->account)
+        irc_wbuf_tag(&w, "account", ev->account);
+    if ((idx & 1) && ev->msgid)
+        irc_wbuf_tag(&w, "msgid", ev->msgid);
+    if (idx & 2) {
+        char t[40];
+        time_format_iso(ev->time_ms, t, sizeof t);
+        irc_wbuf_tag(&w, "time", t);
+    }
+    if ((idx & 1) && ev->client_tags && ev->client_tags[0])
+        irc_wbuf_tags_raw(&w, ev->client_tags, strlen(ev->client_tags));
+    irc_wbuf_source(&w, ev->source ? ev->source : server_name());
+    irc_wbuf_command(&w, ev->command);
+    for (int i = 0; i < ev->nparams; i++) {
+        const char *p = ev->params[i];
+        bool last = i == ev->nparams - 1;
+        if (last && (ev->trailing || !p[0] || p[0] == ':' || strchr(p, ' ')))
+            irc_wbuf_trailing(&w, p);
+        else
+            irc_wbuf_param(&w, p);
+    }
+    ssize_t n = irc_wbuf_finish(&w);
+    if (n < 0)
+        return NULL;
+    return qbuf_new(buf, (size_t)n);
+}
+
+/* ---- labeled-response capture ----------------------------------------- */
+
+static struct {
+    struct client *client;
+    char label[128];
+    char **lines;
+    size_t *lens;
+    size_t n, cap;
+} label_ctx;
+
+void label_begin(struct client *c, const char *label)
+{
+    label_ctx.client = c;
+    snprintf(label_ctx.label, sizeof label_ctx.label, "%s", label);
+    label_ctx.n = 0;
+}
+
+static void label_capture(const char *data, size_t len)
+{
+    if (label_ctx.n == label_ctx.cap) {
+        label_ctx.cap = label_ctx.cap ? label_ctx.cap * 2 : 8;
+        label_ctx.lines = xrealloc(label_ctx.lines, label_ctx.cap * sizeof *label_ctx.lines);
+        label_ctx.lens = xrealloc(label_ctx.lens, label_ctx.cap * sizeof *label_ctx.lens);
+    }
+    label_ctx.lines[label_ctx.n] = xstrndup(data, len);
+    label_ctx.lens[label_ctx.n] = len;
+    label_ctx.n++;
+}
+
+/* Sends line with one more tag ("key=value", already escaped) in front. */
+static void send_with_tag(struct client *c, const char *tag, const char *line, size_t len)
+{
+    char buf[SEND_BUF + 160];
+    int n;
+    if (line[0] == '@')
+        n = snprintf(buf, sizeof buf, "@%s;%.*s", tag, (int)(len - 1), line + 1);
+    else
+        n = snprintf(buf, sizeof buf, "@%s %.*s", tag, (int)len, line);
+    if (n > 0 && (size_t)n < sizeof buf)
+        conn_send_copy(c->conn, buf, (size_t)n);
+}
+
+void label_end(void)
+{
+    struct client *c = label_ctx.client;
+    if (!c)
+        return;
+    label_ctx.client = NULL;
+    char tag[160], esc[140];
+    ssize_t el = irc_tag_escape(label_ctx.label, strlen(label_ctx.label), esc, sizeof esc - 1);
+    esc[el < 0 ? 0 : el] = '\0';
+    snprintf(tag, sizeof tag, "label=%s", esc);
+    if (label_ctx.n == 0) {
+        char ack[256];
+        int n = snprintf(ack, sizeof ack, "@%s :%s ACK\r\n", tag, server_name());
+        conn_send_copy(c->conn, ack, (size_t)n);
+    } else if (label_ctx.n == 1 || !(c->caps & CAP_BATCH)) {
+        if (label_ctx.n == 1)
+            send_with_tag(c, tag, label_ctx.lines[0], label_ctx.lens[0]);
+        else
+            for (size_t i = 0; i < label_ctx.n; i++)
+                conn_send_copy(c->conn, label_ctx.lines[i], label_ctx.lens[i]);
+    } else {
+        char id[32], line[300], btag[48];
+        msgid_new(id, sizeof id);
+        int n = snprintf(line, sizeof line, "@%s :%s BATCH +%s labeled-response\r\n", tag,
+                         server_name(), id);
+        conn_send_copy(c->conn, line, (size_t)n);
+        snprintf(btag, sizeof btag, "batch=%s", id);
+        for (size_t i = 0; i < label_ctx.n; i++)
+            send_with_tag(c, btag, label_ctx.lines[i], label_ctx.lens[i]);
+        n = snprintf(line, sizeof line, ":%s BATCH -%s\r\n", server_name(), id);
+        conn_send_copy(c->conn, line, (size_t)n);
+    }
+    for (size_t i = 0; i < label_ctx.n; i++)
+        free(label_ctx.lines[i]);
+    label_ctx.n = 0;
+}
+
+void label_forget(struct client *c)
+{
+    if (label_ctx.client != c)
+        return;
+    for (size_t i = 0; i < label_ctx.n; i++)
+        free(label_ctx.lines[i]);
+    label_ctx.n = 0;
+    label_ctx.client = NULL;
+}
+
+/* ---- delivery ---------------------------------------------------------- */
+
+static void send_qbuf(struct client *c, struct qbuf *b)
+{
+    if (c == label_ctx.client)
+        label_capture(b->data, b->len);
+    else
+        conn_send(c->conn, b);
+}
+
+static void send_bytes(struct client *c, const char *data, size_t len)
+{
+    if (c == label_ctx.client)
+        label_capture(data, len);
+    else
+        conn_send_copy(c->conn, data, len);
+}
+
+void send_event(struct client *to, const struct irc_event *ev)
+{
+    struct qbuf *b = event_render(ev, tag_index(to->caps));
+    if (!b)
+        return;
+    send_qbuf(to, b);
+    qbuf_unref(b);
+}
+
+struct render_cache {
+    struct qbuf *v[8];
+};
+
+static void cache_send(struct render_cache *rc, const struct irc_event *ev, struct client *c)
+{
+    unsigned idx = tag_index(c->caps);
+    if (!rc->v[idx]) {
+        rc->v[idx] = event_render(ev, idx);
+        if (!rc->v[idx])
+            return;
+    }
+    send_qbuf(c, rc->v[idx]);
+}
+
+static void cache_release(struct render_cache *rc)
+{
+    for (int i = 0; i < 8; i++)
+        if (rc->v[i])
+            qbuf_unref(rc->v[i]);
+}
+
+void send_to_channel(struct channel *ch, const struct irc_event *ev, const struct client *except,
+                     uint32_t need_mask, uint32_t need_value)
+{
+    struct render_cache rc = {{0}};
+    for (size_t i = 0; i < ch->members_cap; i++) {
+        struct member *m = &ch->members[i];
+        if (!member_used(m) || m->client == except)
+            continue;
+        if ((m->client->caps & need_mask) != need_value)
+            continue;
+        cache_send(&rc, ev, m->client);
+    }
+    cache_release(&rc);
+}
+
+void send_to_common(struct client *src, const struct irc_event *ev, bool include_self,
+                    uint32_t need_mask, uint32_t need_value)
+{
+    struct render_cache rc = {{0}};
+    uint32_t gen = client_fanout_begin();
+    if (!include_self)
+        client_fanout_take(src, gen);
+    else if ((src->caps & need_mask) == need_value && client_fanout_take(src, gen))
+        cache_send(&rc, ev, src);
+    for (uint16_t k = 0; k < src->nchans; k++) {
+        struct channel *ch = src->chans[k];
+        for (size_t i = 0; i < ch->members_cap; i++) {
+            struct member *m = &ch->members[i];
+            if (!member_used(m) || (m->client->caps & need_mask) != need_value)
+                continue;
+            if (client_fanout_take(m->client, gen))
+                cache_send(&rc, ev, m->client);
+        }
+    }
+    cache_release(&rc);
+}
+
+static void send_vformat(struct client *to, const char *head, const char *fmt, va_list ap)
+{
+    char buf[1024];
+    int n = snprintf(buf, sizeof buf, "%s", head);
+    int m = vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
+    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+    if (len > sizeof buf - 1)
+        len = sizeof buf - 1;
+    /* never let a CR, LF or NUL from formatted text split the line */
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == '\r' || buf[i] == '\n' || buf[i] == '\0')
+            buf[i] = ' ';
+    len = utf8_truncate(buf, len, IRC_BODY_MAX);
+    buf[len++] = '\r';
+    buf[len++] = '\n';
+    send_bytes(to, buf, len);
+}
+
+void send_numeric(struct client *to, int numeric, const char *fmt, ...)
+{
+    char head[128];
+    snprintf(head, sizeof head, ":%s %03d %s ", server_name(), numeric, client_nick(to));
+    va_list ap;
+    va_start(ap, fmt);
+    send_vformat(to, head, fmt, ap);
+    va_end(ap);
+}
+
+void send_line(struct client *to, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    send_vformat(to, "", fmt, ap);
+    va_end(ap);
+}
+
+void send_fail(struct client *to, const char *kind, const char *command, const char *code,
+               const char *context, const char *description)
+{
+    if (to->caps & CAP_STANDARD_REPLIES) {
+        send_line(to, ":%s %s %s %s%s%s :%s", server_name(), kind, command, code,
+                  context ? " " : "", context ? context : "", description);
+    } else {
+        send_line(to, ":%s NOTICE %s :%s %s: %s", server_name(), client_nick(to), command,
+                  kind, description);
+    }
+}

@@ -1,0 +1,369 @@
+/*
+ * server.c - start, reload and shutdown; the transport callbacks; the timing
+ * wheel for registration timeouts, pings and flood resumes.
+ *
+ * Path of one client line: transport (net/conn.c) -> server_on_line() here
+ * (parse with proto/message.c, limits) -> dispatch_message() (dispatch.c,
+ * flood cost, labeled-response) -> a cmd_*.c handler -> send.c.
+ */
+#include "irc/server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "irc/client.h"
+#include "irc/commands.h"
+#include "irc/numeric.h"
+#include "irc/send.h"
+#include "net/conn.h"
+#include "proto/message.h"
+#include "util/alloc.h"
+#include "util/log.h"
+#include "util/strmap.h"
+#include "util/wheel.h"
+
+struct qun_config *server_config;
+
+static uv_loop_t *server_loop;
+static time_t server_start_time;
+static struct wheel server_wheel;
+static uv_timer_t server_wheel_timer;
+static struct tls_ctx *server_tls;
+static bool server_stopping;
+
+/* Connections per source address, for limits.max_per_ip. */
+struct ip_count {
+    char ip[46];
+    int n;
+};
+static struct strmap server_ip_counts;
+
+const char *server_name(void)
+{
+    return server_config->server_name;
+}
+
+time_t server_started(void)
+{
+    return server_start_time;
+}
+
+uint64_t server_now_ms(void)
+{
+    return uv_now(server_loop);
+}
+
+/* ---- timers --------------------------------------------------------------- */
+
+void server_arm_timer(struct client *c, uint64_t at_ms)
+{
+    wheel_arm(&server_wheel, &c->timer, at_ms);
+}
+
+static uint64_t server_next_deadline(const struct client *c)
+{
+    const struct qun_config *cfg = server_config;
+    if (c->paused)
+        return c->penalty_ms - (uint64_t)cfg->flood_burst * 1000;
+    if (c->state != CLIENT_REGISTERED)
+        return c->created_ms + (uint64_t)cfg->registration_timeout * 1000;
+    uint64_t base = c->last_read_ms + (uint64_t)cfg->ping_interval * 1000;
+    return c->ping_sent ? base + (uint64_t)cfg->ping_timeout * 1000 : base;
+}
+
+static void server_timer_fire(struct wheel_node *node, void *ud)
+{
+    struct client *c = (struct client *)((char *)node - offsetof(struct client, timer));
+    const struct qun_config *cfg = server_config;
+    uint64_t now = server_now_ms();
+    if (c->conn->closing)
+        return;
+    if (c->paused && now + (uint64_t)cfg->flood_burst * 1000 >= c->penalty_ms) {
+        c->paused = false;
+        conn_resume(c->conn);
+    }
+    if (c->state != CLIENT_REGISTERED) {
+        if (now >= c->created_ms + (uint64_t)cfg->registration_timeout * 1000) {
+            server_disconnect(c, "Registration timed out");
+            return;
+        }
+    } else if (!c->paused) {
+        uint64_t idle = now - c->last_read_ms;
+        uint64_t interval = (uint64_t)cfg->ping_interval * 1000;
+        if (c->ping_sent && idle >= interval + (uint64_t)cfg->ping_timeout * 1000) {
+            char reason[64];
+            snprintf(reason, sizeof reason, "Ping timeout: %llu seconds",
+                     (unsigned long long)(idle / 1000));
+            server_disconnect(c, reason);
+            return;
+        }
+        if (!c->ping_sent && idle >= interval) {
+            send_line(c, "PING :%s", server_name());
+            c->ping_sent = true;
+        }
+    }
+    server_arm_timer(c, server_next_deadline(c));
+}
+
+static void server_wheel_tick(uv_timer_t *t)
+{
+    wheel_advance(&server_wheel, uv_now(t->loop));
+}
+
+bool server_flood_charge(struct client *c, uint64_t cost_ms)
+{
+    uint64_t now = server_now_ms();
+    if (c->penalty_ms < now)
+        c->penalty_ms = now;
+    c->penalty_ms += cost_ms;
+    if (c->penalty_ms <= now + (uint64_t)server_config->flood_burst * 1000)
+        return false;
+    c->paused = true;
+    server_arm_timer(c, server_next_deadline(c));
+    return true;
+}
+
+/* ---- transport callbacks ------------------------------------------------ */
+
+static struct ip_count *server_ip_entry(const char *ip, bool create)
+{
+    struct ip_count *e = strmap_get(&server_ip_counts, ip);
+    if (!e && create) {
+        e = xcalloc(1, sizeof *e);
+        snprintf(e->ip, sizeof e->ip, "%s", ip);
+        strmap_put(&server_ip_counts, e->ip, e);
+    }
+    return e;
+}
+
+static void server_refuse(struct conn *conn, const char *why)
+{
+    char line[256];
+    int n = snprintf(line, sizeof line, "ERROR :Closing link: %s (%s)\r\n", conn->ip, why);
+    conn_send_copy(conn, line, (size_t)n);
+    conn_close(conn, why);
+}
+
+static int server_on_accept(struct conn *conn)
+{
+    const struct qun_config *cfg = server_config;
+    if (server_stopping) {
+        server_refuse(conn, "Server is shutting down");
+        return -1;
+    }
+    bool exempt = config_cidr_match(cfg->flood_exempt, cfg->nflood_exempt,
+                                    (const struct sockaddr *)&conn->peer);
+    if (client_count() >= (size_t)cfg->max_clients) {
+        server_refuse(conn, "Server is full: too many connections");
+        return -1;
+    }
+    struct ip_count *e = server_ip_entry(conn->ip, true);
+    if (e->n >= cfg->max_per_ip && !exempt) {
+        if (e->n == 0) {
+            strmap_del(&server_ip_counts, e->ip);
+            free(e);
+        }
+        server_refuse(conn, "Too many connections from your address");
+        return -1;
+    }
+    e->n++;
+    struct client *c = client_create(conn);
+    conn->owner = c;
+    c->flood_exempt = exempt;
+    c->created_ms = c->last_read_ms = server_now_ms();
+    server_arm_timer(c, server_next_deadline(c));
+    return 0;
+}
+
+/* Total bytes of client-only (+) tags, as sent (escaped). */
+static size_t server_client_tag_bytes(const struct irc_msg *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->ntags; i++)
+        if (m->tags[i].key[0] == '+')
+            n += strlen(m->tags[i].key) + 1 + strlen(m->tags[i].value) + 1;
+    return n;
+}
+
+static enum conn_line_result server_on_line(struct conn *conn, char *line, size_t len)
+{
+    struct client *c = conn->owner;
+    if (!c || conn->closing)
+        return CONN_LINE_CONTINUE;
+    c->last_read_ms = server_now_ms();
+    c->ping_sent = false;
+    struct irc_msg m;
+    int rc = irc_msg_parse(line, len, &m);
+    if (rc == IRC_PARSE_EMPTY)
+        return CONN_LINE_CONTINUE;
+    if (rc == IRC_PARSE_BAD_UTF8) {
+        send_fail(c, "FAIL", "*", "INVALID_UTF8", NULL,
+                  "Message rejected: this server accepts UTF-8 text only");
+        return CONN_LINE_CONTINUE;
+    }
+    if (rc == IRC_PARSE_TAGS_TOO_LONG || rc == IRC_PARSE_BODY_TOO_LONG ||
+        rc == IRC_PARSE_TOO_MANY_TAGS) {
+        send_numeric(c, ERR_INPUTTOOLONG, ":Input line was too long");
+        return CONN_LINE_CONTINUE;
+    }
+    if (rc < 0) {
+        send_fail(c, "FAIL", "*", "INVALID_MESSAGE", NULL, irc_parse_strerror(rc));
+        return CONN_LINE_CONTINUE;
+    }
+    if (server_client_tag_bytes(&m) > server_config->client_tags_max) {
+        send_numeric(c, ERR_INPUTTOOLONG, ":Input line was too long (client tags)");
+        return CONN_LINE_CONTINUE;
+    }
+    bool pause = dispatch_message(c, &m);
+    return pause ? CONN_LINE_PAUSE : CONN_LINE_CONTINUE;
+}
+
+static void server_on_overlong(struct conn *conn)
+{
+    struct client *c = conn->owner;
+    if (c)
+        send_numeric(c, ERR_INPUTTOOLONG, ":Input line was too long");
+}
+
+static void server_on_close(struct conn *conn, const char *reason)
+{
+    struct client *c = conn->owner;
+    if (!c)
+        return;
+    wheel_disarm(&server_wheel, &c->timer);
+    struct ip_count *e = server_ip_entry(conn->ip, false);
+    if (e && --e->n <= 0) {
+        strmap_del(&server_ip_counts, e->ip);
+        free(e);
+    }
+    client_destroy(c, reason);
+    conn->owner = NULL;
+    if (server_stopping && client_count() == 0) {
+        uv_timer_stop(&server_wheel_timer);
+        uv_close((uv_handle_t *)&server_wheel_timer, NULL);
+    }
+}
+
+void server_disconnect(struct client *c, const char *reason)
+{
+    if (c->conn->closing)
+        return;
+    send_line(c, "ERROR :Closing link: %s (%s)", c->host, reason);
+    conn_close(c->conn, reason);
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+static struct conn_limits server_limits(const struct qun_config *cfg)
+{
+    struct conn_limits l = {
+        .line_max = IRC_TAGS_MAX + IRC_BODY_MAX + 1,
+        .sendq_max = cfg->sendq,
+    };
+    return l;
+}
+
+static int server_load_tls(const struct qun_config *cfg, struct tls_ctx **out, char *err,
+                           size_t errlen)
+{
+    *out = NULL;
+    if (!cfg->tls_certificate || !cfg->tls_key)
+        return 0;
+    *out = tls_ctx_load(cfg->tls_certificate, cfg->tls_key, err, errlen);
+    return *out ? 0 : -1;
+}
+
+int server_start(uv_loop_t *loop, struct qun_config *cfg, char *err, size_t errlen)
+{
+    static const struct conn_ops ops = {
+        .on_accept = server_on_accept,
+        .on_line = server_on_line,
+        .on_overlong = server_on_overlong,
+        .on_close = server_on_close,
+    };
+    server_loop = loop;
+    server_config = cfg;
+    server_start_time = time(NULL);
+    hash_seed_init();
+    log_set_level((enum log_level)log_level_parse(cfg->log_level));
+    if (server_load_tls(cfg, &server_tls, err, errlen) < 0)
+        return -1;
+    struct conn_limits limits = server_limits(cfg);
+    transport_init(loop, &ops, &limits);
+    for (size_t i = 0; i < cfg->nlisten; i++) {
+        const struct config_listen *l = &cfg->listen[i];
+        if (listener_open(l->address, l->port, l->tls ? server_tls : NULL, err, errlen) < 0)
+            return -1;
+        log_info("listening on %s port %d%s", l->address, l->port, l->tls ? " (TLS)" : "");
+    }
+    wheel_init(&server_wheel, uv_now(loop), server_timer_fire, NULL);
+    uv_timer_init(loop, &server_wheel_timer);
+    uv_timer_start(&server_wheel_timer, server_wheel_tick, WHEEL_TICK_MS, WHEEL_TICK_MS);
+    if (cfg->development)
+        log_warn("this is a DEVELOPMENT server (server.development = true): "
+                 "do not use it for real users");
+    return 0;
+}
+
+int server_reload(char *err, size_t errlen)
+{
+    struct qun_config *cfg = config_load(server_config->path, err, errlen);
+    if (!cfg)
+        return -1;
+    struct tls_ctx *tls = NULL;
+    if (server_load_tls(cfg, &tls, err, errlen) < 0) {
+        config_free(cfg);
+        return -1;
+    }
+    bool same_listeners = cfg->nlisten == server_config->nlisten;
+    for (size_t i = 0; same_listeners && i < cfg->nlisten; i++)
+        same_listeners = cfg->listen[i].port == server_config->listen[i].port &&
+                         cfg->listen[i].tls == server_config->listen[i].tls &&
+                         strcmp(cfg->listen[i].address, server_config->listen[i].address) == 0;
+    if (!same_listeners)
+        log_warn("listen blocks changed: new listeners take effect after a restart");
+    if (tls) {
+        listener_set_tls_all(tls);
+        if (server_tls)
+            tls_ctx_unref(server_tls);
+        server_tls = tls;
+    }
+    config_free(server_config);
+    server_config = cfg;
+    struct conn_limits limits = server_limits(cfg);
+    transport_set_limits(&limits);
+    log_set_level((enum log_level)log_level_parse(cfg->log_level));
+    return 0;
+}
+
+static void server_say_goodbye(struct conn *conn, void *ud)
+{
+    if (conn->owner)
+        server_disconnect(conn->owner, (const char *)ud);
+    else
+        conn_close(conn, (const char *)ud);
+}
+
+void server_shutdown(const char *reason)
+{
+    if (server_stopping)
+        return;
+    server_stopping = true;
+    listener_close_all();
+    conn_foreach(server_say_goodbye, (void *)reason);
+    if (client_count() == 0) {
+        uv_timer_stop(&server_wheel_timer);
+        uv_close((uv_handle_t *)&server_wheel_timer, NULL);
+    }
+}
+
+void server_free(void)
+{
+    if (server_tls)
+        tls_ctx_unref(server_tls);
+    server_tls = NULL;
+    config_free(server_config);
+    server_config = NULL;
+}

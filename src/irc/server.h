@@ -1,0 +1,49 @@
+/*
+ * server.h - the running server: configuration, start, reload, shutdown,
+ * and the glue between the transport (net/) and the IRC layer.
+ *
+ * server.c implements the transport's conn_ops: it creates a client on
+ * accept, parses each line and hands it to the dispatcher, and destroys the
+ * client on close. It also owns the timing wheel that drives registration
+ * timeouts, pings and flood-penalty resumes.
+ */
+#ifndef QUN_IRC_SERVER_H
+#define QUN_IRC_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <uv.h>
+
+struct qun_config;
+struct client;
+
+/* The configuration in force. Replaced as a whole on a successful reload;
+ * never NULL while the server runs. */
+extern struct qun_config *server_config;
+
+const char *server_name(void);
+time_t server_started(void);
+uint64_t server_now_ms(void); /* loop clock (monotonic) */
+
+/* Opens listeners and starts accepting. Takes ownership of cfg. On failure
+ * writes a sentence to err and returns -1. */
+int server_start(uv_loop_t *loop, struct qun_config *cfg, char *err, size_t errlen);
+/* Re-reads the configuration file and TLS certificates (SIGHUP). Clients
+ * stay connected. Returns 0, or -1 with err set and the old config kept. */
+int server_reload(char *err, size_t errlen);
+/* Sends ERROR to every client, closes everything; uv_run then returns. */
+void server_shutdown(const char *reason);
+/* Releases the configuration and TLS context after the loop has ended. */
+void server_free(void);
+
+/* Re-arms the client's deadline on the timing wheel. */
+void server_arm_timer(struct client *c, uint64_t at_ms);
+/* Flood control: charges cost_ms to the client; returns true when the client
+ * must pause (the transport stops delivering its lines until the wheel
+ * resumes it). */
+bool server_flood_charge(struct client *c, uint64_t cost_ms);
+/* Closes the client's connection after sending "ERROR :reason". */
+void server_disconnect(struct client *c, const char *reason);
+
+#endif
