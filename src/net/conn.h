@@ -136,8 +136,13 @@ int conn_send_copy(struct conn *c, const char *data, size_t len);
 void conn_close(struct conn *c, const char *reason);
 /* Restarts line delivery after CONN_LINE_PAUSE. */
 void conn_resume(struct conn *c);
-/* Number of open connections. */
+/* Number of open connections (including TLS handshakes in progress and
+ * closed connections still flushing their last bytes). */
 size_t conn_count(void);
+/* Addition: calls fn for every accepted connection whose on_close has not
+ * been called yet (e.g. to say goodbye at shutdown). fn may conn_send() and
+ * conn_close(); those never remove a connection synchronously. */
+void conn_foreach(void (*fn)(struct conn *c, void *ud), void *ud);
 
 /* TLS contexts (net/tls.c). Load certificate chain + key; on error returns
  * NULL and writes a sentence to err (never key material). */

@@ -1,0 +1,693 @@
+/*
+ * conn.c - one client connection: accept, read path, send queue, close.
+ *
+ * Owns the per-connection half of the transport (struct conn_private): the
+ * uv_tcp_t, the line splitter state, the ring of queued qbufs and the
+ * close state machine. The process-wide half (pending list, deadlines) is
+ * transport.c; TLS record processing is tls.c.
+ *
+ * Lifecycle (the function performing each transition in brackets):
+ *
+ *   accepted socket [conn__accept]
+ *      | plain                         | TLS listener
+ *      v                               v
+ *   OPEN <---- handshake done ----- HANDSHAKE --- failure, EOF, deadline --+
+ *    |   [conn_tls_input: certfp,      (no on_accept, no on_close)         |
+ *    |    conn_notify_accept]                                               |
+ *    |-- read EOF/error [conn_fail]: on_close now, no flush -------------> DEAD
+ *    |-- conn_close() [conn_close]: mark, no callback --> CLOSING           ^
+ *    |-- SendQ overflow, write error [conn_abort] ------> CLOSING+abort     |
+ *                                                           |               |
+ *   CLOSING at the flush point [conn_close_step]: on_close; then            |
+ *      abort, or queue fully written --------------------------------------+
+ *      otherwise -> LINGERING (flushing in the background, reads discarded)
+ *   LINGERING: queue written [conn_on_write] or deadline [conn__expire] ---+
+ *   DEAD: uv_close called [conn_destroy]; memory freed in conn_on_closed.
+ *
+ * Invariants (besides those of conn.h):
+ *   1. sendq_bytes == sum over the ring of (len - offset); the ring array is
+ *      freed whenever it empties.
+ *   2. At most one uv_write is in flight (writing); while it is, nothing else
+ *      is written, so bytes leave in queue order.
+ *   3. on_close is called at most once (notified) and only for accepted
+ *      connections; never from conn_send/conn_close/conn_resume.
+ *   4. A connection delivers lines only while OPEN and not paused; while
+ *      closing, input is read and discarded so the peer's late data does not
+ *      sit in the kernel and turn our final FIN into a RST.
+ *   5. For TLS, plaintext is encrypted only when no ciphertext is waiting,
+ *      at most NET_PBUF_SIZE at a time: ciphertext beyond the send queue is
+ *      bounded by one batch.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/conn.h"
+#include "net/net_internal.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+/* A uv_write in flight. For TLS it owns a copy of the ciphertext the kernel
+ * refused; for plain TCP the bytes stay in the queued qbufs. */
+struct conn_wreq {
+    uv_write_t req;
+    size_t bytes; /* queue bytes this write covers (plain) */
+    char data[];  /* ciphertext (TLS) */
+};
+
+static void conn_flush(struct conn *c, bool may_queue);
+static void conn_tls_read_plain(struct conn *c);
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void conn_read_start(struct conn *c);
+
+static void conn_read_stop(struct conn *c)
+{
+    struct conn_private *p = c->priv;
+    if (p->reading) {
+        uv_read_stop((uv_stream_t *)&p->tcp);
+        p->reading = 0;
+    }
+}
+
+static void conn_mark_closing(struct conn *c, const char *reason)
+{
+    if (!c->closing) {
+        c->closing = true;
+        c->priv->reason = xstrdup(reason);
+    }
+}
+
+/* The connection must close without flushing (SendQ exceeded, write error).
+ * on_close follows at the flush point. */
+static void conn_abort(struct conn *c, const char *reason)
+{
+    struct conn_private *p = c->priv;
+    if (p->dead)
+        return;
+    conn_mark_closing(c, reason);
+    p->abort = 1;
+    net__pending_add(c);
+}
+
+static const char *conn_error_text(const char *what, int err)
+{
+    static char buf[96]; /* only read during the on_close call it feeds */
+    if (err == UV_EOF)
+        return "Remote host closed the connection";
+    if (err == UV_ECONNRESET)
+        return "Connection reset by peer";
+    if (err == UV_ETIMEDOUT)
+        return "Connection timed out";
+    snprintf(buf, sizeof(buf), "%s error: %s", what, uv_strerror(err));
+    return buf;
+}
+
+/* ---- teardown ----------------------------------------------------------- */
+
+static void conn_queue_release(struct conn_private *p)
+{
+    for (uint32_t i = 0; i < p->q_len; i++)
+        qbuf_unref(p->q[(p->q_head + i) & (p->q_cap - 1)]);
+    free(p->q);
+    p->q = NULL;
+    p->q_len = p->q_cap = p->q_head = p->q_off = 0;
+}
+
+static void conn_on_closed(uv_handle_t *h)
+{
+    struct conn_block *blk = (struct conn_block *)((char *)h - offsetof(struct conn_block, priv.tcp));
+    struct conn_private *p = &blk->priv;
+
+    conn_queue_release(p);
+    linebuf_clear(&p->in);
+    if (p->tls)
+        tls__session_free(p->tls);
+    free(p->reason);
+    free(blk);
+}
+
+/* Before a graceful close: read away what the peer sent meanwhile (unread
+ * input makes close(2) send RST and discard our unsent data), then FIN. */
+static void conn_drain_and_fin(struct conn *c)
+{
+    uv_os_fd_t fd;
+    char scratch[4096];
+
+    if (uv_fileno((uv_handle_t *)&c->priv->tcp, &fd) != 0)
+        return;
+    for (int i = 0; i < 16; i++) {
+        ssize_t n = recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+        if (n <= 0)
+            break;
+    }
+    shutdown(fd, SHUT_WR);
+}
+
+static void conn_destroy(struct conn *c, bool graceful)
+{
+    struct conn_private *p = c->priv;
+
+    if (p->dead)
+        return;
+    p->dead = 1;
+    c->closing = true;
+    net__deadline_remove(c);
+    net__untrack(c);
+    if (graceful)
+        conn_drain_and_fin(c);
+    uv_close((uv_handle_t *)&p->tcp, conn_on_closed);
+}
+
+/* A read error or EOF: tell the layer above right away (from the read
+ * callback), nothing left to flush to a peer that is gone. */
+static void conn_fail(struct conn *c, const char *reason)
+{
+    struct conn_private *p = c->priv;
+
+    if (p->dead)
+        return;
+    if (!p->notified) {
+        p->notified = 1;
+        if (p->accepted)
+            net__state.ops.on_close(c, c->closing && p->reason ? p->reason : reason);
+    }
+    conn_destroy(c, false);
+}
+
+static bool conn_drained(const struct conn *c)
+{
+    return c->priv->q_len == 0 && !c->priv->writing;
+}
+
+/* CLOSING at the flush point: on_close, then close now or linger. */
+static void conn_close_step(struct conn *c)
+{
+    struct conn_private *p = c->priv;
+
+    if (!p->notified) {
+        p->notified = 1;
+        if (p->accepted)
+            net__state.ops.on_close(c, p->reason ? p->reason : "Closed");
+        if (p->dead)
+            return; /* on_close shut the transport down */
+    }
+    if (!p->abort)
+        conn_flush(c, true);
+    if (p->dead)
+        return;
+    if (p->abort || conn_drained(c)) {
+        conn_destroy(c, !p->abort);
+        return;
+    }
+    if (!p->lingering) {
+        p->lingering = 1;
+        net__deadline_add(c, net__state.linger_ms);
+        conn_read_start(c); /* discard input, notice a vanished peer */
+    }
+}
+
+void conn__expire(struct conn *c)
+{
+    struct conn_private *p = c->priv;
+    if (!p->lingering && !p->accepted)
+        log_debug("net: TLS handshake timeout from %s", c->ip);
+    net__deadline_remove(c);
+    conn_destroy(c, false);
+}
+
+void conn__shutdown_one(struct conn *c)
+{
+    struct conn_private *p = c->priv;
+
+    p->notified = 1; /* shutdown never calls on_close */
+    if (p->dead)
+        return;
+    conn_flush(c, false); /* one non-blocking attempt at the goodbye */
+    conn_destroy(c, !p->abort && !p->dead);
+}
+
+/* ---- send queue --------------------------------------------------------- */
+
+static void conn_queue_push(struct conn_private *p, struct qbuf *b)
+{
+    if (p->q_len == p->q_cap) {
+        uint32_t cap = p->q_cap ? p->q_cap * 2 : 4;
+        struct qbuf **q = xmalloc(cap * sizeof(*q));
+        for (uint32_t i = 0; i < p->q_len; i++)
+            q[i] = p->q[(p->q_head + i) & (p->q_cap - 1)];
+        free(p->q);
+        p->q = q;
+        p->q_cap = cap;
+        p->q_head = 0;
+    }
+    p->q[(p->q_head + p->q_len) & (p->q_cap - 1)] = b;
+    p->q_len++;
+}
+
+/* n bytes from the front of the queue were accepted by the kernel (plain)
+ * or by SSL_write (TLS). */
+static void conn_consume(struct conn *c, size_t n)
+{
+    struct conn_private *p = c->priv;
+
+    c->sendq_bytes -= n;
+    while (n > 0) {
+        struct qbuf *b = p->q[p->q_head];
+        size_t left = b->len - p->q_off;
+        if (n < left) {
+            p->q_off += (uint32_t)n;
+            break;
+        }
+        n -= left;
+        qbuf_unref(b);
+        p->q_head = (p->q_head + 1) & (p->q_cap - 1);
+        p->q_len--;
+        p->q_off = 0;
+    }
+    if (p->q_len == 0)
+        conn_queue_release(p);
+}
+
+static unsigned conn_gather(const struct conn_private *p, uv_buf_t *iov, unsigned max,
+                            size_t *bytes)
+{
+    unsigned n = 0;
+    size_t total = 0;
+
+    for (uint32_t i = 0; i < p->q_len && n < max; i++) {
+        struct qbuf *b = p->q[(p->q_head + i) & (p->q_cap - 1)];
+        size_t off = i == 0 ? p->q_off : 0;
+        iov[n++] = uv_buf_init(b->data + off, (unsigned)(b->len - off));
+        total += b->len - off;
+    }
+    *bytes = total;
+    return n;
+}
+
+int conn_send(struct conn *c, struct qbuf *b)
+{
+    struct conn_private *p = c->priv;
+
+    if (c->closing || p->dead)
+        return -1;
+    if (b->len == 0)
+        return 0;
+    if (c->sendq_bytes + b->len > net__state.limits.sendq_max) {
+        conn_abort(c, "SendQ exceeded");
+        return -1;
+    }
+    conn_queue_push(p, qbuf_ref(b));
+    c->sendq_bytes += b->len;
+    net__pending_add(c);
+    return 0;
+}
+
+int conn_send_copy(struct conn *c, const char *data, size_t len)
+{
+    if (c->closing || c->priv->dead)
+        return -1;
+    struct qbuf *b = qbuf_new(data, len);
+    int r = conn_send(c, b);
+    qbuf_unref(b);
+    return r;
+}
+
+/* ---- write path --------------------------------------------------------- */
+
+static void conn_on_write(uv_write_t *req, int status)
+{
+    struct conn_wreq *w = (struct conn_wreq *)req;
+    struct conn *c = req->handle->data;
+    struct conn_private *p = c->priv;
+    size_t bytes = w->bytes;
+
+    free(w);
+    p->writing = 0;
+    if (p->dead)
+        return; /* UV_ECANCELED from uv_close; memory goes in conn_on_closed */
+    if (status < 0) {
+        conn_abort(c, conn_error_text("Write", status));
+        return;
+    }
+    net__state.stat_bytes_out += bytes;
+    if (!p->tls)
+        conn_consume(c, bytes);
+    if (p->abort)
+        return; /* the flush point closes it */
+    conn_flush(c, true);
+    if (p->lingering && !p->dead && !p->abort && conn_drained(c))
+        conn_destroy(c, true);
+}
+
+static void conn_start_write(struct conn *c, struct conn_wreq *w, const uv_buf_t *iov, unsigned n)
+{
+    struct conn_private *p = c->priv;
+    int r = uv_write(&w->req, (uv_stream_t *)&p->tcp, iov, n, conn_on_write);
+    if (r < 0) {
+        free(w);
+        conn_abort(c, conn_error_text("Write", r));
+        return;
+    }
+    p->writing = 1;
+    net__state.stat_async_writes++;
+}
+
+/* Plain TCP: vectored uv_try_write until the queue is empty or the kernel
+ * pushes back; the rest goes to one uv_write (if may_queue). */
+static void conn_flush_plain(struct conn *c, bool may_queue)
+{
+    struct conn_private *p = c->priv;
+    uv_buf_t iov[NET_IOV_MAX];
+    size_t bytes;
+
+    while (p->q_len > 0 && !p->writing) {
+        unsigned n = conn_gather(p, iov, NET_IOV_MAX, &bytes);
+        int r = uv_try_write((uv_stream_t *)&p->tcp, iov, n);
+        net__state.stat_writes++;
+        if (r == UV_EAGAIN)
+            r = 0;
+        if (r < 0) {
+            conn_abort(c, conn_error_text("Write", r));
+            return;
+        }
+        net__state.stat_bytes_out += (size_t)r;
+        conn_consume(c, (size_t)r);
+        if ((size_t)r == bytes)
+            continue;
+        if (!may_queue)
+            return;
+        n = conn_gather(p, iov, NET_IOV_MAX, &bytes);
+        struct conn_wreq *w = xmalloc(sizeof(*w));
+        w->bytes = bytes;
+        conn_start_write(c, w, iov, n);
+        return;
+    }
+}
+
+/* TLS: encrypts up to one record of queued plaintext (invariant 5). */
+static bool conn_tls_encrypt(struct conn *c)
+{
+    struct conn_private *p = c->priv;
+    size_t n = 0;
+
+    for (uint32_t i = 0; i < p->q_len && n < NET_PBUF_SIZE; i++) {
+        struct qbuf *b = p->q[(p->q_head + i) & (p->q_cap - 1)];
+        size_t off = i == 0 ? p->q_off : 0;
+        size_t take = b->len - off;
+        if (take > NET_PBUF_SIZE - n)
+            take = NET_PBUF_SIZE - n;
+        memcpy(net__pbuf + n, b->data + off, take);
+        n += take;
+    }
+    conn_consume(c, n);
+    return tls__session_write(p->tls, net__pbuf, n) == TLS_OK;
+}
+
+/* TLS: writes pending ciphertext, encrypting queued plaintext batch by batch;
+ * on a graceful close the close_notify follows the last batch. */
+static void conn_flush_tls(struct conn *c, bool may_queue)
+{
+    struct conn_private *p = c->priv;
+
+    while (!p->writing && !p->dead) {
+        size_t n = tls__session_output(p->tls, net__obuf, NET_OBUF_SIZE);
+        if (n == 0) {
+            if (p->q_len > 0 && tls__session_is_open(p->tls)) {
+                if (!conn_tls_encrypt(c)) {
+                    conn_abort(c, "TLS error");
+                    return;
+                }
+                continue;
+            }
+            if (c->closing && !p->abort && p->q_len == 0 && tls__session_close_notify(p->tls))
+                continue;
+            return;
+        }
+        uv_buf_t buf = uv_buf_init(net__obuf, (unsigned)n);
+        int r = uv_try_write((uv_stream_t *)&p->tcp, &buf, 1);
+        net__state.stat_writes++;
+        if (r == UV_EAGAIN)
+            r = 0;
+        if (r < 0) {
+            conn_abort(c, conn_error_text("Write", r));
+            return;
+        }
+        net__state.stat_bytes_out += (size_t)r;
+        if ((size_t)r == n)
+            continue;
+        if (!may_queue)
+            return;
+        struct conn_wreq *w = xmalloc(sizeof(*w) + n - (size_t)r);
+        w->bytes = n - (size_t)r;
+        memcpy(w->data, net__obuf + r, w->bytes);
+        buf = uv_buf_init(w->data, (unsigned)w->bytes);
+        conn_start_write(c, w, &buf, 1);
+        return;
+    }
+}
+
+static void conn_flush(struct conn *c, bool may_queue)
+{
+    if (c->priv->dead)
+        return;
+    if (c->priv->tls)
+        conn_flush_tls(c, may_queue);
+    else
+        conn_flush_plain(c, may_queue);
+}
+
+/* ---- read path ---------------------------------------------------------- */
+
+/* Receives the lines the splitter finds; returns false to stop delivery. */
+static bool conn_on_line_event(void *ctx, enum linebuf_event ev, char *line, size_t len)
+{
+    struct conn *c = ctx;
+    struct conn_private *p = c->priv;
+
+    if (c->closing || p->dead)
+        return false;
+    if (ev == LINEBUF_OVERLONG)
+        net__state.ops.on_overlong(c);
+    else if (net__state.ops.on_line(c, line, len) == CONN_LINE_PAUSE)
+        p->paused = 1;
+    return !(p->paused || c->closing || p->dead);
+}
+
+static bool conn_can_deliver(const struct conn *c)
+{
+    const struct conn_private *p = c->priv;
+    return !(p->paused || c->closing || p->dead);
+}
+
+static void conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    (void)h;
+    (void)hint;
+    /* Every read lands in the one shared buffer; the read callback consumes
+     * it completely before returning (invariant 3 of conn.h). */
+    *buf = uv_buf_init(net__rbuf, NET_RBUF_SIZE);
+}
+
+/* Calls on_accept; a refusal without a conn_close() still closes. */
+static void conn_notify_accept(struct conn *c)
+{
+    c->priv->accepted = 1;
+    if (net__state.ops.on_accept(c) < 0 && !c->closing)
+        conn_close(c, "Connection refused");
+}
+
+/* TLS: ciphertext in; handshake until done, then plaintext lines. */
+static void conn_tls_input(struct conn *c, const char *data, size_t len)
+{
+    struct conn_private *p = c->priv;
+
+    tls__session_input(p->tls, data, len);
+    if (!p->accepted) {
+        enum tls_result r = tls__session_handshake(p->tls);
+        if (r == TLS_FAIL) {
+            log_debug("net: TLS handshake failed from %s", c->ip);
+            conn_flush(c, false); /* the alert, if the kernel takes it */
+            conn_destroy(c, false);
+            return;
+        }
+        net__pending_add(c); /* our handshake messages */
+        if (r == TLS_AGAIN)
+            return;
+        tls__session_certfp(p->tls, c->certfp);
+        net__deadline_remove(c);
+        conn_notify_accept(c);
+    }
+    conn_tls_read_plain(c);
+}
+
+static void conn_tls_read_plain(struct conn *c)
+{
+    struct conn_private *p = c->priv;
+
+    while (conn_can_deliver(c)) {
+        long n = tls__session_read(p->tls, net__rbuf, NET_RBUF_SIZE);
+        if (n == TLS_AGAIN)
+            break;
+        if (n < 0) {
+            conn_fail(c, n == TLS_EOF ? "Remote host closed the connection" : "TLS error");
+            return;
+        }
+        linebuf_feed(&p->in, net__rbuf, (size_t)n, net__state.limits.line_max,
+                     conn_on_line_event, c);
+    }
+    net__pending_add(c); /* SSL_read may have produced output (tickets, alerts) */
+}
+
+static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct conn *c = s->data;
+    struct conn_private *p = c->priv;
+
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        conn_fail(c, conn_error_text("Read", (int)nread));
+        return;
+    }
+    net__state.stat_reads++;
+    net__state.stat_bytes_in += (size_t)nread;
+    if (c->closing)
+        return; /* invariant 4: discard */
+    if (p->tls)
+        conn_tls_input(c, buf->base, (size_t)nread);
+    else
+        linebuf_feed(&p->in, buf->base, (size_t)nread, net__state.limits.line_max,
+                     conn_on_line_event, c);
+    if (p->paused && !p->dead)
+        conn_read_stop(c);
+}
+
+static void conn_read_start(struct conn *c)
+{
+    struct conn_private *p = c->priv;
+    if (!p->reading && !p->dead &&
+        uv_read_start((uv_stream_t *)&p->tcp, conn_on_alloc, conn_on_read) == 0)
+        p->reading = 1;
+}
+
+/* After conn_resume: held lines first, then what TLS still buffers, then
+ * the socket again - in that order, so lines stay in order. */
+static void conn_deliver_held(struct conn *c)
+{
+    struct conn_private *p = c->priv;
+
+    if (c->closing || p->dead)
+        return;
+    linebuf_resume(&p->in, net__state.limits.line_max, conn_on_line_event, c);
+    if (p->tls && conn_can_deliver(c))
+        conn_tls_read_plain(c);
+    if (conn_can_deliver(c))
+        conn_read_start(c);
+}
+
+/* ---- entry points ------------------------------------------------------- */
+
+void conn__service(struct conn *c)
+{
+    struct conn_private *p = c->priv;
+
+    if (p->dead)
+        return;
+    if (p->resume) {
+        p->resume = 0;
+        conn_deliver_held(c);
+        if (p->dead)
+            return;
+    }
+    if (c->closing)
+        conn_close_step(c);
+    else
+        conn_flush(c, true);
+}
+
+void conn_close(struct conn *c, const char *reason)
+{
+    if (c->closing || c->priv->dead)
+        return;
+    conn_mark_closing(c, reason);
+    net__pending_add(c);
+}
+
+void conn_resume(struct conn *c)
+{
+    struct conn_private *p = c->priv;
+
+    if (p->dead || !p->paused)
+        return;
+    p->paused = 0;
+    p->resume = 1;
+    net__pending_add(c); /* delivered from the flush point, not from here */
+}
+
+void conn_foreach(void (*fn)(struct conn *c, void *ud), void *ud)
+{
+    struct net_state *n = &net__state;
+    /* By index: fn cannot remove entries (closing is deferred), but it may
+     * in theory shut the transport down, which empties the array. */
+    for (uint32_t i = 0; i < n->all_len; i++) {
+        struct conn *c = n->all[i];
+        if (c->priv->accepted && !c->priv->notified && !c->priv->dead)
+            fn(c, ud);
+    }
+}
+
+static void conn_fill_address(struct conn *c, const struct sockaddr_storage *peer)
+{
+    c->peer = *peer;
+    if (peer->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)peer;
+        inet_ntop(AF_INET6, &a->sin6_addr, c->ip, sizeof(c->ip));
+        c->port = ntohs(a->sin6_port);
+    } else {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)peer;
+        inet_ntop(AF_INET, &a->sin_addr, c->ip, sizeof(c->ip));
+        c->port = ntohs(a->sin_port);
+    }
+}
+
+void conn__accept(int fd, const struct sockaddr_storage *peer, uint16_t local_port,
+                  struct tls_ctx *tls)
+{
+    struct net_state *n = &net__state;
+    struct conn_block *blk = xcalloc(1, sizeof(*blk));
+    struct conn *c = &blk->pub;
+    struct conn_private *p = &blk->priv;
+
+    c->priv = p;
+    p->dl_idx = NET_NO_INDEX;
+    uv_tcp_init(n->loop, &p->tcp);
+    p->tcp.data = c;
+    if (uv_tcp_open(&p->tcp, fd) != 0) {
+        close(fd);
+        p->dead = 1;
+        uv_close((uv_handle_t *)&p->tcp, conn_on_closed);
+        return;
+    }
+    uv_tcp_nodelay(&p->tcp, 1);
+    c->id = n->next_id++;
+    conn_fill_address(c, peer);
+    c->local_port = local_port;
+    net__track(c);
+    if (tls) {
+        c->tls = true;
+        p->tls = tls__session_new(tls);
+        net__deadline_add(c, n->handshake_ms);
+    } else {
+        conn_notify_accept(c);
+    }
+    /* Also when on_accept refused: input is then read and discarded. */
+    conn_read_start(c);
+}
