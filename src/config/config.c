@@ -45,6 +45,7 @@ static const struct cfg_field cfg_fields[] = {
     F("admin.organization", CFG_STR, admin_organization, 0, 200, "Unknown organization", 0),
     F("admin.email", CFG_STR, admin_email, 0, 200, "admin@localhost", 0),
     F("log.level", CFG_STR, log_level, 1, 16, "info", 0),
+    F("channels.creator_prefix", CFG_STR, creator_prefix, 1, 1, "~", 0),
     F("tls.certificate", CFG_STR, tls_certificate, 1, 4096, NULL, 0),
     F("tls.key", CFG_STR, tls_key, 1, 4096, NULL, 0),
     F("limits.max_clients", CFG_INT, max_clients, 1, 10000000, NULL, 100000),
@@ -70,7 +71,8 @@ static const struct cfg_field cfg_fields[] = {
 };
 
 /* Names that are groups or lists handled outside the table. */
-static const char *const cfg_groups[] = {"server", "admin", "log", "tls", "limits", NULL};
+static const char *const cfg_groups[] = {"server", "admin", "log", "tls", "limits", "channels",
+                                         NULL};
 
 static void cfg_error(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -422,6 +424,12 @@ static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t 
         config_setting_t *s = config_lookup(lc, "listen");
         cfg_error(err, errlen, cfg->path, s ? (int)config_setting_source_line(s) : 1,
                   "a TLS listener needs tls.certificate and tls.key");
+        return -1;
+    }
+    if (strcmp(cfg->creator_prefix, "~") != 0 && strcmp(cfg->creator_prefix, "@") != 0) {
+        config_setting_t *s = config_lookup(lc, "channels.creator_prefix");
+        cfg_error(err, errlen, cfg->path, s ? (int)config_setting_source_line(s) : 1,
+                  "channels.creator_prefix must be \"~\" (owner) or \"@\" (operator)");
         return -1;
     }
     if (log_level_parse(cfg->log_level) < 0) {

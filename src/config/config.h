@@ -56,6 +56,9 @@ struct qun_config {
 
     char *log_level;
 
+    /* channels */
+    char *creator_prefix; /* "~" (owner) or "@" (operator) for a new channel's creator */
+
     struct config_listen *listen;
     size_t nlisten;
     char *tls_certificate;

@@ -25,7 +25,8 @@ struct client *client_create(struct conn *conn)
     struct client *c = xcalloc(1, sizeof *c);
     c->conn = conn;
     c->id = conn->id;
-    c->host = conn->ip;
+    /* a host starting with ':' would break the IRC line syntax */
+    c->host = conn->ip[0] == ':' ? xasprintf("0%s", conn->ip) : conn->ip;
     c->signon = time(NULL);
     c->idle_since = c->signon;
     client_total++;

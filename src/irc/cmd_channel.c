@@ -169,7 +169,7 @@ static void join_one(struct client *c, const char *name, const char *key)
             return;
         }
         ch->modes = CMODE_NO_EXTERNAL | CMODE_TOPIC_LOCK;
-        flags = MEMBER_OWNER;
+        flags = server_config->creator_prefix[0] == '@' ? MEMBER_OP : MEMBER_OWNER;
     } else if (join_check(c, ch, key) < 0) {
         return;
     }

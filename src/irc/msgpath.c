@@ -50,7 +50,9 @@ static void msgpath_deliver(struct chat_msg *cm, struct client *sender, struct c
     uint32_t need = cm->kind == CHAT_TAGMSG ? CAP_MESSAGE_TAGS : 0;
     if (ch)
         send_to_channel(ch, &ev, sender, need, need);
-    else if (to != sender && (to->caps & need) == need)
+    else if (to == sender && (to->caps & need) == need)
+        send_event_unlabeled(to, &ev);
+    else if ((to->caps & need) == need)
         send_event(to, &ev);
     if (sender && (sender->caps & CAP_ECHO_MESSAGE) && (sender->caps & need) == need)
         send_event(sender, &ev);

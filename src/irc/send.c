@@ -235,6 +235,15 @@ static void send_bytes(struct client *c, const char *data, size_t len)
         conn_send_copy(c->conn, data, len);
 }
 
+void send_event_unlabeled(struct client *to, const struct irc_event *ev)
+{
+    struct qbuf *b = event_render(ev, tag_index(to->caps));
+    if (!b)
+        return;
+    conn_send(to->conn, b);
+    qbuf_unref(b);
+}
+
 void send_event(struct client *to, const struct irc_event *ev)
 {
     struct qbuf *b = event_render(ev, tag_index(to->caps));
@@ -342,11 +351,12 @@ void send_line(struct client *to, const char *fmt, ...)
 void send_fail(struct client *to, const char *kind, const char *command, const char *code,
                const char *context, const char *description)
 {
-    if (to->caps & CAP_STANDARD_REPLIES) {
-        send_line(to, ":%s %s %s %s%s%s :%s", server_name(), kind, command, code,
-                  context ? " " : "", context ? context : "", description);
-    } else {
-        send_line(to, ":%s NOTICE %s :%s %s: %s", server_name(), client_nick(to), command,
-                  kind, description);
-    }
+    /* Standard replies may go to every client; those that did not ask for
+     * standard-replies also get the sentence as a NOTICE, which every client
+     * displays. */
+    send_line(to, ":%s %s %s %s%s%s :%s", server_name(), kind, command, code, context ? " " : "",
+              context ? context : "", description);
+    if (!(to->caps & CAP_STANDARD_REPLIES))
+        send_line(to, ":%s NOTICE %s :%s %s: %s", server_name(), client_nick(to), command, kind,
+                  description);
 }

@@ -56,6 +56,9 @@ uint64_t time_now_ms(void);
 /* Delivery. need_mask/need_value filter recipients:
  * (caps & need_mask) == need_value. */
 void send_event(struct client *to, const struct irc_event *ev);
+/* Like send_event() but never part of a labeled response (a message to
+ * oneself arrives once as a delivery, unlabeled, and once as the echo). */
+void send_event_unlabeled(struct client *to, const struct irc_event *ev);
 void send_to_channel(struct channel *ch, const struct irc_event *ev, const struct client *except,
                      uint32_t need_mask, uint32_t need_value);
 /* Everyone sharing at least one channel with src, each once; src itself

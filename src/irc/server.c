@@ -177,14 +177,41 @@ static int server_on_accept(struct conn *conn)
     return 0;
 }
 
-/* Total bytes of client-only (+) tags, as sent (escaped). */
-static size_t server_client_tag_bytes(const struct irc_msg *m)
+/* The command word of a line the parser refused, for the error reply:
+ * skips tags and source, keeps at most 32 ASCII letters, digits, '_', '-'. */
+static const char *server_guess_command(const char *line, char *out, size_t cap)
 {
+    const char *p = line;
+    if (*p == '@')
+        p = strchr(p, ' ') ? strchr(p, ' ') : "";
+    while (*p == ' ')
+        p++;
+    if (*p == ':') {
+        p = strchr(p, ' ') ? strchr(p, ' ') : "";
+        while (*p == ' ')
+            p++;
+    }
     size_t n = 0;
-    for (size_t i = 0; i < m->ntags; i++)
-        if (m->tags[i].key[0] == '+')
-            n += strlen(m->tags[i].key) + 1 + strlen(m->tags[i].value) + 1;
-    return n;
+    for (; *p && *p != ' ' && n + 1 < cap && n < 32; p++) {
+        char ch = *p;
+        if (ch >= 'a' && ch <= 'z')
+            ch = (char)(ch - 32);
+        if ((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-')
+            out[n++] = ch;
+    }
+    if (n == 0)
+        out[n++] = '*';
+    out[n] = '\0';
+    return out;
+}
+
+/* Bytes of tag data the client sent (between '@' and the first space). */
+static size_t server_tag_bytes(const char *line, size_t len)
+{
+    if (len == 0 || line[0] != '@')
+        return 0;
+    const char *sp = memchr(line, ' ', len);
+    return sp ? (size_t)(sp - line) - 1 : len - 1;
 }
 
 static enum conn_line_result server_on_line(struct conn *conn, char *line, size_t len)
@@ -194,30 +221,35 @@ static enum conn_line_result server_on_line(struct conn *conn, char *line, size_
         return CONN_LINE_CONTINUE;
     c->last_read_ms = server_now_ms();
     c->ping_sent = false;
+    char cmd[40];
+    if (server_tag_bytes(line, len) > server_config->client_tags_max) {
+        send_numeric(c, ERR_INPUTTOOLONG, ":Input line was too long (tags)");
+        return CONN_LINE_CONTINUE;
+    }
+    server_guess_command(line, cmd, sizeof cmd);
     struct irc_msg m;
     int rc = irc_msg_parse(line, len, &m);
-    if (rc == IRC_PARSE_EMPTY)
+    switch (rc) {
+    case 0:
+        return dispatch_message(c, &m) ? CONN_LINE_PAUSE : CONN_LINE_CONTINUE;
+    case IRC_PARSE_EMPTY:
         return CONN_LINE_CONTINUE;
-    if (rc == IRC_PARSE_BAD_UTF8) {
-        send_fail(c, "FAIL", "*", "INVALID_UTF8", NULL,
+    case IRC_PARSE_BAD_UTF8:
+        send_fail(c, "FAIL", cmd, "INVALID_UTF8", NULL,
                   "Message rejected: this server accepts UTF-8 text only");
         return CONN_LINE_CONTINUE;
-    }
-    if (rc == IRC_PARSE_TAGS_TOO_LONG || rc == IRC_PARSE_BODY_TOO_LONG ||
-        rc == IRC_PARSE_TOO_MANY_TAGS) {
+    case IRC_PARSE_TAGS_TOO_LONG:
+    case IRC_PARSE_BODY_TOO_LONG:
+    case IRC_PARSE_TOO_MANY_TAGS:
         send_numeric(c, ERR_INPUTTOOLONG, ":Input line was too long");
         return CONN_LINE_CONTINUE;
-    }
-    if (rc < 0) {
-        send_fail(c, "FAIL", "*", "INVALID_MESSAGE", NULL, irc_parse_strerror(rc));
+    case IRC_PARSE_BAD_COMMAND:
+        send_numeric(c, ERR_UNKNOWNCOMMAND, "%s :Unknown command", cmd);
+        return CONN_LINE_CONTINUE;
+    default:
+        send_fail(c, "FAIL", cmd, "INVALID_MESSAGE", NULL, irc_parse_strerror(rc));
         return CONN_LINE_CONTINUE;
     }
-    if (server_client_tag_bytes(&m) > server_config->client_tags_max) {
-        send_numeric(c, ERR_INPUTTOOLONG, ":Input line was too long (client tags)");
-        return CONN_LINE_CONTINUE;
-    }
-    bool pause = dispatch_message(c, &m);
-    return pause ? CONN_LINE_PAUSE : CONN_LINE_CONTINUE;
 }
 
 static void server_on_overlong(struct conn *conn)
@@ -353,6 +385,7 @@ void server_shutdown(const char *reason)
     server_stopping = true;
     listener_close_all();
     conn_foreach(server_say_goodbye, (void *)reason);
+    conn_close_unaccepted(reason);
     if (client_count() == 0) {
         uv_timer_stop(&server_wheel_timer);
         uv_close((uv_handle_t *)&server_wheel_timer, NULL);

@@ -123,7 +123,8 @@ static void conn_queue_release(struct conn_private *p)
 
 static void conn_on_closed(uv_handle_t *h)
 {
-    struct conn_block *blk = (struct conn_block *)((char *)h - offsetof(struct conn_block, priv.tcp));
+    struct conn_block *blk =
+        (struct conn_block *)((char *)h - offsetof(struct conn_block, priv.tcp));
     struct conn_private *p = &blk->priv;
 
     conn_queue_release(p);
@@ -540,8 +541,8 @@ static void conn_tls_read_plain(struct conn *c)
             conn_fail(c, n == TLS_EOF ? "Remote host closed the connection" : "TLS error");
             return;
         }
-        linebuf_feed(&p->in, net__rbuf, (size_t)n, net__state.limits.line_max,
-                     conn_on_line_event, c);
+        linebuf_feed(&p->in, net__rbuf, (size_t)n, net__state.limits.line_max, conn_on_line_event,
+                     c);
     }
     net__pending_add(c); /* SSL_read may have produced output (tickets, alerts) */
 }
@@ -641,6 +642,16 @@ void conn_foreach(void (*fn)(struct conn *c, void *ud), void *ud)
         struct conn *c = n->all[i];
         if (c->priv->accepted && !c->priv->notified && !c->priv->dead)
             fn(c, ud);
+    }
+}
+
+void conn_close_unaccepted(const char *reason)
+{
+    struct net_state *n = &net__state;
+    for (uint32_t i = 0; i < n->all_len; i++) {
+        struct conn *c = n->all[i];
+        if (!c->priv->accepted && !c->priv->dead)
+            conn_close(c, reason);
     }
 }
 

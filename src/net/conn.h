@@ -143,6 +143,9 @@ size_t conn_count(void);
  * been called yet (e.g. to say goodbye at shutdown). fn may conn_send() and
  * conn_close(); those never remove a connection synchronously. */
 void conn_foreach(void (*fn)(struct conn *c, void *ud), void *ud);
+/* Closes the connections never handed up (TLS handshakes in progress), e.g.
+ * at shutdown; they get no on_close. */
+void conn_close_unaccepted(const char *reason);
 
 /* TLS contexts (net/tls.c). Load certificate chain + key; on error returns
  * NULL and writes a sentence to err (never key material). */

@@ -122,8 +122,8 @@ static void linebuf_keep_tail(struct linebuf *lb, const char *data, size_t n, si
     linebuf_append(lb, data, n, line_max);
 }
 
-void linebuf_feed(struct linebuf *lb, char *data, size_t len, size_t line_max,
-                  linebuf_sink_fn sink, void *ctx)
+void linebuf_feed(struct linebuf *lb, char *data, size_t len, size_t line_max, linebuf_sink_fn sink,
+                  void *ctx)
 {
     size_t pos = 0;
 

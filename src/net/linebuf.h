@@ -51,8 +51,8 @@ enum linebuf_event { LINEBUF_LINE, LINEBUF_OVERLONG };
 typedef bool (*linebuf_sink_fn)(void *ctx, enum linebuf_event ev, char *line, size_t len);
 
 /* Splits data (modified in place) into lines. Requires !lb->held. */
-void linebuf_feed(struct linebuf *lb, char *data, size_t len, size_t line_max,
-                  linebuf_sink_fn sink, void *ctx);
+void linebuf_feed(struct linebuf *lb, char *data, size_t len, size_t line_max, linebuf_sink_fn sink,
+                  void *ctx);
 /* Re-delivers held bytes, as if they had just been fed. No-op when nothing is
  * held. May stop and hold again. */
 void linebuf_resume(struct linebuf *lb, size_t line_max, linebuf_sink_fn sink, void *ctx);

@@ -32,13 +32,13 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-#define LISTENER_ACCEPT_BATCH 64
+#define LISTENER_ACCEPT_BATCH  64
 #define LISTENER_WARN_EVERY_MS 60000
 
 struct listener {
-    uv_poll_t poll;      /* poll.data == the listener */
+    uv_poll_t poll; /* poll.data == the listener */
     int fd;
-    uint16_t port;       /* actually bound */
+    uint16_t port; /* actually bound */
     bool closing;
     struct tls_ctx *tls; /* NULL for plain TCP */
     struct listener *next;
@@ -157,8 +157,8 @@ static int listener_bind(const char *address, int port, uint16_t *bound, char *e
     sslen = sizeof(ss);
     if (getsockname(fd, (struct sockaddr *)&ss, &sslen) < 0)
         goto fail;
-    *bound = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                      : ((struct sockaddr_in *)&ss)->sin_port);
+    *bound =
+        ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
     return fd;
 fail:;
     int e = errno;

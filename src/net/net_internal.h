@@ -26,37 +26,37 @@
 #include "net/conn.h"
 #include "net/linebuf.h"
 
-#define NET_RBUF_SIZE     65536 /* shared read buffer (also TLS plaintext out of SSL_read) */
-#define NET_OBUF_SIZE     32768 /* shared TLS ciphertext staging for writes */
-#define NET_PBUF_SIZE     16384 /* shared TLS plaintext batch: one full TLS record */
-#define NET_IOV_MAX       64    /* iovecs per vectored write */
-#define NET_SWEEP_MS      250   /* deadline sweep period while deadlines exist */
-#define NET_ACCEPT_RETRY_MS 250 /* accept pause after EMFILE/ENFILE */
+#define NET_RBUF_SIZE       65536 /* shared read buffer (also TLS plaintext out of SSL_read) */
+#define NET_OBUF_SIZE       32768 /* shared TLS ciphertext staging for writes */
+#define NET_PBUF_SIZE       16384 /* shared TLS plaintext batch: one full TLS record */
+#define NET_IOV_MAX         64    /* iovecs per vectored write */
+#define NET_SWEEP_MS        250   /* deadline sweep period while deadlines exist */
+#define NET_ACCEPT_RETRY_MS 250   /* accept pause after EMFILE/ENFILE */
 
 struct tls_session;
 
 struct conn_private {
-    uv_tcp_t tcp;           /* tcp.data == the struct conn */
-    struct linebuf in;      /* partial input line / held bytes while paused */
-    struct qbuf **q;        /* ring of queued buffers, power-of-two cap; NULL when empty */
-    uint32_t q_head;        /* index of the oldest buffer */
-    uint32_t q_len;         /* buffers queued */
-    uint32_t q_cap;         /* ring capacity */
-    uint32_t q_off;         /* bytes of the oldest buffer already written */
+    uv_tcp_t tcp;            /* tcp.data == the struct conn */
+    struct linebuf in;       /* partial input line / held bytes while paused */
+    struct qbuf **q;         /* ring of queued buffers, power-of-two cap; NULL when empty */
+    uint32_t q_head;         /* index of the oldest buffer */
+    uint32_t q_len;          /* buffers queued */
+    uint32_t q_cap;          /* ring capacity */
+    uint32_t q_off;          /* bytes of the oldest buffer already written */
     struct tls_session *tls; /* NULL on plain connections */
-    char *reason;           /* close reason, owned; NULL until closing */
-    uint32_t all_idx;       /* index in net__state.all */
-    uint32_t dl_idx;        /* index in net__state.dl, or NET_NO_INDEX */
-    unsigned pending : 1;   /* on the pending list */
-    unsigned resume : 1;    /* conn_resume() called; held lines to deliver */
-    unsigned paused : 1;    /* on_line returned CONN_LINE_PAUSE */
-    unsigned reading : 1;   /* uv_read_start is in effect */
-    unsigned writing : 1;   /* a uv_write is in flight */
-    unsigned accepted : 1;  /* on_accept was called */
-    unsigned notified : 1;  /* on_close was called (or must never be) */
-    unsigned abort : 1;     /* close without flushing (SendQ, errors) */
-    unsigned lingering : 1; /* notified, still flushing before the close */
-    unsigned dead : 1;      /* uv_close called; memory goes in the close callback */
+    char *reason;            /* close reason, owned; NULL until closing */
+    uint32_t all_idx;        /* index in net__state.all */
+    uint32_t dl_idx;         /* index in net__state.dl, or NET_NO_INDEX */
+    unsigned pending : 1;    /* on the pending list */
+    unsigned resume : 1;     /* conn_resume() called; held lines to deliver */
+    unsigned paused : 1;     /* on_line returned CONN_LINE_PAUSE */
+    unsigned reading : 1;    /* uv_read_start is in effect */
+    unsigned writing : 1;    /* a uv_write is in flight */
+    unsigned accepted : 1;   /* on_accept was called */
+    unsigned notified : 1;   /* on_close was called (or must never be) */
+    unsigned abort : 1;      /* close without flushing (SendQ, errors) */
+    unsigned lingering : 1;  /* notified, still flushing before the close */
+    unsigned dead : 1;       /* uv_close called; memory goes in the close callback */
 };
 
 struct conn_block {

@@ -479,7 +479,6 @@ static void test_idle_memory(void **state)
     tn_teardown();
 }
 
-
 static bool tn_guard_fired;
 static void tn_on_guard(uv_timer_t *t)
 {

@@ -50,9 +50,9 @@ struct tn_state {
     char lines[TN_MAX_LINES][TN_LINE_MAX];
     char close_reason[128];
     char certfp[65];
-    bool close_from_send;    /* set while inside conn_send/conn_close (must stay false) */
-    const char *pause_on;    /* on_line returns PAUSE for this line */
-    bool resume_in_callback; /* call conn_resume from inside on_line (must not recurse) */
+    bool close_from_send;        /* set while inside conn_send/conn_close (must stay false) */
+    const char *pause_on;        /* on_line returns PAUSE for this line */
+    bool resume_in_callback;     /* call conn_resume from inside on_line (must not recurse) */
     const char *accept_greeting; /* sent by on_accept */
     bool reject;                 /* on_accept: greet, conn_close, return -1 */
     int in_on_line;
@@ -155,7 +155,8 @@ static bool tn_has_close(void)
     return tn.closes > 0;
 }
 
-static void tn_setup_limits(size_t line_max, size_t sendq_max, const char *addr, struct tls_ctx *tls)
+static void tn_setup_limits(size_t line_max, size_t sendq_max, const char *addr,
+                            struct tls_ctx *tls)
 {
     char err[256];
     memset(&tn, 0, sizeof(tn));

@@ -242,14 +242,8 @@ enum tls_result tls__session_write(struct tls_session *s, const char *data, size
 
 size_t tls__session_output(struct tls_session *s, char *buf, size_t cap)
 {
-    if (BIO_ctrl_pending(s->wbio) == 0) {
-        /* Idle in both directions: give back OpenSSL's ~17 KiB of record
-         * buffers (SSL_MODE_RELEASE_BUFFERS alone does not always do it).
-         * SSL_free_buffers refuses while a partial record is buffered. */
-        if (s->state == TLS_STATE_OPEN && BIO_ctrl_pending(s->rbio) == 0)
-            { int fr = SSL_free_buffers(s->ssl); static int dbg; if (dbg++ < 3) fprintf(stderr, "DBG free_buffers=%d\n", fr); }
+    if (BIO_ctrl_pending(s->wbio) == 0)
         return 0;
-    }
     int n = BIO_read(s->wbio, buf, cap > INT32_MAX ? INT32_MAX : (int)cap);
     return n > 0 ? (size_t)n : 0;
 }

@@ -53,6 +53,15 @@ static inline bool char_is_alnum(char c)
 	       (c >= '0' && c <= '9');
 }
 
+/* Command characters, shared by parser and writer so that anything the
+ * parser accepts can be rendered again. Letters and digits per RFC 1459;
+ * '_' and '-' as well, so an unknown command such as "FOO_BAR" reaches
+ * dispatch and gets ERR_UNKNOWNCOMMAND instead of a parse error. */
+static inline bool char_is_command(char c)
+{
+	return char_is_alnum(c) || c == '_' || c == '-';
+}
+
 /* Vendor part of a tag key is a hostname: letters, digits, '-' and '.'. */
 static bool tag_vendor_valid(const char *s, size_t n)
 {
@@ -188,7 +197,7 @@ static int tags_parse(char *s, char *end, struct irc_msg *m)
 	return 0;
 }
 
-/* Command: ASCII letters (uppercased here) or digits, NUL-terminated. */
+/* Command: ASCII letters (uppercased here), digits, '_' or '-'. */
 static int command_parse(char **pp, char *end, struct irc_msg *m)
 {
 	char *p = *pp;
@@ -197,7 +206,7 @@ static int command_parse(char **pp, char *end, struct irc_msg *m)
 		char c = *p;
 		if (c >= 'a' && c <= 'z')
 			*p = (char)(c - 'a' + 'A');
-		else if (!char_is_alnum(c))
+		else if (!char_is_command(c))
 			return IRC_PARSE_BAD_COMMAND;
 	}
 	if (p < end)
@@ -495,7 +504,7 @@ void irc_wbuf_command(struct irc_wbuf *w, const char *command)
 	size_t n = command ? strlen(command) : 0;
 	bool ok = n > 0;
 	for (size_t i = 0; i < n && ok; i++)
-		ok = char_is_alnum(command[i]);
+		ok = char_is_command(command[i]);
 	if (!ok) {
 		wbuf_fail(w, IRC_WBUF_BAD_COMMAND);
 		return;

@@ -77,7 +77,7 @@ enum irc_parse_error {
 	IRC_PARSE_BAD_TAG = -6,         /* tag key breaks the key grammar */
 	IRC_PARSE_BAD_UTF8 = -7,        /* ill-formed UTF-8, or NUL/CR/LF */
 	IRC_PARSE_BAD_SOURCE = -8,      /* ':' prefix with nothing after it */
-	IRC_PARSE_BAD_COMMAND = -9,     /* command not made of ASCII letters/digits */
+	IRC_PARSE_BAD_COMMAND = -9,     /* command not made of [A-Za-z0-9_-] */
 };
 
 /* Per-listener length limits; both count bytes. */
@@ -100,7 +100,7 @@ struct irc_msg {
 	struct irc_tag tags[IRC_TAGS_COUNT_MAX];
 	size_t ntags;
 	const char *source;  /* without ':'; NULL when the line has none */
-	const char *command; /* letters uppercased; numerics as sent */
+	const char *command; /* [A-Z0-9_-]+: letters uppercased in place */
 	const char *params[IRC_PARAMS_MAX];
 	size_t nparams;
 	/* The last param was introduced by ':' or absorbed the rest of the
@@ -129,7 +129,7 @@ bool irc_tag_key_valid(const char *key, size_t len);
 ssize_t irc_tag_escape(const char *value, size_t len, char *out, size_t cap);
 
 enum irc_wbuf_error {
-	IRC_WBUF_BAD_COMMAND = -1,  /* missing, or not ASCII letters/digits */
+	IRC_WBUF_BAD_COMMAND = -1,  /* missing, or not made of [A-Za-z0-9_-] */
 	IRC_WBUF_BAD_SOURCE = -2,   /* empty or containing space/CR/LF */
 	IRC_WBUF_BAD_PARAM = -3,    /* middle param empty, ':'-led or spaced */
 	IRC_WBUF_BODY_OVERFLOW = -4,/* middle params alone exceed the body */

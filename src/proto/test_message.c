@@ -55,6 +55,9 @@ static void test_parse_simple(void **state)
 	assert_params(&m, 2, (const char *[]){ "#a", "b" });
 	assert_false(m.trailing);
 
+	assert_int_equal(parse("foo_bar-2 x", &m), 0);  /* reaches dispatch: 421 */
+	assert_string_equal(m.command, "FOO_BAR-2");
+
 	assert_int_equal(parse("QUIT", &m), 0);
 	assert_string_equal(m.command, "QUIT");
 	assert_int_equal(m.nparams, 0);
@@ -228,7 +231,8 @@ static void test_parse_errors(void **state)
 	assert_int_equal(parse("@+ CMD", &m), IRC_PARSE_BAD_TAG);
 	assert_int_equal(parse("@a.b=1 CMD", &m), IRC_PARSE_BAD_TAG);
 	assert_int_equal(parse("@k\xc3\xa9=1 CMD", &m), IRC_PARSE_BAD_TAG);
-	assert_int_equal(parse("PRIV-MSG #a", &m), IRC_PARSE_BAD_COMMAND);
+	assert_int_equal(parse("PRIV.MSG #a", &m), IRC_PARSE_BAD_COMMAND);
+	assert_int_equal(parse("PRIV*MSG #a", &m), IRC_PARSE_BAD_COMMAND);
 	assert_int_equal(parse("\xe5\x8f\x91 #a", &m), IRC_PARSE_BAD_COMMAND);
 	assert_int_equal(parse("CMD \xff", &m), IRC_PARSE_BAD_UTF8);
 	assert_int_equal(parse("CMD \xed\xa0\x80", &m), IRC_PARSE_BAD_UTF8);

@@ -1,0 +1,211 @@
+"""irctest controller for qund, the Qun daemon.
+
+irctest imports this module by name (``--controller qun``); run.sh puts this
+folder on PYTHONPATH. For every test case irctest calls ``run()`` with a
+fresh port; we write a libconfig file into a temporary directory and start
+``qund -c <file>`` in the foreground.
+
+Environment:
+  QUND                  path of the binary (default: <repo>/build/qund)
+  QUND_ARGS             extra arguments appended to the command line
+  QUND_USER             unix user qund drops to when started as root
+                        (server.user; default "qun", only set when root)
+  QUN_IRCTEST_LENIENT   "1": declare no capabilities, optional behaviours or
+                        ISUPPORT values, so that what qund lacks is skipped
+                        instead of failed (useful while features are missing)
+  QUN_IRCTEST_WEBSOCKET "1": give the WebSocket tests a listener with
+                        ``websocket = true`` (the setting is not in qund's
+                        schema yet; without this those tests are skipped)
+  IRCTEST_DEBUG_LOGS    "1": qund's output is shown and log.level = "debug"
+"""
+
+import os
+from pathlib import Path
+import pwd
+import shutil
+from typing import Dict, List, Optional, Set, Type, Union
+
+from irctest import patma
+from irctest.basecontrollers import BaseServerController, DirectoryBasedController
+from irctest.runner import NotImplementedByController
+from irctest.specifications import Capabilities, OptionalBehaviors
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+LENIENT = os.environ.get("QUN_IRCTEST_LENIENT", "0").lower() in ("1", "true")
+
+# What SPEC.md section 3 promises. A capability listed here turns a CAP NAK in
+# a test that uses skip_if_cap_nak into a failure instead of a skip.
+SPEC_CAPABILITIES = frozenset(
+    [
+        Capabilities.ACCOUNT_NOTIFY,
+        Capabilities.ACCOUNT_TAG,
+        Capabilities.AWAY_NOTIFY,
+        Capabilities.BATCH,
+        Capabilities.ECHO_MESSAGE,
+        Capabilities.EXTENDED_JOIN,
+        Capabilities.LABELED_RESPONSE,
+        Capabilities.MESSAGE_TAGS,
+        Capabilities.MULTI_PREFIX,
+        Capabilities.SERVER_TIME,
+        Capabilities.SETNAME,
+    ]
+)
+
+# Behaviours irctest treats as optional. Listed ones fail instead of skip
+# when qund does not show them. Keep to what qund has decided to do.
+SPEC_OPTIONAL_BEHAVIORS = frozenset(
+    [
+        OptionalBehaviors.CAP_REQ_MINUS,
+        OptionalBehaviors.MULTI_JOIN,
+        OptionalBehaviors.MULTI_PRIVMSG,
+    ]
+)
+
+# RPL_ISUPPORT tokens checked by isupport.py::testValues (patma patterns).
+SPEC_ISUPPORT: Dict[str, Union[str, patma.Operator, None]] = {
+    "CASEMAPPING": patma.ANYSTR,
+    "CHANTYPES": "#",
+    "NETWORK": "QunTest",
+    "PREFIX": patma.StrRe(r"\(.*o.*v\).*@.*\+"),
+    "TARGMAX": patma.ANYSTR,
+    "UTF8ONLY": None,
+}
+
+
+def _q(value: str) -> str:
+    """A libconfig string literal."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class QunController(BaseServerController, DirectoryBasedController):
+    software_name = "Qun"
+    _port_wait_interval = 0.02
+    supported_sasl_mechanisms: Set[str] = set()  # needs accounts: services tests
+    supports_sts = False
+    extban_mute_char: Optional[str] = None
+
+    capabilities = frozenset() if LENIENT else SPEC_CAPABILITIES
+    optional_behaviors = frozenset() if LENIENT else SPEC_OPTIONAL_BEHAVIORS
+    isupport = {} if LENIENT else SPEC_ISUPPORT
+
+    def binary(self) -> str:
+        path = os.environ.get("QUND") or str(REPO_ROOT / "build" / "qund")
+        if not os.access(path, os.X_OK):
+            raise FileNotFoundError(f"qund binary not found or not executable: {path}")
+        return path
+
+    def run_user(self) -> Optional[str]:
+        """server.user: only when we are root (qund refuses to stay root)."""
+        if os.geteuid() != 0:
+            return None
+        name = os.environ.get("QUND_USER", "qun")
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            raise RuntimeError(
+                f"running as root but user {name!r} does not exist; "
+                f"create it (useradd --system {name}) or set QUND_USER"
+            )
+        return name
+
+    def run(
+        self,
+        hostname: str,
+        port: int,
+        *,
+        password: Optional[str],
+        ssl: bool,
+        run_services: bool,
+        faketime: Optional[str] = None,
+        websocket_hostname: Optional[str] = None,
+        websocket_port: Optional[int] = None,
+    ) -> None:
+        if run_services:
+            raise NotImplementedByController("services (qund has built-in accounts)")
+        want_ws = websocket_hostname is not None or websocket_port is not None
+        if want_ws and os.environ.get("QUN_IRCTEST_WEBSOCKET") != "1":
+            raise NotImplementedByController("Websocket")
+        assert self.proc is None
+        self.port = port
+        self.hostname = hostname
+        self.create_config()
+        assert self.directory
+        # qund may switch to another user: it must read the directory.
+        os.chmod(self.directory, 0o755)
+
+        listen: List[str] = [
+            f"{{ address = {_q(hostname)}; port = {port};"
+            + (" tls = true;" if ssl else "")
+            + " }"
+        ]
+        tls_block = ""
+        if ssl:
+            self.gen_ssl()
+            for p in (self.key_path, self.pem_path):
+                os.chmod(p, 0o644)
+            tls_block = (
+                f"tls: {{ certificate = {_q(str(self.pem_path))}; "
+                f"key = {_q(str(self.key_path))}; }};\n"
+            )
+        if want_ws:
+            assert websocket_hostname and websocket_port
+            listen.append(
+                f"{{ address = {_q(websocket_hostname)}; port = {websocket_port};"
+                " websocket = true; }"
+            )
+
+        server = [
+            'name = "My.Little.Server";',
+            'description = "test server";',  # links.py expects it
+            'network = "QunTest";',
+            "development = true;",
+        ]
+        user = self.run_user()
+        if user:
+            server.append(f"user = {_q(user)};")
+        if password is not None:
+            server.append(f"password = {_q(password)};")
+
+        config = (
+            "# written by tests/irctest/qun.py\n"
+            f"server: {{ {' '.join(server)} }};\n"
+            f"listen = ( {', '.join(listen)} );\n"
+            f"{tls_block}"
+            'limits: { flood_exempt = [ "127.0.0.0/8" ]; max_per_ip = 1000; };\n'
+            'operators = ( { name = "operuser"; password = "operpassword"; } );\n'
+            # the conformance tests expect a channel's creator to be "@"
+            'channels: { creator_prefix = "@"; };\n'
+        )
+        if self.debug_mode:
+            config += 'log: { level = "debug"; };\n'
+
+        conf_path = self.directory / "qund.conf"
+        with self.open_file("qund.conf", "w") as fd:
+            fd.write(config)
+        os.chmod(conf_path, 0o644)
+        self._command = [
+            self.binary(),
+            "-c",
+            str(conf_path),
+            *os.environ.get("QUND_ARGS", "").split(),
+        ]
+
+        if faketime and shutil.which("faketime"):
+            self._command = ["faketime", "-f", faketime, *self._command]
+            self.faketime_enabled = True
+
+        self._start()
+
+    def _start(self) -> None:
+        self.proc = self.execute(self._command, proc_name="qund", cwd=self.directory)
+
+    def restart(self) -> None:
+        self.kill_proc()
+        self.port_open = False
+        self._start()
+        self.wait_for_port()
+
+
+def get_irctest_controller_class() -> Type[QunController]:
+    return QunController
