@@ -34,6 +34,7 @@ static const struct cap_def cap_table[] = {
     {"chghost", CAP_CHGHOST, false},
     {"echo-message", CAP_ECHO_MESSAGE, false},
     {"extended-join", CAP_EXTENDED_JOIN, false},
+    {"extended-monitor", CAP_EXTENDED_MONITOR, false},
     {"invite-notify", CAP_INVITE_NOTIFY, false},
     {"labeled-response", CAP_LABELED_RESPONSE, false},
     {"message-tags", CAP_MESSAGE_TAGS, false},

@@ -29,6 +29,7 @@ enum cap_bit {
     CAP_INVITE_NOTIFY = 1u << 13,
     CAP_SETNAME = 1u << 14,
     CAP_STANDARD_REPLIES = 1u << 15,
+    CAP_EXTENDED_MONITOR = 1u << 16,
 };
 
 /* Capabilities that change the tag section of a relayed message. */

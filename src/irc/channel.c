@@ -1,5 +1,7 @@
 /*
- * channel.c - channel registry and membership tables (see channel.h).
+ * channel.c - channel registry, membership tables, and the list modes
+ * (+b +e +I) with the rules that match them against a client (see
+ * channel.h).
  */
 #include "irc/channel.h"
 
@@ -37,13 +39,16 @@ struct channel *channel_create(const char *name)
 void channel_destroy(struct channel *ch)
 {
     strmap_del(&channels, ch->folded);
-    for (size_t i = 0; i < ch->nbans; i++) {
-        free(ch->bans[i].mask);
-        free(ch->bans[i].setter);
+    for (int l = 0; l < CHANLIST_COUNT; l++) {
+        struct chanlist *list = &ch->lists[l];
+        for (size_t i = 0; i < list->n; i++) {
+            free(list->items[i].mask);
+            free(list->items[i].setter);
+        }
+        free(list->items);
     }
     for (size_t i = 0; i < ch->ninvites; i++)
         free(ch->invites[i]);
-    free(ch->bans);
     free(ch->invites);
     free(ch->members);
     free(ch->name);
@@ -147,23 +152,114 @@ const char *member_prefix(uint8_t flags, bool all, char *buf)
     return buf;
 }
 
+/* ---- list modes ---------------------------------------------------------- */
+
+long chanlist_find(const struct chanlist *l, const char *mask)
+{
+    /* masks are at most MODEPARSE_MASK_MAX bytes; folding may grow them */
+    char want[1024], have[1024];
+    if (casemap_fold(mask, strlen(mask), want, sizeof want) < 0)
+        return -1;
+    for (size_t i = 0; i < l->n; i++) {
+        const char *m = l->items[i].mask;
+        if (casemap_fold(m, strlen(m), have, sizeof have) >= 0 && strcmp(want, have) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+void chanlist_add(struct chanlist *l, const char *mask, const char *setter, time_t when)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->items = xrealloc(l->items, l->cap * sizeof *l->items);
+    }
+    struct chanlist_entry *e = &l->items[l->n++];
+    e->mask = xstrdup(mask);
+    e->setter = xstrdup(setter);
+    e->when = when;
+}
+
+void chanlist_remove(struct chanlist *l, size_t i)
+{
+    free(l->items[i].mask);
+    free(l->items[i].setter);
+    /* keep the order: lists are shown oldest first */
+    memmove(&l->items[i], &l->items[i + 1], (l->n - i - 1) * sizeof *l->items);
+    l->n--;
+}
+
+size_t channel_list_total(const struct channel *ch)
+{
+    size_t n = 0;
+    for (int l = 0; l < CHANLIST_COUNT; l++)
+        n += ch->lists[l].n;
+    return n;
+}
+
+/* What matching entries of one list were found, by kind. */
+enum {
+    LISTMATCH_FULL = 1u << 0, /* an entry without m: */
+    LISTMATCH_MUTE = 1u << 1, /* an m: entry */
+};
+
+/* One entry (without its m: part) against the client; prefix is the
+ * client's nick!user@host. */
+static bool entry_match(const char *mask, const struct client *c, const char *prefix)
+{
+    if (strncmp(mask, "a:", 2) == 0)
+        return c->account && mask_match(mask + 2, c->account);
+    return mask_match(mask, prefix);
+}
+
+static unsigned chanlist_match(const struct chanlist *l, const struct client *c, const char *prefix)
+{
+    unsigned found = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const char *mask = l->items[i].mask;
+        bool mute = strncmp(mask, "m:", 2) == 0;
+        unsigned kind = mute ? LISTMATCH_MUTE : LISTMATCH_FULL;
+        if (!(found & kind) && entry_match(mute ? mask + 2 : mask, c, prefix))
+            found |= kind;
+    }
+    return found;
+}
+
 bool channel_is_banned(const struct channel *ch, const struct client *c)
 {
-    if (!ch->nbans)
+    if (!ch->lists[CHANLIST_BAN].n)
         return false;
     char prefix[512];
     client_prefix(c, prefix, sizeof prefix);
-    for (size_t i = 0; i < ch->nbans; i++) {
-        const char *mask = ch->bans[i].mask;
-        if (strncmp(mask, "$a:", 3) == 0) {
-            if (c->account && mask_match(mask + 3, c->account))
-                return true;
-        } else if (mask_match(mask, prefix)) {
-            return true;
-        }
-    }
-    return false;
+    return (chanlist_match(&ch->lists[CHANLIST_BAN], c, prefix) & LISTMATCH_FULL) &&
+           !(chanlist_match(&ch->lists[CHANLIST_EXCEPT], c, prefix) & LISTMATCH_FULL);
 }
+
+bool channel_is_muted(const struct channel *ch, const struct client *c)
+{
+    if (!ch->lists[CHANLIST_BAN].n)
+        return false;
+    char prefix[512];
+    client_prefix(c, prefix, sizeof prefix);
+    unsigned ban = chanlist_match(&ch->lists[CHANLIST_BAN], c, prefix);
+    if (!ban)
+        return false;
+    unsigned except = chanlist_match(&ch->lists[CHANLIST_EXCEPT], c, prefix);
+    if ((ban & LISTMATCH_FULL) && !(except & LISTMATCH_FULL))
+        return true;
+    return (ban & LISTMATCH_MUTE) && !except;
+}
+
+bool channel_is_invex(const struct channel *ch, const struct client *c)
+{
+    if (!ch->lists[CHANLIST_INVEX].n)
+        return false;
+    char prefix[512];
+    client_prefix(c, prefix, sizeof prefix);
+    return chanlist_match(&ch->lists[CHANLIST_INVEX], c, prefix) & LISTMATCH_FULL;
+}
+
+/* ---- invitations ------------------------------------------------------------ */
 
 bool channel_is_invited(const struct channel *ch, const struct client *c)
 {

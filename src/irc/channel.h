@@ -12,6 +12,18 @@
  *   2. nmembers equals the number of used slots; every member's client has
  *      the channel in its client->chans.
  *   3. Member prefix bits: MEMBER_OWNER (~), MEMBER_OP (@), MEMBER_VOICE (+).
+ *   4. The list modes +b, +e and +I are three struct chanlist of one kind;
+ *      together they hold at most limits.max_list entries (MAXLIST=beI:N),
+ *      each mask in the normal form of modeparse_ban_mask(), unique within
+ *      its list up to case folding, oldest first.
+ *
+ * List entries and what they match (the extban syntax is EXTBAN=,am: no
+ * prefix character, a type letter and ':'):
+ *   nick!user@host glob   the client's nick!user@host
+ *   a:<account glob>      the client's account (never a logged-out client)
+ *   m:<either of those>   "mute": in +b it stops the client speaking but
+ *                         not joining; in +e it exempts from mutes only
+ * A +e entry without m: exempts from everything a +b entry would do.
  */
 #ifndef QUN_IRC_CHANNEL_H
 #define QUN_IRC_CHANNEL_H
@@ -42,10 +54,24 @@ struct member {
     uint8_t flags;
 };
 
-struct channel_ban {
-    char *mask;
-    char *setter;
+/* One entry of a list mode. */
+struct chanlist_entry {
+    char *mask;   /* normalised (modeparse_ban_mask) */
+    char *setter; /* nick!user@host of who set it */
     time_t when;
+};
+
+struct chanlist {
+    struct chanlist_entry *items;
+    size_t n, cap;
+};
+
+/* The list modes, indexing channel.lists. */
+enum chanlist_id {
+    CHANLIST_BAN,    /* +b */
+    CHANLIST_EXCEPT, /* +e: ban exceptions */
+    CHANLIST_INVEX,  /* +I: invite exceptions */
+    CHANLIST_COUNT,
 };
 
 struct channel {
@@ -59,8 +85,7 @@ struct channel {
     char *topic_setter;
     time_t topic_time;
 
-    struct channel_ban *bans;
-    size_t nbans, bans_cap;
+    struct chanlist lists[CHANLIST_COUNT];
     char **invites; /* folded nicks invited (cleared when they join) */
     size_t ninvites, invites_cap;
 
@@ -89,7 +114,25 @@ static inline bool member_is_op(const struct member *m)
     return m && (m->flags & (MEMBER_OWNER | MEMBER_OP));
 }
 
+/* ---- list modes (+b +e +I) ---- */
+
+/* Index of the entry equal to mask up to case folding, or -1. */
+long chanlist_find(const struct chanlist *l, const char *mask);
+/* Appends a copy of mask (already normalised and not present). */
+void chanlist_add(struct chanlist *l, const char *mask, const char *setter, time_t when);
+/* Removes entry i, keeping the order of the others. */
+void chanlist_remove(struct chanlist *l, size_t i);
+/* Entries in all list modes of ch, the count MAXLIST bounds. */
+size_t channel_list_total(const struct channel *ch);
+
+/* c may not join: a +b entry without m: matches and no +e entry without m:
+ * does. */
 bool channel_is_banned(const struct channel *ch, const struct client *c);
+/* c may not speak (unless voiced): banned as above, or an m: ban matches
+ * and no +e entry (of either kind) does. */
+bool channel_is_muted(const struct channel *ch, const struct client *c);
+/* A +I entry matches c: +i does not apply to them. */
+bool channel_is_invex(const struct channel *ch, const struct client *c);
 bool channel_is_invited(const struct channel *ch, const struct client *c);
 void channel_add_invite(struct channel *ch, const char *folded_nick);
 void channel_clear_invite(struct channel *ch, const char *folded_nick);

@@ -41,7 +41,7 @@ static void client_leave_all(struct client *c, const char *reason)
         event_init(&ev, client_prefix(c, prefix, sizeof prefix), "QUIT", true);
         event_param(&ev, reason);
         ev.trailing = true;
-        ev.account = c->account;
+        event_from_client(&ev, c);
         send_to_common(c, &ev, false, 0, 0);
     }
     while (c->nchans) {

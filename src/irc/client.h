@@ -39,6 +39,7 @@ enum client_umode {
     UMODE_INVISIBLE = 1u << 0, /* +i */
     UMODE_WALLOPS = 1u << 1,   /* +w */
     UMODE_OPER = 1u << 2,      /* +o */
+    UMODE_BOT = 1u << 3,       /* +B (IRCv3 bot-mode) */
 };
 
 /* Why the client is waiting before registration completes. */

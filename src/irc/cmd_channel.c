@@ -25,13 +25,13 @@
 
 /* ---- NAMES ------------------------------------------------------------- */
 
-void names_send(struct client *c, struct channel *ch)
+/* The RPL_NAMREPLY lines of one channel (none for a secret channel c is
+ * not in). */
+static void names_lines(struct client *c, struct channel *ch)
 {
     bool member = channel_member(ch, c) != NULL;
-    if ((ch->modes & CMODE_SECRET) && !member) {
-        send_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", ch->name);
+    if ((ch->modes & CMODE_SECRET) && !member)
         return;
-    }
     char symbol = (ch->modes & CMODE_SECRET) ? '@' : '=';
     char head[300];
     int hl = snprintf(head, sizeof head, ":%s %03d %s %c %s :", server_name(), RPL_NAMREPLY,
@@ -64,23 +64,42 @@ void names_send(struct client *c, struct channel *ch)
     }
     if (len)
         send_line(c, "%s%.*s", head, (int)len, line);
+}
+
+void names_send(struct client *c, struct channel *ch)
+{
+    names_lines(c, ch);
     send_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", ch->name);
 }
 
+/* NAMES #a,#b (TARGMAX=NAMES:<limits.max_targets>): the names of each
+ * channel in turn, then ONE RPL_ENDOFNAMES naming the list as asked, so a
+ * command always gets exactly one end (as RFC 1459 servers did). Unknown
+ * and secret channels add no lines. */
 void cmd_names(struct client *c, struct irc_msg *m)
 {
     if (m->nparams < 1 || !m->params[0][0]) {
         send_numeric(c, RPL_ENDOFNAMES, "* :End of /NAMES list");
         return;
     }
+    char asked[512];
+    snprintf(asked, sizeof asked, "%s", m->params[0]);
+    if (asked[0] == ':' || strchr(asked, ' '))
+        snprintf(asked, sizeof asked, "*"); /* cannot be a middle parameter */
+    int n = 0;
+    struct channel *ch = NULL;
     char *save = NULL;
     for (char *t = strtok_r((char *)m->params[0], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        struct channel *ch = channel_find(t);
-        if (ch)
-            names_send(c, ch);
-        else
-            send_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", t);
+        if (++n > server_config->max_targets) {
+            send_numeric(c, ERR_TOOMANYTARGETS, "%s :Too many channels (at most %d)", t,
+                         server_config->max_targets);
+            break;
+        }
+        if ((ch = channel_find(t)))
+            names_lines(c, ch);
     }
+    /* one existing channel: named as it is spelled, as after JOIN */
+    send_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", n == 1 && ch ? ch->name : asked);
 }
 
 /* ---- JOIN --------------------------------------------------------------- */
@@ -102,7 +121,7 @@ static void join_announce(struct client *c, struct channel *ch)
     client_prefix(c, prefix, sizeof prefix);
     struct irc_event ev;
     event_init(&ev, prefix, "JOIN", true);
-    ev.account = c->account;
+    event_from_client(&ev, c);
     event_param(&ev, ch->name);
     send_to_channel(ch, &ev, NULL, CAP_EXTENDED_JOIN, 0);
     event_param(&ev, c->account ? c->account : "*");
@@ -112,6 +131,7 @@ static void join_announce(struct client *c, struct channel *ch)
     if (c->away) {
         struct irc_event aw;
         event_init(&aw, prefix, "AWAY", false);
+        event_from_client(&aw, c);
         event_param(&aw, c->away);
         aw.trailing = true;
         send_to_channel(ch, &aw, c, CAP_AWAY_NOTIFY, CAP_AWAY_NOTIFY);
@@ -119,7 +139,8 @@ static void join_announce(struct client *c, struct channel *ch)
 }
 
 /* Returns 0 if c may join the existing channel ch with key, else sends the
- * refusal and returns -1. */
+ * refusal and returns -1. An INVITE lifts +l, +i and +b; a +I entry lifts
+ * +i only; a +e entry lifts +b (inside channel_is_banned). */
 static int join_check(struct client *c, struct channel *ch, const char *key)
 {
     bool invited = channel_is_invited(ch, c);
@@ -133,7 +154,7 @@ static int join_check(struct client *c, struct channel *ch, const char *key)
                      ch->name);
         return -1;
     }
-    if ((ch->modes & CMODE_INVITE) && !invited) {
+    if ((ch->modes & CMODE_INVITE) && !invited && !channel_is_invex(ch, c)) {
         send_numeric(c, ERR_INVITEONLYCHAN, "%s :Cannot join channel (+i: invitation needed)",
                      ch->name);
         return -1;
@@ -185,7 +206,7 @@ static void part_one(struct client *c, struct channel *ch, const char *reason)
     char prefix[512];
     struct irc_event ev;
     event_init(&ev, client_prefix(c, prefix, sizeof prefix), "PART", true);
-    ev.account = c->account;
+    event_from_client(&ev, c);
     event_param(&ev, ch->name);
     if (reason && reason[0]) {
         event_param(&ev, reason);
@@ -262,31 +283,81 @@ void cmd_topic(struct client *c, struct irc_msg *m)
     ch->topic_time = time(NULL);
     struct irc_event ev;
     event_init(&ev, prefix, "TOPIC", true);
-    ev.account = c->account;
+    event_from_client(&ev, c);
     event_param(&ev, ch->name);
     event_param(&ev, ch->topic ? ch->topic : "");
     ev.trailing = true;
     send_to_channel(ch, &ev, NULL, 0, 0);
 }
 
-/* ---- LIST (ELIST=U: <N and >N member-count filters) ---------------------- */
+/* ---- LIST (ELIST=CMNTU) ------------------------------------------------------
+ *
+ * LIST [<term>{,<term>}] where each term is a filter; a channel is listed
+ * when it passes all of them (and is not secret, unless c is a member):
+ *   <n  >n      fewer / more than n members                      (U)
+ *   C<n C>n     created less / more than n minutes ago           (C)
+ *   T<n T>n     topic set less / more than n minutes ago; a      (T)
+ *               channel without a topic passes no T filter
+ *   !glob       the name does not match glob                     (N)
+ *   glob        the name matches glob (an exact name is a glob);  (M)
+ *               with several, any one may match
+ * A malformed term is refused with FAIL LIST INVALID_PARAMS and an empty
+ * list, rather than the whole list unfiltered.
+ */
+
+#define LIST_GLOBS_MAX 8
+
+struct list_range {
+    long above, below; /* exclusive bounds, -1 when unset */
+};
 
 struct list_query {
     struct client *c;
-    long min_users, max_users; /* exclusive bounds, -1 when unset */
-    const char *mask;
+    time_t now;
+    struct list_range users;   /* members */
+    struct list_range created; /* minutes since creation */
+    struct list_range topic;   /* minutes since the topic was set */
+    const char *globs[LIST_GLOBS_MAX], *nots[LIST_GLOBS_MAX];
+    size_t nglobs, nnots;
 };
+
+/* v against the bounds, which count units of scale (60: bounds in minutes,
+ * v in seconds, so "C<1" means under 60 s). */
+static bool list_range_pass(const struct list_range *r, long v, long scale)
+{
+    return (r->above < 0 || v > r->above * scale) && (r->below < 0 || v < r->below * scale);
+}
+
+static bool list_range_set(const struct list_range *r)
+{
+    return r->above >= 0 || r->below >= 0;
+}
+
+static bool list_pass(const struct list_query *q, const struct channel *ch)
+{
+    if (!list_range_pass(&q->users, (long)ch->nmembers, 1) ||
+        !list_range_pass(&q->created, (long)(q->now - ch->created), 60))
+        return false;
+    if (list_range_set(&q->topic) &&
+        (!ch->topic || !list_range_pass(&q->topic, (long)(q->now - ch->topic_time), 60)))
+        return false;
+    for (size_t i = 0; i < q->nnots; i++)
+        if (mask_match(q->nots[i], ch->name))
+            return false;
+    if (!q->nglobs)
+        return true;
+    for (size_t i = 0; i < q->nglobs; i++)
+        if (mask_match(q->globs[i], ch->name))
+            return true;
+    return false;
+}
 
 static void list_one(struct channel *ch, void *ud)
 {
     struct list_query *q = ud;
     if ((ch->modes & CMODE_SECRET) && !channel_member(ch, q->c))
         return;
-    if (q->min_users >= 0 && (long)ch->nmembers <= q->min_users)
-        return;
-    if (q->max_users >= 0 && (long)ch->nmembers >= q->max_users)
-        return;
-    if (q->mask && !mask_match(q->mask, ch->name))
+    if (!list_pass(q, ch))
         return;
     char modes[300];
     channel_mode_string(ch, false, modes, sizeof modes);
@@ -294,23 +365,61 @@ static void list_one(struct channel *ch, void *ud)
                  ch->topic ? ch->topic : "");
 }
 
+/* "<n" or ">n" (n: 1 to 9 decimal digits) into r; false if malformed. */
+static bool list_parse_bound(const char *t, struct list_range *r)
+{
+    size_t len = strlen(t + 1);
+    if ((t[0] != '<' && t[0] != '>') || len < 1 || len > 9 || strspn(t + 1, "0123456789") != len)
+        return false;
+    long v = strtol(t + 1, NULL, 10);
+    if (t[0] == '>')
+        r->above = v;
+    else
+        r->below = v;
+    return true;
+}
+
+static bool list_parse_term(struct list_query *q, const char *t)
+{
+    if (t[0] == '<' || t[0] == '>')
+        return list_parse_bound(t, &q->users);
+    if ((t[0] == 'C' || t[0] == 'T') && (t[1] == '<' || t[1] == '>'))
+        return list_parse_bound(t + 1, t[0] == 'C' ? &q->created : &q->topic);
+    bool negated = t[0] == '!';
+    if (negated && !t[1])
+        return false;
+    if ((negated ? q->nnots : q->nglobs) == LIST_GLOBS_MAX)
+        return false;
+    if (negated)
+        q->nots[q->nnots++] = t + 1;
+    else
+        q->globs[q->nglobs++] = t;
+    return true;
+}
+
 void cmd_list(struct client *c, struct irc_msg *m)
 {
-    struct list_query q = {c, -1, -1, NULL};
+    struct list_query q = {.c = c, .now = time(NULL)};
+    q.users = q.created = q.topic = (struct list_range){-1, -1};
+    bool ok = true;
     if (m->nparams > 0) {
         char *save = NULL;
-        for (char *t = strtok_r((char *)m->params[0], ",", &save); t;
+        for (char *t = strtok_r((char *)m->params[0], ",", &save); t && ok;
              t = strtok_r(NULL, ",", &save)) {
-            if (t[0] == '>')
-                q.min_users = strtol(t + 1, NULL, 10);
-            else if (t[0] == '<')
-                q.max_users = strtol(t + 1, NULL, 10);
-            else
-                q.mask = t;
+            if (!list_parse_term(&q, t)) {
+                char text[160];
+                snprintf(text, sizeof text,
+                         "Unknown LIST filter (ELIST=CMNTU: <n >n C<n C>n T<n T>n !mask mask; "
+                         "at most %d masks)",
+                         LIST_GLOBS_MAX);
+                send_fail(c, "FAIL", "LIST", "INVALID_PARAMS", NULL, text);
+                ok = false;
+            }
         }
     }
     send_numeric(c, RPL_LISTSTART, "Channel :Users  Name");
-    channel_foreach(list_one, &q);
+    if (ok)
+        channel_foreach(list_one, &q);
     send_numeric(c, RPL_LISTEND, ":End of /LIST");
 }
 
@@ -337,7 +446,7 @@ static void kick_one(struct client *c, struct channel *ch, struct member *me, co
     char prefix[512];
     struct irc_event ev;
     event_init(&ev, client_prefix(c, prefix, sizeof prefix), "KICK", true);
-    ev.account = c->account;
+    event_from_client(&ev, c);
     event_param(&ev, ch->name);
     event_param(&ev, t->nick);
     size_t rl = utf8_truncate(reason, strlen(reason), (size_t)server_config->kick_length);
@@ -349,34 +458,101 @@ static void kick_one(struct client *c, struct channel *ch, struct member *me, co
     channel_remove_member(ch, t);
 }
 
-void cmd_kick(struct client *c, struct irc_msg *m)
+/* The checks on the kicker for one channel: it exists, c is in it with op
+ * rights. Returns c's membership, or NULL after answering. */
+static struct member *kick_channel_check(struct client *c, const char *name, struct channel **chp)
 {
-    struct channel *ch = channel_find(m->params[0]);
+    struct channel *ch = *chp = channel_find(name);
     if (!ch) {
-        send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", m->params[0]);
-        return;
+        send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
+        return NULL;
     }
     struct member *me = channel_member(ch, c);
     if (!me) {
         send_numeric(c, ERR_NOTONCHANNEL, "%s :You're not on that channel", ch->name);
-        return;
+        return NULL;
     }
     if (!member_is_op(me)) {
         send_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You're not a channel operator", ch->name);
+        return NULL;
+    }
+    return me;
+}
+
+/* Counts the non-empty items of a comma list. */
+static size_t kick_count(const char *list)
+{
+    size_t n = 0;
+    for (const char *p = list; *p; p++)
+        if (*p != ',' && (p == list || p[-1] == ','))
+            n++;
+    return n;
+}
+
+/* Splits a comma list in place into its first (at most) max items. */
+static void kick_split(char *list, char **items, size_t max)
+{
+    size_t n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(list, ",", &save); t && n < max; t = strtok_r(NULL, ",", &save))
+        items[n++] = t;
+}
+
+/* KICK <#chan> <nick>{,<nick>} [reason]   one channel, several members
+ * KICK <#a>,<#b> <n1>,<n2> [reason]      channel i with nick i (RFC 2812)
+ * At most limits.max_targets nicks (TARGMAX=KICK:N); the rest are refused
+ * with ERR_TOOMANYTARGETS. Each member gets its own KICK line, as clients
+ * expect one user per KICK. The kicker is checked again before each kick:
+ * an earlier kick may have removed them or emptied the channel. */
+void cmd_kick(struct client *c, struct irc_msg *m)
+{
+    enum { KICK_MAX = 100 }; /* limits.max_targets is at most 100 */
+    char *chans[KICK_MAX], *nicks[KICK_MAX];
+    size_t nchans = kick_count(m->params[0]), nnicks = kick_count(m->params[1]);
+    if (!nnicks || !nchans || (nchans != 1 && nchans != nnicks)) {
+        send_numeric(c, ERR_NEEDMOREPARAMS, "KICK :Give one channel, or as many channels as nicks");
         return;
     }
+    size_t max = (size_t)server_config->max_targets;
+    if (max > KICK_MAX)
+        max = KICK_MAX;
+    kick_split((char *)m->params[0], chans, max);
+    kick_split((char *)m->params[1], nicks, max);
     const char *reason = m->nparams > 2 && m->params[2][0] ? m->params[2] : c->nick;
-    char *save = NULL;
-    for (char *t = strtok_r((char *)m->params[1], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        /* the channel disappears when its last member is kicked */
-        if (!channel_find(m->params[0]))
-            break;
-        kick_one(c, ch, me, t, reason);
+    for (size_t i = 0; i < nnicks && i < max; i++) {
+        struct channel *ch;
+        struct member *me = kick_channel_check(c, chans[nchans == 1 ? 0 : i], &ch);
+        if (!me && nchans == 1)
+            return; /* one channel: one answer */
+        if (me)
+            kick_one(c, ch, me, nicks[i], reason);
     }
+    if (nnicks > max)
+        send_numeric(c, ERR_TOOMANYTARGETS, "KICK :Too many nicks (at most %zu per KICK)", max);
+}
+
+static void invite_list_one(struct channel *ch, void *ud)
+{
+    struct client *c = ud;
+    if (channel_is_invited(ch, c))
+        send_numeric(c, RPL_INVITELIST, "%s", ch->name);
+}
+
+/* INVITE with no parameters: the channels c has a pending invitation to
+ * (one RPL_INVITELIST each), then RPL_ENDOFINVITELIST. An invitation is
+ * pending until c joins that channel or the channel disappears. */
+static void invite_list(struct client *c)
+{
+    channel_foreach(invite_list_one, c);
+    send_numeric(c, RPL_ENDOFINVITELIST, ":End of /INVITE list");
 }
 
 void cmd_invite(struct client *c, struct irc_msg *m)
 {
+    if (m->nparams == 0) {
+        invite_list(c);
+        return;
+    }
     if (m->nparams < 2) {
         send_numeric(c, ERR_NEEDMOREPARAMS, "INVITE :Not enough parameters");
         return;
@@ -409,7 +585,7 @@ void cmd_invite(struct client *c, struct irc_msg *m)
     char prefix[512];
     struct irc_event ev;
     event_init(&ev, client_prefix(c, prefix, sizeof prefix), "INVITE", true);
-    ev.account = c->account;
+    event_from_client(&ev, c);
     event_param(&ev, t->nick);
     event_param(&ev, ch->name);
     send_event(t, &ev);

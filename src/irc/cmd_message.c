@@ -61,8 +61,9 @@ static const char *message_channel_refusal(struct client *c, struct channel *ch)
         return NULL;
     if (ch->modes & CMODE_MODERATED)
         return "Cannot send to channel (+m: you need voice)";
-    if (channel_is_banned(ch, c))
-        return "Cannot send to channel (you are banned)";
+    /* a ban, or a mute (m: extban), not lifted by a +e exception */
+    if (channel_is_muted(ch, c))
+        return "Cannot send to channel (you are banned or muted)";
     return NULL;
 }
 
@@ -70,11 +71,15 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
                         const char *tags)
 {
     bool quiet = kind == CHAT_NOTICE;
-    if (target[0] == '#') {
-        struct channel *ch = channel_find(target);
+    /* STATUSMSG: "@#chan" is #chan's ops (and owners); the same checks as
+     * a message to the whole channel apply */
+    uint8_t status_mask;
+    const char *name = msgpath_status_parse(target, &status_mask);
+    if (name[0] == '#') {
+        struct channel *ch = channel_find(name);
         if (!ch) {
             if (!quiet)
-                send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", target);
+                send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
             return;
         }
         const char *why = message_channel_refusal(c, ch);
@@ -83,7 +88,12 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
                 send_numeric(c, ERR_CANNOTSENDTOCHAN, "%s :%s", ch->name, why);
             return;
         }
-        msgpath_submit(c, ch, NULL, kind, text, tags);
+        if (name == target) {
+            msgpath_submit(c, ch, NULL, kind, text, tags);
+        } else {
+            target[name - target] = '\0'; /* keep just the prefix chars */
+            msgpath_submit_status(c, ch, target, kind, text, tags);
+        }
         return;
     }
     struct client *to = client_find(target);

@@ -6,13 +6,17 @@
  * grammar of a mode string (which letter takes a parameter, MODES=) lives in
  * modeparse.c; this file only applies its result.
  *
- * User modes: +i (invisible) and +w (wallops) are the user's own to set and
- * clear; +o is given by OPER only and can only be dropped here (-o). Only
+ * User modes: +i (invisible), +w (wallops) and +B (bot, IRCv3 bot-mode:
+ * shown in WHOIS 335, the WHO flags and a "bot" tag on what the user
+ * sends) are the user's own to set and clear; +o is given by OPER only and can only be dropped here (-o). Only
  * the user may see or change their own modes (ERR_USERSDONTMATCH).
  *
- * Channel modes (CHANMODES=b,k,l,imnst, PREFIX=(qov)~@+):
+ * Channel modes (CHANMODES=beI,k,l,imnst, PREFIX=(qov)~@+):
  *   - Anyone may query the modes (the key is shown to members only) and the
- *     ban list.
+ *     ban list; the exception lists (+e, +I) only ops, since they tell who
+ *     the ops trust and so whom to impersonate.
+ *   - The three list modes share one code path; what their entries mean
+ *     (extbans, who is banned or excepted) is channel.c's.
  *   - Changes need op rights (owner or op); giving or taking +q needs the
  *     owner.
  *   - Each requested change is checked on its own: a bad one is answered
@@ -39,7 +43,6 @@
 #include "irc/numeric.h"
 #include "irc/send.h"
 #include "irc/server.h"
-#include "proto/casemap.h"
 #include "proto/message.h"
 #include "util/alloc.h"
 
@@ -49,6 +52,8 @@ static const char *umode_string(const struct client *c, char *buf)
 {
     size_t n = 0;
     buf[n++] = '+';
+    if (c->umodes & UMODE_BOT)
+        buf[n++] = 'B';
     if (c->umodes & UMODE_INVISIBLE)
         buf[n++] = 'i';
     if (c->umodes & UMODE_OPER)
@@ -82,6 +87,9 @@ static bool umode_apply_one(struct client *c, bool add, char mode, bool *denied)
         break;
     case 'w':
         bit = UMODE_WALLOPS;
+        break;
+    case 'B':
+        bit = UMODE_BOT;
         break;
     case 'o':
         if (add) {
@@ -124,7 +132,10 @@ static void mode_user_change(struct client *c, const char *modestr)
     static const struct {
         uint8_t bit;
         char ch;
-    } letters[] = {{UMODE_INVISIBLE, 'i'}, {UMODE_OPER, 'o'}, {UMODE_WALLOPS, 'w'}};
+    } letters[] = {{UMODE_BOT, 'B'},
+                   {UMODE_INVISIBLE, 'i'},
+                   {UMODE_OPER, 'o'},
+                   {UMODE_WALLOPS, 'w'}};
     char out[16], dir = 0;
     size_t n = 0;
     for (int pass = 0; pass < 2; pass++)
@@ -138,6 +149,7 @@ static void mode_user_change(struct client *c, const char *modestr)
     event_init(&ev, client_prefix(c, prefix, sizeof prefix), "MODE", false);
     event_param(&ev, client_nick(c));
     event_param(&ev, out);
+    event_from_client(&ev, c);
     send_event(c, &ev);
 }
 
@@ -171,14 +183,49 @@ static void mode_channel_query(struct client *c, struct channel *ch, const struc
     send_numeric(c, RPL_CREATIONTIME, "%s %lld", ch->name, (long long)ch->created);
 }
 
-static void mode_ban_list(struct client *c, struct channel *ch)
+/* Per list mode: its letter, its channel.lists index and the numerics
+ * that show it. */
+struct listmode {
+    char letter;
+    enum chanlist_id id;
+    int item, end;
+    const char *end_text;
+    const char *name; /* for refusals */
+};
+
+static const struct listmode listmodes[] = {
+    {'b', CHANLIST_BAN, RPL_BANLIST, RPL_ENDOFBANLIST, "End of channel ban list", "ban"},
+    {'e', CHANLIST_EXCEPT, RPL_EXCEPTLIST, RPL_ENDOFEXCEPTLIST, "End of channel exception list",
+     "ban exception"},
+    {'I', CHANLIST_INVEX, RPL_INVEXLIST, RPL_ENDOFINVEXLIST, "End of channel invite exception list",
+     "invite exception"},
+};
+
+/* modeparse admits only these letters as MODEPARSE_LIST. */
+static const struct listmode *listmode_get(char letter)
 {
-    for (size_t i = 0; i < ch->nbans; i++) {
-        const struct channel_ban *b = &ch->bans[i];
-        send_numeric(c, RPL_BANLIST, "%s %s %s %lld", ch->name, b->mask, b->setter,
-                     (long long)b->when);
+    for (size_t i = 0; i < sizeof listmodes / sizeof listmodes[0]; i++)
+        if (listmodes[i].letter == letter)
+            return &listmodes[i];
+    return &listmodes[0];
+}
+
+static void mode_list_show(struct client *c, struct channel *ch, const struct member *me,
+                           char letter)
+{
+    const struct listmode *lm = listmode_get(letter);
+    if (lm->id != CHANLIST_BAN && !member_is_op(me)) {
+        send_numeric(c, ERR_CHANOPRIVSNEEDED,
+                     "%s :You must be a channel operator to see the %s list", ch->name, lm->name);
+        return;
     }
-    send_numeric(c, RPL_ENDOFBANLIST, "%s :End of channel ban list", ch->name);
+    const struct chanlist *l = &ch->lists[lm->id];
+    for (size_t i = 0; i < l->n; i++) {
+        const struct chanlist_entry *e = &l->items[i];
+        send_numeric(c, lm->item, "%s %s %s %lld", ch->name, e->mask, e->setter,
+                     (long long)e->when);
+    }
+    send_numeric(c, lm->end, "%s :%s", ch->name, lm->end_text);
 }
 
 /* ---- channel modes: the outgoing announcement ---------------------------- */
@@ -234,7 +281,7 @@ static void mode_out_announce(const struct mode_out *o, struct client *c, struct
         return;
     struct irc_event ev;
     event_init(&ev, source, "MODE", true);
-    ev.account = c->account;
+    event_from_client(&ev, c);
     event_param(&ev, ch->name);
     event_param(&ev, o->modes);
     for (size_t i = 0; i < o->nargs; i++)
@@ -274,6 +321,14 @@ static void apply_flag(struct channel *ch, const struct modeparse_change *chg, s
     mode_out_push(o, chg->add, chg->mode, NULL);
 }
 
+/* A client's mode parameter echoed as a middle parameter of a numeric. One
+ * that cannot be a middle parameter (empty, with a space, or starting with
+ * ':') would vanish from the line or split it, so it is shown as "*". */
+static const char *param_shown(const char *arg)
+{
+    return !arg[0] || arg[0] == ':' || strchr(arg, ' ') ? "*" : arg;
+}
+
 static void apply_limit(struct client *c, struct channel *ch, const struct modeparse_change *chg,
                         struct mode_out *o)
 {
@@ -288,7 +343,7 @@ static void apply_limit(struct client *c, struct channel *ch, const struct modep
     if (!modeparse_limit(chg->arg, &limit)) {
         send_numeric(c, ERR_INVALIDMODEPARAM,
                      "%s l %s :The limit must be a whole number from 1 to %d", ch->name,
-                     chg->arg, MODEPARSE_LIMIT_MAX);
+                     param_shown(chg->arg), MODEPARSE_LIMIT_MAX);
         return;
     }
     char text[16];
@@ -350,74 +405,49 @@ static void apply_prefix(struct client *c, struct channel *ch, const struct memb
     mode_out_push(o, chg->add, chg->mode, t->nick);
 }
 
-/* Index of the ban equal to mask (compared case-folded), or -1. */
-static long ban_find(const struct channel *ch, const char *mask)
+static void apply_list(struct client *c, struct channel *ch, const struct modeparse_change *chg,
+                       struct mode_out *o)
 {
-    char want[MODEPARSE_MASK_MAX * 4 + 1], have[MODEPARSE_MASK_MAX * 4 + 1];
-    if (casemap_fold(mask, strlen(mask), want, sizeof want) < 0)
-        return -1;
-    for (size_t i = 0; i < ch->nbans; i++) {
-        const char *b = ch->bans[i].mask;
-        if (casemap_fold(b, strlen(b), have, sizeof have) >= 0 && strcmp(want, have) == 0)
-            return (long)i;
-    }
-    return -1;
-}
-
-static void ban_add(struct client *c, struct channel *ch, const char *mask)
-{
-    if (ch->nbans == ch->bans_cap) {
-        ch->bans_cap = ch->bans_cap ? ch->bans_cap * 2 : 8;
-        ch->bans = xrealloc(ch->bans, ch->bans_cap * sizeof *ch->bans);
-    }
-    char prefix[512];
-    struct channel_ban *b = &ch->bans[ch->nbans++];
-    b->mask = xstrdup(mask);
-    b->setter = xstrdup(client_prefix(c, prefix, sizeof prefix));
-    b->when = time(NULL);
-}
-
-static void ban_remove(struct channel *ch, size_t i)
-{
-    free(ch->bans[i].mask);
-    free(ch->bans[i].setter);
-    /* keep the order: the list is shown oldest first */
-    memmove(&ch->bans[i], &ch->bans[i + 1], (ch->nbans - i - 1) * sizeof *ch->bans);
-    ch->nbans--;
-}
-
-static void apply_ban(struct client *c, struct channel *ch, const struct modeparse_change *chg,
-                      struct mode_out *o)
-{
+    const struct listmode *lm = listmode_get(chg->mode);
+    struct chanlist *l = &ch->lists[lm->id];
     char mask[MODEPARSE_MASK_MAX + 1];
     bool normal = modeparse_ban_mask(chg->arg, mask, sizeof mask);
     if (!chg->add) {
         /* a mask stored before a normalisation change can still be removed
          * by its exact text */
-        long i = normal ? ban_find(ch, mask) : -1;
+        long i = normal ? chanlist_find(l, mask) : -1;
         if (i < 0)
-            i = ban_find(ch, chg->arg);
-        if (i >= 0 && mode_out_fits(o, ch->bans[i].mask)) {
-            mode_out_push(o, false, 'b', ch->bans[i].mask);
-            ban_remove(ch, (size_t)i);
+            i = chanlist_find(l, chg->arg);
+        if (i >= 0 && mode_out_fits(o, l->items[i].mask)) {
+            mode_out_push(o, false, lm->letter, l->items[i].mask);
+            chanlist_remove(l, (size_t)i);
         }
         return;
     }
     if (!normal) {
-        send_numeric(c, ERR_INVALIDMODEPARAM, "%s b %s :Invalid ban mask", ch->name, chg->arg);
+        send_numeric(c, ERR_INVALIDMODEPARAM, "%s %c %s :Invalid %s mask", ch->name, lm->letter,
+                     param_shown(chg->arg), lm->name);
         return;
     }
-    if (ban_find(ch, mask) >= 0)
+    if (lm->id == CHANLIST_INVEX && strncmp(mask, "m:", 2) == 0) {
+        send_numeric(c, ERR_INVALIDMODEPARAM,
+                     "%s %c %s :A mute (m:) means nothing in the invite exception list", ch->name,
+                     lm->letter, mask);
         return;
-    if (ch->nbans >= (size_t)server_config->max_list) {
-        send_numeric(c, ERR_BANLISTFULL, "%s b :Channel ban list is full (%d entries)", ch->name,
-                     server_config->max_list);
+    }
+    if (chanlist_find(l, mask) >= 0)
+        return;
+    if (channel_list_total(ch) >= (size_t)server_config->max_list) {
+        send_numeric(c, ERR_BANLISTFULL,
+                     "%s %c :Channel lists are full (%d bans and exceptions in all)", ch->name,
+                     lm->letter, server_config->max_list);
         return;
     }
     if (!mode_out_fits(o, mask))
         return;
-    ban_add(c, ch, mask);
-    mode_out_push(o, true, 'b', mask);
+    char setter[512];
+    chanlist_add(l, mask, client_prefix(c, setter, sizeof setter), time(NULL));
+    mode_out_push(o, true, lm->letter, mask);
 }
 
 /* ---- channel modes: the command ----------------------------------------- */
@@ -445,7 +475,7 @@ static void mode_channel_apply(struct client *c, struct channel *ch, const struc
             apply_prefix(c, ch, me, chg, o);
             break;
         case MODEPARSE_LIST:
-            apply_ban(c, ch, chg, o);
+            apply_list(c, ch, chg, o);
             break;
         }
     }
@@ -480,8 +510,8 @@ static void mode_channel(struct client *c, struct irc_msg *m)
     modeparse_channel(m->params[1], &m->params[2], m->nparams - 2, &r);
     for (const char *u = r.unknown; *u; u++)
         send_numeric(c, ERR_UNKNOWNMODE, "%c :is an unknown mode char to me", *u);
-    if (r.list_query)
-        mode_ban_list(c, ch);
+    for (const char *q = r.list_queries; *q; q++)
+        mode_list_show(c, ch, me, *q);
     if (!r.nchanges && !r.missing_param)
         return;
     if (!member_is_op(me)) {

@@ -1,7 +1,7 @@
 /*
  * cmd_query.c - commands that ask the server about users and itself: WHO
- * (with WHOX), WHOIS, USERHOST, ISON, LUSERS, MOTD, VERSION, TIME, ADMIN and
- * INFO.
+ * (with WHOX), WHOIS, USERHOST, ISON, LUSERS, MOTD, VERSION, TIME, ADMIN,
+ * INFO and LINKS.
  *
  * Owns what one user may learn about another. The rules, in one place:
  *
@@ -22,7 +22,7 @@
  * MOTD_LINE_MAX bytes on a UTF-8 boundary.
  *
  * Queries that take a server name (LUSERS, MOTD, VERSION, TIME, ADMIN,
- * INFO, WHOIS server nick) accept our own name (or a glob matching it) or a
+ * INFO, LINKS server mask, WHOIS server nick) accept our own name (or a glob matching it) or a
  * connected user's nick (meaning "that user's server", which is us), and
  * answer ERR_NOSUCHSERVER otherwise: there is only one server.
  */
@@ -144,7 +144,7 @@ static void who_parse_options(struct who_req *q, const char *opt)
     }
 }
 
-/* "H"/"G", '*' for operators, then the channel prefix(es). */
+/* "H"/"G", '*' for operators, 'B' for bots, then the channel prefix(es). */
 static const char *who_flags(const struct who_req *q, const struct client *t,
                              const struct member *m, char *buf)
 {
@@ -152,6 +152,8 @@ static const char *who_flags(const struct who_req *q, const struct client *t,
     buf[n++] = t->away ? 'G' : 'H';
     if (is_oper(t))
         buf[n++] = '*';
+    if (t->umodes & UMODE_BOT)
+        buf[n++] = 'B'; /* the BOT= ISUPPORT letter (IRCv3 bot-mode) */
     buf[n] = '\0';
     if (m)
         member_prefix(m->flags, q->c->caps & CAP_MULTI_PREFIX, buf + n);
@@ -310,6 +312,9 @@ static void whois_send(struct client *c, struct client *t)
                  server_config->server_description);
     if (is_oper(t))
         send_numeric(c, RPL_WHOISOPERATOR, "%s :is an IRC operator", t->nick);
+    if (t->umodes & UMODE_BOT)
+        send_numeric(c, RPL_WHOISBOT, "%s :is a bot on %s", t->nick,
+                     server_config->network_name);
     if (t->away)
         send_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);
     if (t->account)
@@ -542,6 +547,21 @@ void cmd_admin(struct client *c, struct irc_msg *m)
     send_numeric(c, RPL_ADMINLOC2, ":%s",
                  cfg->admin_organization ? cfg->admin_organization : "");
     send_numeric(c, RPL_ADMINEMAIL, ":%s", cfg->admin_email ? cfg->admin_email : "");
+}
+
+/* LINKS [[server] mask]: the servers whose names match mask (default "*").
+ * There is one, this one, at hop count 0 with its configured description. */
+void cmd_links(struct client *c, struct irc_msg *m)
+{
+    if (m->nparams > 1 && !server_param_ok(c, m, 0))
+        return;
+    const char *mask = m->nparams ? m->params[m->nparams > 1 ? 1 : 0] : "";
+    if (!mask[0] || mask[0] == ':' || strchr(mask, ' '))
+        mask = "*"; /* echoed as a middle parameter */
+    if (mask_match(mask, server_name()))
+        send_numeric(c, RPL_LINKS, "%s %s :0 %s", server_name(), server_name(),
+                     server_config->server_description);
+    send_numeric(c, RPL_ENDOFLINKS, "%s :End of /LINKS list", mask);
 }
 
 void cmd_info(struct client *c, struct irc_msg *m)

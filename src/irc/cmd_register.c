@@ -53,10 +53,9 @@ static void nick_announce_change(struct client *c, const char *old_prefix, const
     struct irc_event ev;
     event_init(&ev, old_prefix, "NICK", true);
     event_param(&ev, c->nick);
-    ev.account = c->account;
+    event_from_client(&ev, c);
     send_to_common(c, &ev, true, 0, 0);
-    monitor_notify_offline(old_folded, old_nick);
-    monitor_notify_online(c);
+    monitor_notify_nick_change(c, old_folded, old_nick);
 }
 
 void cmd_nick(struct client *c, struct irc_msg *m)
@@ -163,7 +162,7 @@ void register_welcome(struct client *c)
     send_numeric(c, RPL_YOURHOST, ":Your host is %s, running version %s", server_name(),
                  QUN_VERSION);
     send_numeric(c, RPL_CREATED, ":This server was created %s", created);
-    send_numeric(c, RPL_MYINFO, "%s %s iow biklmnoqstv bklovq", server_name(), QUN_VERSION);
+    send_numeric(c, RPL_MYINFO, "%s %s Biow biklmnoqstv bklovq", server_name(), QUN_VERSION);
     isupport_send(c);
     lusers_send(c);
     motd_send(c);

@@ -1,6 +1,6 @@
 /*
  * cmd_user.c - commands that change how a user appears or what they may do:
- * AWAY, SETNAME, OPER and KILL.
+ * AWAY, SETNAME, OPER, WALLOPS and KILL.
  *
  * Owns:
  *   - the away message (client->away) and its away-notify broadcast;
@@ -8,6 +8,7 @@
  *     setname broadcast;
  *   - becoming an operator: the check of name, host and password against
  *     server_config->opers, and the +o user mode that results;
+ *   - WALLOPS, an operator's message to every user with +w;
  *   - KILL, an operator disconnecting another user.
  *
  * Contracts:
@@ -21,7 +22,8 @@
  *     the same ERR_NOOPERHOST, so the password cannot be guessed from there.
  *   - Broadcasts of AWAY and SETNAME go only to clients that negotiated the
  *     matching capability (away-notify, setname); others learn the state
- *     through WHO/WHOIS, as before those extensions.
+ *     through WHO/WHOIS, as before those extensions. They reach channel
+ *     peers and extended-monitor watchers (send_to_observers), each once.
  *
  * Threads: loop thread only.
  */
@@ -55,7 +57,8 @@ static const char *user_echo(const char *s)
 
 /* ---- AWAY ----------------------------------------------------------------- */
 
-/* Tells away-notify clients sharing a channel; text NULL means back. */
+/* Tells away-notify clients sharing a channel, and extended-monitor
+ * watchers with away-notify; text NULL means back. */
 static void away_broadcast(struct client *c, const char *text)
 {
     char prefix[512];
@@ -65,8 +68,8 @@ static void away_broadcast(struct client *c, const char *text)
         event_param(&ev, text);
         ev.trailing = true;
     }
-    ev.account = c->account;
-    send_to_common(c, &ev, false, CAP_AWAY_NOTIFY, CAP_AWAY_NOTIFY);
+    event_from_client(&ev, c);
+    send_to_observers(c, &ev, false, CAP_AWAY_NOTIFY);
 }
 
 /* AWAY [:message]: a non-empty message marks the client away (cut to
@@ -115,8 +118,8 @@ void cmd_setname(struct client *c, struct irc_msg *m)
     event_init(&ev, client_prefix(c, prefix, sizeof prefix), "SETNAME", false);
     event_param(&ev, c->realname);
     ev.trailing = true;
-    ev.account = c->account;
-    send_to_common(c, &ev, true, CAP_SETNAME, CAP_SETNAME);
+    event_from_client(&ev, c);
+    send_to_observers(c, &ev, true, CAP_SETNAME);
 }
 
 /* ---- OPER ----------------------------------------------------------------- */
@@ -180,6 +183,38 @@ void cmd_oper(struct client *c, struct irc_msg *m)
     send_numeric(c, RPL_YOUREOPER, ":You are now an IRC operator");
     if (!(old & UMODE_OPER))
         send_line(c, ":%s MODE %s :+o", client_nick(c), client_nick(c));
+}
+
+/* ---- WALLOPS -------------------------------------------------------------- */
+
+/* Longest WALLOPS text relayed: leaves room for the sender's prefix and the
+ * tags within one line. */
+#define WALLOPS_TEXT_MAX 400
+
+/* WALLOPS :text - operators only. Every user with +w gets
+ * ":nick!user@host WALLOPS :text" (the sender too, when +w). */
+void cmd_wallops(struct client *c, struct irc_msg *m)
+{
+    if (!(c->umodes & UMODE_OPER)) {
+        send_numeric(c, ERR_NOPRIVILEGES, ":Permission Denied- You're not an IRC operator");
+        return;
+    }
+    const char *given = m->nparams ? m->params[0] : "";
+    if (!given[0]) {
+        send_numeric(c, ERR_NEEDMOREPARAMS, "WALLOPS :Not enough parameters");
+        return;
+    }
+    char text[WALLOPS_TEXT_MAX + 1], prefix[512];
+    size_t n = utf8_truncate(given, strlen(given), WALLOPS_TEXT_MAX);
+    memcpy(text, given, n);
+    text[n] = '\0';
+    struct irc_event ev;
+    event_init(&ev, client_prefix(c, prefix, sizeof prefix), "WALLOPS", true);
+    event_param(&ev, text);
+    ev.trailing = true;
+    event_from_client(&ev, c);
+    log_notice("WALLOPS by %s: %s", client_nick(c), text);
+    send_to_umode(&ev, UMODE_WALLOPS);
 }
 
 /* ---- KILL ----------------------------------------------------------------- */

@@ -11,8 +11,9 @@
  *   cmd_channel.c   JOIN, PART, TOPIC, NAMES, LIST, KICK, INVITE
  *   cmd_mode.c      MODE (user and channel)
  *   cmd_query.c     WHO (+WHOX), WHOIS, USERHOST, ISON, LUSERS, MOTD,
- *                   VERSION, TIME, ADMIN, INFO
- *   cmd_user.c      AWAY, SETNAME, OPER, KILL
+ *                   VERSION, TIME, ADMIN, INFO, LINKS
+ *   cmd_user.c      AWAY, SETNAME, OPER, WALLOPS, KILL
+ *   cmd_help.c      HELP, HELPOP
  *   monitor.c       MONITOR;  whowas.c  WHOWAS
  *
  * Contract for handlers: m->nparams >= the table's min_params; parameters
@@ -23,6 +24,7 @@
 #define QUN_IRC_COMMANDS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct client;
 struct irc_msg;
@@ -33,6 +35,11 @@ typedef void (*command_fn)(struct client *c, struct irc_msg *m);
  * ERR_UNKNOWNCOMMAND, ERR_NEEDMOREPARAMS, ERR_NOTREGISTERED and the flood
  * penalty. Returns true when the client must pause (flood). */
 bool dispatch_message(struct client *c, struct irc_msg *m);
+/* Name of the i-th command in the dispatch table, in table order; NULL
+ * once i is past the end (HELP's index, tests). */
+const char *dispatch_command_name(size_t i);
+/* Help text of a command (any ASCII case), or NULL (cmd_help.c). */
+const char *help_lookup(const char *topic);
 
 /* Called when NICK/USER/CAP END may complete registration. */
 void register_try_complete(struct client *c);
@@ -81,11 +88,14 @@ void cmd_version(struct client *c, struct irc_msg *m);
 void cmd_time(struct client *c, struct irc_msg *m);
 void cmd_admin(struct client *c, struct irc_msg *m);
 void cmd_info(struct client *c, struct irc_msg *m);
+void cmd_links(struct client *c, struct irc_msg *m);
+void cmd_help(struct client *c, struct irc_msg *m);
 
 void cmd_away(struct client *c, struct irc_msg *m);
 void cmd_setname(struct client *c, struct irc_msg *m);
 void cmd_oper(struct client *c, struct irc_msg *m);
 void cmd_kill(struct client *c, struct irc_msg *m);
+void cmd_wallops(struct client *c, struct irc_msg *m);
 void cmd_monitor(struct client *c, struct irc_msg *m);
 
 #endif

@@ -71,6 +71,10 @@ static const struct command command_table[] = {
     {"OPER", cmd_oper, 2, CMD_REG, 2000},
     {"KILL", cmd_kill, 1, CMD_REG, 0},
     {"MONITOR", cmd_monitor, 1, CMD_REG, 200},
+    {"HELP", cmd_help, 0, CMD_REG, 500},
+    {"HELPOP", cmd_help, 0, CMD_REG, 500},
+    {"WALLOPS", cmd_wallops, 0, CMD_REG, 1000},
+    {"LINKS", cmd_links, 0, CMD_REG, 500},
 };
 
 static struct strmap command_index;
@@ -81,6 +85,11 @@ static const struct command *command_find(const char *name)
         for (size_t i = 0; i < sizeof command_table / sizeof command_table[0]; i++)
             strmap_put(&command_index, command_table[i].name, (void *)&command_table[i]);
     return strmap_get(&command_index, name);
+}
+
+const char *dispatch_command_name(size_t i)
+{
+    return i < sizeof command_table / sizeof command_table[0] ? command_table[i].name : NULL;
 }
 
 static bool dispatch_allowed(struct client *c, const struct command *cmd)

@@ -8,10 +8,7 @@
  * command that implements it does what the token promises. docs/protocol.md
  * lists each token with its meaning. Tokens Qun deliberately does NOT send:
  *
- *   STATUSMSG - PRIVMSG/NOTICE to "@#chan" is not implemented.
- *   BOT       - there is no bot user mode.
  *   LINELEN   - lines are the classic 512 bytes (plus 4096 tag bytes).
- *   EXCEPTS, INVEX - no +e / +I list modes.
  *
  * CASEMAPPING: names are compared after NFKC and full Unicode case folding
  * (proto/casemap.h), which is RFC 8265's nickname comparison except that
@@ -31,6 +28,7 @@
 #include "config/config.h"
 #include "irc/commands.h"
 #include "irc/modeparse.h"
+#include "irc/msgpath.h"
 #include "irc/numeric.h"
 #include "irc/send.h"
 #include "irc/server.h"
@@ -105,17 +103,22 @@ void isupport_send(struct client *c)
     const struct qun_config *cfg = server_config;
     struct isupport_line l = {.c = c};
     char net[140];
+    isupport_add(&l, "ACCOUNTEXTBAN=a");
     isupport_addf(&l, "AWAYLEN=%d", cfg->away_length);
+    isupport_add(&l, "BOT=B"); /* user mode +B, cmd_mode.c */
     isupport_add(&l, "CASEMAPPING=rfc8265");
     isupport_addf(&l, "CHANLIMIT=#:%d", cfg->max_channels);
-    isupport_add(&l, "CHANMODES=b,k,l,imnst");
+    isupport_add(&l, "CHANMODES=beI,k,l,imnst");
     isupport_addf(&l, "CHANNELLEN=%d", cfg->channel_length);
     isupport_add(&l, "CHANTYPES=#");
-    isupport_add(&l, "ELIST=U");
+    isupport_add(&l, "ELIST=CMNTU");
+    isupport_add(&l, "EXCEPTS=e");
+    isupport_add(&l, "EXTBAN=,am"); /* modeparse_ban_mask: a:<account>, m:<mask> */
     isupport_addf(&l, "HOSTLEN=%d", ISUPPORT_HOSTLEN);
+    isupport_add(&l, "INVEX=I");
     isupport_addf(&l, "KEYLEN=%d", MODEPARSE_KEY_MAX);
     isupport_addf(&l, "KICKLEN=%d", cfg->kick_length);
-    isupport_addf(&l, "MAXLIST=b:%d", cfg->max_list);
+    isupport_addf(&l, "MAXLIST=beI:%d", cfg->max_list);
     isupport_addf(&l, "MAXTARGETS=%d", cfg->max_targets);
     isupport_addf(&l, "MODES=%d", MODEPARSE_MAX_PARAM);
     if (cfg->monitor_max > 0)
@@ -124,8 +127,12 @@ void isupport_send(struct client *c)
     isupport_addf(&l, "NICKLEN=%d", cfg->nick_length);
     isupport_add(&l, "PREFIX=(qov)~@+");
     isupport_add(&l, "SAFELIST");
-    isupport_addf(&l, "TARGMAX=PRIVMSG:%d,NOTICE:%d,TAGMSG:%d,JOIN:,PART:,NAMES:1,WHOIS:1,MONITOR:",
-                  cfg->max_targets, cfg->max_targets, cfg->max_targets);
+    isupport_add(&l, "STATUSMSG=" MSGPATH_STATUSMSG); /* cmd_message.c, msgpath.c */
+    isupport_addf(&l,
+                  "TARGMAX=PRIVMSG:%d,NOTICE:%d,TAGMSG:%d,JOIN:,PART:,NAMES:%d,KICK:%d,WHOIS:1,"
+                  "MONITOR:",
+                  cfg->max_targets, cfg->max_targets, cfg->max_targets, cfg->max_targets,
+                  cfg->max_targets);
     isupport_addf(&l, "TOPICLEN=%d", cfg->topic_length);
     isupport_addf(&l, "USERLEN=%d", cfg->user_length);
     isupport_add(&l, "UTF8ONLY");

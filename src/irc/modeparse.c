@@ -3,7 +3,8 @@
  * (contract in modeparse.h).
  *
  * Owns: which letters are channel modes and which of them take a parameter,
- * the MODES= limit, ban mask normal form, key syntax and limit syntax.
+ * the MODES= limit, list-mode mask normal form and extban syntax, key
+ * syntax and limit syntax.
  * Pure functions only: no clients, no channels, no clock.
  */
 #include "irc/modeparse.h"
@@ -15,6 +16,8 @@ bool modeparse_channel_kind(char mode, enum modeparse_kind *kind)
 {
     switch (mode) {
     case 'b':
+    case 'e':
+    case 'I':
         *kind = MODEPARSE_LIST;
         return true;
     case 'k':
@@ -95,7 +98,9 @@ void modeparse_channel(const char *modestr, const char *const *args, size_t narg
         }
         bool have_arg = next_arg < nargs;
         if (kind == MODEPARSE_LIST && !have_arg) {
-            out->list_query = *p; /* "MODE #c b" / "+b": show the list */
+            /* "MODE #c b" / "+b": show the list */
+            if (!strchr(out->list_queries, *p))
+                out->list_queries[strlen(out->list_queries)] = *p;
             continue;
         }
         bool wants = takes_param(kind, add);
@@ -148,27 +153,28 @@ static bool mask_assemble(char *out, size_t cap, const char *nick, size_t nl, co
     return true;
 }
 
-bool modeparse_ban_mask(const char *in, char *out, size_t cap)
+/* "a:<glob>": the glob must be there; it is kept as typed. */
+static bool account_extban(const char *glob, char *out, size_t cap)
+{
+    size_t gl = strlen(glob);
+    if (!gl || 2 + gl > MODEPARSE_MASK_MAX || 2 + gl + 1 > cap)
+        return false;
+    snprintf(out, cap, "a:%s", glob);
+    return true;
+}
+
+static bool hostmask_normalise(const char *in, char *out, size_t cap)
 {
     size_t len = strlen(in);
-    if (!len || in[0] == ':' || has_bad_byte(in))
-        return false;
-    if (in[0] == '$') {
-        /* extbans: only the account one exists ("$a:<account glob>") */
-        if (strncmp(in, "$a:", 3) != 0 || len == 3 || len > MODEPARSE_MASK_MAX || len + 1 > cap)
-            return false;
-        memcpy(out, in, len + 1);
-        return true;
-    }
     const char *bang = strchr(in, '!');
     const char *at = strchr(bang ? bang + 1 : in, '@');
     const char *end = in + len;
     if (bang && at)
-        return mask_assemble(out, cap, in, (size_t)(bang - in), bang + 1,
-                             (size_t)(at - bang - 1), at + 1, (size_t)(end - at - 1));
+        return mask_assemble(out, cap, in, (size_t)(bang - in), bang + 1, (size_t)(at - bang - 1),
+                             at + 1, (size_t)(end - at - 1));
     if (bang)
-        return mask_assemble(out, cap, in, (size_t)(bang - in), bang + 1,
-                             (size_t)(end - bang - 1), NULL, 0);
+        return mask_assemble(out, cap, in, (size_t)(bang - in), bang + 1, (size_t)(end - bang - 1),
+                             NULL, 0);
     if (at)
         return mask_assemble(out, cap, NULL, 0, in, (size_t)(at - in), at + 1,
                              (size_t)(end - at - 1));
@@ -177,6 +183,45 @@ bool modeparse_ban_mask(const char *in, char *out, size_t cap)
     if (strpbrk(in, ".:"))
         return mask_assemble(out, cap, NULL, 0, NULL, 0, in, len);
     return mask_assemble(out, cap, in, len, NULL, 0, NULL, 0);
+}
+
+static bool is_hex_digit(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* "m:<mask>": the inner mask is an account extban or a hostmask. */
+static bool mute_extban(const char *inner, char *out, size_t cap)
+{
+    char buf[MODEPARSE_MASK_MAX + 1];
+    bool ok;
+    if (strncmp(inner, "a:", 2) == 0)
+        ok = account_extban(inner + 2, buf, sizeof buf);
+    else if (inner[0] == '$' || (inner[0] && inner[1] == ':' && !is_hex_digit(inner[0])))
+        ok = false; /* no other extban nests inside a mute */
+    else
+        ok = inner[0] && hostmask_normalise(inner, buf, sizeof buf);
+    if (!ok || 2 + strlen(buf) > MODEPARSE_MASK_MAX || 2 + strlen(buf) + 1 > cap)
+        return false;
+    snprintf(out, cap, "m:%s", buf);
+    return true;
+}
+
+bool modeparse_ban_mask(const char *in, char *out, size_t cap)
+{
+    if (!in[0] || in[0] == ':' || has_bad_byte(in))
+        return false;
+    if (in[0] == '$') /* the older account extban spelling; no other "$" type */
+        return strncmp(in, "$a:", 3) == 0 && account_extban(in + 3, out, cap);
+    if (in[1] == ':') {
+        if (in[0] == 'a')
+            return account_extban(in + 2, out, cap);
+        if (in[0] == 'm')
+            return mute_extban(in + 2, out, cap);
+        if (!is_hex_digit(in[0]))
+            return false; /* an extban type we do not have */
+    }
+    return hostmask_normalise(in, out, cap);
 }
 
 bool modeparse_key_valid(const char *key)

@@ -7,10 +7,10 @@
  * the unit tests (test_modeparse.c) pin down the odd corners of the grammar
  * without a server.
  *
- * Channel modes Qun knows, by ISUPPORT class (CHANMODES=b,k,l,imnst and
+ * Channel modes Qun knows, by ISUPPORT class (CHANMODES=beI,k,l,imnst and
  * PREFIX=(qov)~@+):
  *
- *   A (list, parameter both ways; no parameter = list query)  b
+ *   A (list, parameter both ways; no parameter = list query)  b e I
  *   B (parameter both ways; "-k" alone is accepted)            k
  *   C (parameter when set only)                                l
  *   D (no parameter)                                           i m n s t
@@ -40,13 +40,13 @@
 #define MODEPARSE_MAX_CHANGES 32
 /* Longest channel key (KEYLEN=), in bytes. */
 #define MODEPARSE_KEY_MAX 32
-/* Longest normalised ban mask, in bytes (without NUL). */
+/* Longest normalised list-mode mask (+b +e +I), in bytes (without NUL). */
 #define MODEPARSE_MASK_MAX 200
 /* Highest +l value; anything above is refused as a typo, not a policy. */
 #define MODEPARSE_LIMIT_MAX 1000000
 
 enum modeparse_kind {
-    MODEPARSE_LIST,   /* b */
+    MODEPARSE_LIST,   /* b e I */
     MODEPARSE_KEY,    /* k */
     MODEPARSE_LIMIT,  /* l */
     MODEPARSE_FLAG,   /* i m n s t */
@@ -65,9 +65,10 @@ struct modeparse_result {
     size_t nchanges;
     /* Distinct unknown letters, in order of appearance (NUL-terminated). */
     char unknown[MODEPARSE_MAX_CHANGES + 1];
-    /* A list mode letter appeared without a parameter: the client asks for
-     * the list. Holds the letter ('b'), or 0. */
-    char list_query;
+    /* List mode letters that appeared without a parameter: the client asks
+     * for those lists. Distinct letters in order of appearance ("b", "eI"),
+     * NUL-terminated; "" when none. */
+    char list_queries[4];
     /* First letter that needed a parameter and had none ('k', 'l', 'o'...),
      * or 0. Such letters produce no change. */
     char missing_param;
@@ -85,13 +86,25 @@ void modeparse_channel(const char *modestr, const char *const *args, size_t narg
                        struct modeparse_result *out);
 
 /*
- * Normalises a ban mask to "nick!user@host" form into out (cap bytes incl.
- * NUL). Missing parts become "*": "foo" -> "foo!*@*", "foo!bar" ->
- * "foo!bar@*", "bar@host" -> "*!bar@host", "a.b" (a dot or colon and no
- * '!'/'@': a host) -> "*!*@a.b". The account extban "$a:name" is kept as it
- * is. Returns false (out unspecified) when the mask cannot be a mask: empty,
+ * Normalises a list-mode mask (+b +e +I) into out (cap bytes incl. NUL).
+ *
+ * A hostmask becomes "nick!user@host" form; missing parts become "*":
+ * "foo" -> "foo!*@*", "foo!bar" -> "foo!bar@*", "bar@host" -> "*!bar@host",
+ * "a.b" (a dot or colon and no '!'/'@': a host) -> "*!*@a.b".
+ *
+ * Extbans (ISUPPORT EXTBAN=,am: no prefix, a type letter, ':'):
+ *   "a:<account glob>"  kept as it is; the older "$a:<glob>" spelling is
+ *                       accepted and becomes "a:<glob>".
+ *   "m:<mask>"          mute; <mask> is a hostmask (normalised as above)
+ *                       or an a: extban: "m:bar" -> "m:bar!*@*".
+ * A word starting "<letter>:" where the letter is not a hex digit cannot be
+ * an IPv6 address, so it is read as an extban and refused unless the type
+ * is known; "a:" always means the account extban (write "*!*@a::1" for
+ * such a host).
+ *
+ * Returns false (out unspecified) when the mask cannot be a mask: empty,
  * starting with ':', containing space, comma or control characters, an
- * unknown or empty "$" extban, or longer than MODEPARSE_MASK_MAX once
+ * unknown or empty extban, or longer than MODEPARSE_MASK_MAX once
  * normalised.
  */
 bool modeparse_ban_mask(const char *in, char *out, size_t cap);

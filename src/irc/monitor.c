@@ -24,6 +24,13 @@
  *   4. W->nmonitors <= server_config->monitor_max at the time of each add
  *      (a reload that lowers the limit does not trim existing lists).
  *
+ * Notifications: 730 when a watched nick signs on or a user takes it,
+ * 731 when it signs off or is given up. A change of case only (foo ->
+ * Foo) keeps the folded nick, so it is neither (monitor_notify_nick_change).
+ * With extended-monitor, watchers also get the watched user's AWAY,
+ * SETNAME, CHGHOST and ACCOUNT messages; send_to_observers() (send.c)
+ * reaches them through monitor_watchers().
+ *
  * Targets that are not valid nicknames are skipped silently in "MONITOR +":
  * the spec says a target MUST be a valid nick, and such a name can never
  * come online, so watching it could never produce a notification.
@@ -372,4 +379,21 @@ void monitor_notify_offline(const char *folded, const char *nick)
         return;
     for (size_t i = 0; i < w->n; i++)
         send_numeric(w->watchers[i], RPL_MONOFFLINE, ":%s", nick);
+}
+
+void monitor_notify_nick_change(struct client *c, const char *old_folded, const char *old_nick)
+{
+    /* foo -> Foo is the same user under the same name: watchers of "foo"
+     * must not see it leave and come back (731 then 730) */
+    if (c->nick_folded && strcmp(old_folded, c->nick_folded) == 0)
+        return;
+    monitor_notify_offline(old_folded, old_nick);
+    monitor_notify_online(c);
+}
+
+struct client *const *monitor_watchers(const struct client *c, size_t *n)
+{
+    struct monitor_watch *w = c->nick_folded ? strmap_get(&monitor_table, c->nick_folded) : NULL;
+    *n = w ? w->n : 0;
+    return w ? w->watchers : NULL;
 }

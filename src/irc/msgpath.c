@@ -3,6 +3,7 @@
  */
 #include "irc/msgpath.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "irc/caps.h"
@@ -37,6 +38,7 @@ static void chat_event(const struct chat_msg *cm, struct irc_event *ev)
     ev->time_ms = cm->time_ms;
     ev->account = cm->sender_account;
     ev->client_tags = cm->client_tags;
+    ev->bot = cm->sender_bot;
 }
 
 /* Delivery to everyone concerned. The sender and recipient are the ones
@@ -49,7 +51,7 @@ static void msgpath_deliver(struct chat_msg *cm, struct client *sender, struct c
     chat_event(cm, &ev);
     uint32_t need = cm->kind == CHAT_TAGMSG ? CAP_MESSAGE_TAGS : 0;
     if (ch)
-        send_to_channel(ch, &ev, sender, need, need);
+        send_to_channel_members(ch, &ev, sender, need, need, cm->member_mask);
     else if (to == sender && (to->caps & need) == need)
         send_event_unlabeled(to, &ev);
     else if ((to->caps & need) == need)
@@ -58,8 +60,11 @@ static void msgpath_deliver(struct chat_msg *cm, struct client *sender, struct c
         send_event(sender, &ev);
 }
 
-void msgpath_submit(struct client *c, struct channel *ch, struct client *to, enum chat_kind kind,
-                    const char *text, const char *client_tags)
+/* Builds the record for c's message and delivers it. target is the name
+ * as relayed (a nick, a channel name, or a STATUSMSG prefix + channel). */
+static void msgpath_submit_to(struct client *c, struct channel *ch, struct client *to,
+                              const char *target, uint8_t member_mask, enum chat_kind kind,
+                              const char *text, const char *client_tags)
 {
     char prefix[512];
     struct chat_msg *cm = xcalloc(1, sizeof *cm);
@@ -67,8 +72,10 @@ void msgpath_submit(struct client *c, struct channel *ch, struct client *to, enu
     cm->sender_id = c->id;
     cm->sender_prefix = xstrdup(client_prefix(c, prefix, sizeof prefix));
     cm->sender_account = c->account ? xstrdup(c->account) : NULL;
-    cm->target = xstrdup(ch ? ch->name : to->nick);
+    cm->sender_bot = (c->umodes & UMODE_BOT) != 0;
+    cm->target = xstrdup(target);
     cm->to_channel = ch != NULL;
+    cm->member_mask = member_mask;
     cm->text = text ? xstrdup(text) : NULL;
     cm->client_tags = client_tags && client_tags[0] ? xstrdup(client_tags) : NULL;
     msgid_new(cm->msgid, sizeof cm->msgid);
@@ -77,4 +84,45 @@ void msgpath_submit(struct client *c, struct channel *ch, struct client *to, enu
      * durable-completion callback. */
     msgpath_deliver(cm, c, ch, to);
     chat_msg_free(cm);
+}
+
+void msgpath_submit(struct client *c, struct channel *ch, struct client *to, enum chat_kind kind,
+                    const char *text, const char *client_tags)
+{
+    msgpath_submit_to(c, ch, to, ch ? ch->name : to->nick, 0, kind, text, client_tags);
+}
+
+void msgpath_submit_status(struct client *c, struct channel *ch, const char *status,
+                           enum chat_kind kind, const char *text, const char *client_tags)
+{
+    uint8_t mask = 0;
+    msgpath_status_parse(status, &mask);
+    /* the prefix as written, each character once ("@@+" -> "@+"), so the
+     * relayed target always fits */
+    char target[sizeof MSGPATH_STATUSMSG + 256];
+    size_t n = 0;
+    for (const char *p = status; *p && n < sizeof MSGPATH_STATUSMSG - 1; p++)
+        if (strchr(MSGPATH_STATUSMSG, *p) && !memchr(target, *p, n))
+            target[n++] = *p;
+    snprintf(target + n, sizeof target - n, "%s", ch->name);
+    msgpath_submit_to(c, ch, NULL, target, mask, kind, text, client_tags);
+}
+
+const char *msgpath_status_parse(const char *target, uint8_t *member_mask)
+{
+    /* rank order of MSGPATH_STATUSMSG: each prefix also reaches those above */
+    static const uint8_t reach[] = {
+        MEMBER_OWNER,
+        MEMBER_OWNER | MEMBER_OP,
+        MEMBER_OWNER | MEMBER_OP | MEMBER_VOICE,
+    };
+    uint8_t mask = 0;
+    const char *p = target;
+    const char *hit;
+    while (*p && (hit = strchr(MSGPATH_STATUSMSG, *p))) {
+        mask |= reach[hit - MSGPATH_STATUSMSG];
+        p++;
+    }
+    *member_mask = mask;
+    return p;
 }

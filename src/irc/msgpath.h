@@ -11,6 +11,10 @@
  * wait for a group commit and be delivered from the log writer's completion
  * callback without referring to the parsed line or the command's stack.
  * Until the network log exists the record is delivered at once.
+ *
+ * STATUSMSG ("PRIVMSG @#chan") takes the same path; the record carries
+ * the member-prefix filter and send_to_channel_members() applies it in the
+ * one channel fan-out loop.
  */
 #ifndef QUN_IRC_MSGPATH_H
 #define QUN_IRC_MSGPATH_H
@@ -29,8 +33,12 @@ struct chat_msg {
     uint64_t sender_id;   /* conn id of the sender, to find it at delivery */
     char *sender_prefix;  /* nick!user@host at submission */
     char *sender_account; /* or NULL */
-    char *target;         /* channel name or nick as the sender wrote it */
+    char *target;         /* channel name (after any STATUSMSG prefix,
+                           * e.g. "@#chan") or nick, as relayed */
     bool to_channel;
+    uint8_t member_mask;  /* STATUSMSG: only members with one of these
+                           * MEMBER_* bits; 0 for every member */
+    bool sender_bot;      /* sender had user mode +B: "bot" tag */
     char *text;           /* NULL for TAGMSG */
     char *client_tags;    /* escaped "+a=b;..." or NULL */
     char msgid[32];
@@ -41,5 +49,21 @@ struct chat_msg {
  * once it is recorded. Exactly one of ch / to is non-NULL. */
 void msgpath_submit(struct client *c, struct channel *ch, struct client *to, enum chat_kind kind,
                     const char *text, const char *client_tags);
+/* STATUSMSG: a checked message to the members of ch holding at least the
+ * prefix in status (one or more of "~@+", as parsed by
+ * msgpath_status_parse); the relayed target is status (each character
+ * once, in the order written) followed by the channel's name. */
+void msgpath_submit_status(struct client *c, struct channel *ch, const char *status,
+                           enum chat_kind kind, const char *text, const char *client_tags);
+
+/* Prefix characters a STATUSMSG target may start with (ISUPPORT STATUSMSG),
+ * highest rank first. */
+#define MSGPATH_STATUSMSG "~@+"
+/* Splits a target such as "@#chan" into its STATUSMSG prefix and the rest.
+ * Returns a pointer to the rest (target itself when there is no prefix)
+ * and sets *member_mask to the MEMBER_* bits of members it reaches: a
+ * prefix reaches its rank and every higher one, and several prefixes reach
+ * the union ("@+#c" is the same as "+#c"). Pure: no lookups. */
+const char *msgpath_status_parse(const char *target, uint8_t *member_mask);
 
 #endif

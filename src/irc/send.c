@@ -14,6 +14,7 @@
 #include "irc/caps.h"
 #include "irc/channel.h"
 #include "irc/client.h"
+#include "irc/monitor.h"
 #include "irc/server.h"
 #include "net/conn.h"
 #include "proto/utf8.h"
@@ -81,6 +82,12 @@ void event_init(struct irc_event *ev, const char *source, const char *command, b
     }
 }
 
+void event_from_client(struct irc_event *ev, const struct client *c)
+{
+    ev->account = c->account;
+    ev->bot = (c->umodes & UMODE_BOT) != 0;
+}
+
 void event_param(struct irc_event *ev, const char *param)
 {
     if (ev->nparams < IRC_PARAMS_MAX)
@@ -105,6 +112,9 @@ static struct qbuf *event_render(const struct irc_event *ev, unsigned idx)
         irc_wbuf_tag(&w, "account", ev->account);
     if ((idx & 1) && ev->msgid)
         irc_wbuf_tag(&w, "msgid", ev->msgid);
+    /* bot-mode: the tag never has a value */
+    if ((idx & 1) && ev->bot)
+        irc_wbuf_tag(&w, "bot", NULL);
     if (idx & 2) {
         char t[40];
         time_format_iso(ev->time_ms, t, sizeof t);
@@ -275,8 +285,9 @@ static void cache_release(struct render_cache *rc)
             qbuf_unref(rc->v[i]);
 }
 
-void send_to_channel(struct channel *ch, const struct irc_event *ev, const struct client *except,
-                     uint32_t need_mask, uint32_t need_value)
+void send_to_channel_members(struct channel *ch, const struct irc_event *ev,
+                             const struct client *except, uint32_t need_mask, uint32_t need_value,
+                             uint8_t member_mask)
 {
     struct render_cache rc = {{0}};
     for (size_t i = 0; i < ch->members_cap; i++) {
@@ -285,20 +296,30 @@ void send_to_channel(struct channel *ch, const struct irc_event *ev, const struc
             continue;
         if ((m->client->caps & need_mask) != need_value)
             continue;
+        if (member_mask && !(m->flags & member_mask))
+            continue;
         cache_send(&rc, ev, m->client);
     }
     cache_release(&rc);
 }
 
-void send_to_common(struct client *src, const struct irc_event *ev, bool include_self,
-                    uint32_t need_mask, uint32_t need_value)
+void send_to_channel(struct channel *ch, const struct irc_event *ev, const struct client *except,
+                     uint32_t need_mask, uint32_t need_value)
 {
-    struct render_cache rc = {{0}};
-    uint32_t gen = client_fanout_begin();
+    send_to_channel_members(ch, ev, except, need_mask, need_value, 0);
+}
+
+/* The channel-peer part of send_to_common(), in generation gen: callers
+ * may go on to reach more clients in the same generation without sending
+ * anyone a second copy. */
+static void common_fanout(struct render_cache *rc, uint32_t gen, struct client *src,
+                          const struct irc_event *ev, bool include_self, uint32_t need_mask,
+                          uint32_t need_value)
+{
     if (!include_self)
         client_fanout_take(src, gen);
     else if ((src->caps & need_mask) == need_value && client_fanout_take(src, gen))
-        cache_send(&rc, ev, src);
+        cache_send(rc, ev, src);
     for (uint16_t k = 0; k < src->nchans; k++) {
         struct channel *ch = src->chans[k];
         for (size_t i = 0; i < ch->members_cap; i++) {
@@ -306,10 +327,54 @@ void send_to_common(struct client *src, const struct irc_event *ev, bool include
             if (!member_used(m) || (m->client->caps & need_mask) != need_value)
                 continue;
             if (client_fanout_take(m->client, gen))
-                cache_send(&rc, ev, m->client);
+                cache_send(rc, ev, m->client);
         }
     }
+}
+
+void send_to_common(struct client *src, const struct irc_event *ev, bool include_self,
+                    uint32_t need_mask, uint32_t need_value)
+{
+    struct render_cache rc = {{0}};
+    common_fanout(&rc, client_fanout_begin(), src, ev, include_self, need_mask, need_value);
     cache_release(&rc);
+}
+
+void send_to_observers(struct client *src, const struct irc_event *ev, bool include_self,
+                       uint32_t need_cap)
+{
+    struct render_cache rc = {{0}};
+    uint32_t gen = client_fanout_begin();
+    common_fanout(&rc, gen, src, ev, include_self, need_cap, need_cap);
+    /* watchers already reached through a channel (or src itself when
+     * !include_self) carry this generation's mark and are skipped */
+    uint32_t need = need_cap | CAP_EXTENDED_MONITOR;
+    size_t n = 0;
+    struct client *const *w = monitor_watchers(src, &n);
+    for (size_t i = 0; i < n; i++)
+        if ((w[i]->caps & need) == need && client_fanout_take(w[i], gen))
+            cache_send(&rc, ev, w[i]);
+    cache_release(&rc);
+}
+
+struct umode_fanout {
+    struct render_cache rc;
+    const struct irc_event *ev;
+    uint8_t umode;
+};
+
+static void umode_fanout_one(struct client *c, void *ud)
+{
+    struct umode_fanout *f = ud;
+    if (c->state == CLIENT_REGISTERED && (c->umodes & f->umode))
+        cache_send(&f->rc, f->ev, c);
+}
+
+void send_to_umode(const struct irc_event *ev, uint8_t umode)
+{
+    struct umode_fanout f = {.rc = {{0}}, .ev = ev, .umode = umode};
+    client_foreach(umode_fanout_one, &f);
+    cache_release(&f.rc);
 }
 
 static void send_vformat(struct client *to, const char *head, const char *fmt, va_list ap)

@@ -40,8 +40,11 @@ struct irc_event {
     uint64_t time_ms;    /* sent with server-time */
     const char *account; /* sent with account-tag; NULL: none */
     const char *client_tags; /* escaped "+a=b;+c", sent with message-tags */
+    bool bot;            /* the source is a +B client: "bot" tag with message-tags */
 };
 
+/* Marks ev as originated by c: account-tag and the IRCv3 bot-mode tag. */
+void event_from_client(struct irc_event *ev, const struct client *c);
 /* Fills the event with source, command, the current time and, when
  * with_msgid, a fresh msgid (stored in a static buffer valid until the next
  * call of event_init). */
@@ -61,10 +64,24 @@ void send_event(struct client *to, const struct irc_event *ev);
 void send_event_unlabeled(struct client *to, const struct irc_event *ev);
 void send_to_channel(struct channel *ch, const struct irc_event *ev, const struct client *except,
                      uint32_t need_mask, uint32_t need_value);
+/* send_to_channel() restricted to members holding at least one of the
+ * member prefix bits in member_mask (STATUSMSG: "@#chan" reaches owners and
+ * ops); member_mask 0 means every member. */
+void send_to_channel_members(struct channel *ch, const struct irc_event *ev,
+                             const struct client *except, uint32_t need_mask, uint32_t need_value,
+                             uint8_t member_mask);
 /* Everyone sharing at least one channel with src, each once; src itself
  * too when include_self. */
 void send_to_common(struct client *src, const struct irc_event *ev, bool include_self,
                     uint32_t need_mask, uint32_t need_value);
+/* A change of src's own state (AWAY, SETNAME, CHGHOST, ACCOUNT) announced
+ * under the capability need_cap: send_to_common() to clients with need_cap,
+ * plus every client MONITORing src's nick with extended-monitor and
+ * need_cap (IRCv3 extended-monitor). Each recipient gets it once. */
+void send_to_observers(struct client *src, const struct irc_event *ev, bool include_self,
+                       uint32_t need_cap);
+/* Every registered client with user mode umode set (WALLOPS: +w). */
+void send_to_umode(const struct irc_event *ev, uint8_t umode);
 
 /* ":server NNN <nick> " followed by the formatted rest (which must be valid
  * IRC param syntax: middle params, then ':' and the trailing text). */

@@ -3,8 +3,8 @@
  *
  * Covers the mode string grammar (direction, parameter assignment per mode
  * class, list queries, missing parameters, unknown letters, the MODES= and
- * total-change limits), ban mask normal form including the account extban,
- * key syntax and +l parsing.
+ * total-change limits), list-mode mask normal form including the account
+ * and mute extbans, key syntax and +l parsing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,7 +43,7 @@ static void test_flags_and_direction(void **state)
     assert_change(&r.changes[3], true, 'i', NULL);
     assert_int_equal(r.changes[0].kind, MODEPARSE_FLAG);
     assert_string_equal(r.unknown, "");
-    assert_int_equal(r.list_query, 0);
+    assert_string_equal(r.list_queries, "");
     assert_int_equal(r.missing_param, 0);
     assert_int_equal(r.dropped, 0);
 }
@@ -91,10 +91,15 @@ static void test_list_query_and_missing(void **state)
     struct modeparse_result r;
     parse("b", NULL, 0, &r);
     assert_int_equal(r.nchanges, 0);
-    assert_int_equal(r.list_query, 'b');
+    assert_string_equal(r.list_queries, "b");
 
     parse("+b", NULL, 0, &r);
-    assert_int_equal(r.list_query, 'b');
+    assert_string_equal(r.list_queries, "b");
+
+    /* several lists at once, each named once, in order */
+    parse("eIbe", NULL, 0, &r);
+    assert_int_equal(r.nchanges, 0);
+    assert_string_equal(r.list_queries, "eIb");
 
     parse("+ok", NULL, 0, &r);
     assert_int_equal(r.nchanges, 0);
@@ -105,6 +110,27 @@ static void test_list_query_and_missing(void **state)
     assert_int_equal(r.missing_param, 'l');
     assert_int_equal(r.nchanges, 1);
     assert_change(&r.changes[0], true, 'm', NULL);
+}
+
+static void test_exception_lists(void **state)
+{
+    (void)state;
+    struct modeparse_result r;
+    const char *args[] = {"*!*@good", "friend", "spam!*@*"};
+    parse("+eI-b", args, 3, &r);
+    assert_int_equal(r.nchanges, 3);
+    assert_change(&r.changes[0], true, 'e', "*!*@good");
+    assert_change(&r.changes[1], true, 'I', "friend");
+    assert_change(&r.changes[2], false, 'b', "spam!*@*");
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(r.changes[i].kind, MODEPARSE_LIST);
+
+    /* a list letter past the last parameter is a query, not a change */
+    parse("+eI", args, 1, &r);
+    assert_int_equal(r.nchanges, 1);
+    assert_change(&r.changes[0], true, 'e', "*!*@good");
+    assert_string_equal(r.list_queries, "I");
+    assert_int_equal(r.missing_param, 0);
 }
 
 static void test_unknown_letters(void **state)
@@ -167,8 +193,24 @@ static void test_ban_mask_normalisation(void **state)
     assert_mask("host.example", "*!*@host.example");
     assert_mask("2001:db8::1", "*!*@2001:db8::1");
     assert_mask("小明", "小明!*@*");
-    assert_mask("$a:alice", "$a:alice");
-    assert_mask("$a:*", "$a:*");
+}
+
+static void test_extbans(void **state)
+{
+    (void)state;
+    /* account: kept as typed; the "$a:" spelling becomes "a:" */
+    assert_mask("a:alice", "a:alice");
+    assert_mask("a:*", "a:*");
+    assert_mask("$a:alice", "a:alice");
+    /* mute: the inner hostmask is normalised, or an account extban */
+    assert_mask("m:bar", "m:bar!*@*");
+    assert_mask("m:bar!*@*", "m:bar!*@*");
+    assert_mask("m:*!*evan@*", "m:*!*evan@*");
+    assert_mask("m:host.example", "m:*!*@host.example");
+    assert_mask("m:a:alice", "m:a:alice");
+    /* a hex digit then ':' may be an IPv6 address (but "a:" is the extban) */
+    assert_mask("fe80::1", "*!*@fe80::1");
+    assert_mask("b:1::2", "*!*@b:1::2");
 }
 
 static void test_ban_mask_refusals(void **state)
@@ -182,6 +224,13 @@ static void test_ban_mask_refusals(void **state)
     assert_bad_mask("$a:");
     assert_bad_mask("$x:foo");
     assert_bad_mask("$a");
+    assert_bad_mask("a:");
+    assert_bad_mask("m:");
+    assert_bad_mask("m:m:foo"); /* mutes do not nest */
+    assert_bad_mask("m:q:foo");
+    assert_bad_mask("m:$a:foo"); /* the old spelling only stands alone */
+    assert_bad_mask("q:foo");    /* no such extban type, and not IPv6 */
+    assert_bad_mask("z:1::2");
     char longmask[MODEPARSE_MASK_MAX + 10];
     memset(longmask, 'n', sizeof longmask - 1);
     longmask[sizeof longmask - 1] = '\0';
@@ -235,11 +284,13 @@ int main(void)
         cmocka_unit_test(test_params_by_class),
         cmocka_unit_test(test_key_removal_without_param),
         cmocka_unit_test(test_list_query_and_missing),
+        cmocka_unit_test(test_exception_lists),
         cmocka_unit_test(test_unknown_letters),
         cmocka_unit_test(test_param_limit),
         cmocka_unit_test(test_total_limit),
         cmocka_unit_test(test_ban_mask_normalisation),
         cmocka_unit_test(test_ban_mask_refusals),
+        cmocka_unit_test(test_extbans),
         cmocka_unit_test(test_key_validity),
         cmocka_unit_test(test_limit_parse),
     };

@@ -202,6 +202,53 @@ static void test_forget_stops_notifications(void **state)
     monitor_forget(&w2);
 }
 
+/* A user who only changes the case of their nick (x -> X) does not leave:
+ * w, not captured, would crash on any notification. Renaming to "y" then
+ * does notify (w captured), and the watch lookup follows the nick. */
+static void test_case_change_is_silent(void **state)
+{
+    (void)state;
+    struct client w;
+    watcher_init(&w, "w");
+    run(&w, "MONITOR + x");
+
+    struct conn conn;
+    memset(&conn, 0, sizeof conn);
+    snprintf(conn.ip, sizeof conn.ip, "192.0.2.1");
+    struct client *t = client_create(&conn);
+    assert_true(client_set_nick(t, "x"));
+    t->user = strdup("~x");
+    t->state = CLIENT_REGISTERED;
+    client_note_registered(t);
+
+    size_t n = 0;
+    struct client *const *ws = monitor_watchers(t, &n);
+    assert_int_equal(n, 1);
+    assert_ptr_equal(ws[0], &w);
+
+    char *old_folded = strdup(t->nick_folded), *old_nick = strdup(t->nick);
+    assert_true(client_set_nick(t, "X"));
+    monitor_notify_nick_change(t, old_folded, old_nick); /* must send nothing */
+    assert_non_null(monitor_watchers(t, &n));
+    assert_int_equal(n, 1);
+    free(old_folded);
+    free(old_nick);
+
+    old_folded = strdup(t->nick_folded);
+    old_nick = strdup(t->nick);
+    assert_true(client_set_nick(t, "y"));
+    label_begin(&w, "t");
+    monitor_notify_nick_change(t, old_folded, old_nick); /* 731 X to w */
+    label_forget(&w);
+    assert_null(monitor_watchers(t, &n));
+    assert_int_equal(n, 0);
+    free(old_folded);
+    free(old_nick);
+
+    client_destroy(t, "bye"); /* nobody watches "y" */
+    monitor_forget(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -213,6 +260,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_remove_and_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_modifier_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forget_stops_notifications, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_change_is_silent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
