@@ -328,7 +328,6 @@ int server_start(uv_loop_t *loop, struct qun_config *cfg, char *err, size_t errl
         const struct config_listen *l = &cfg->listen[i];
         if (listener_open(l->address, l->port, l->tls ? server_tls : NULL, err, errlen) < 0)
             return -1;
-        log_info("listening on %s port %d%s", l->address, l->port, l->tls ? " (TLS)" : "");
     }
     wheel_init(&server_wheel, uv_now(loop), server_timer_fire, NULL);
     uv_timer_init(loop, &server_wheel_timer);

@@ -21,6 +21,7 @@
 
 #include "config/config.h"
 #include "irc/server.h"
+#include "net/conn.h"
 #include "util/log.h"
 
 static uv_signal_t sig_hup, sig_term, sig_int;
@@ -135,6 +136,9 @@ int main(int argc, char **argv)
     uv_signal_start(&sig_int, on_signal, SIGINT);
     log_notice("qund ready: %s", server_config->server_name);
     sd_notify(0, "READY=1");
+    uv_run(loop, UV_RUN_DEFAULT);
+    /* Every client is gone; release the transport's own handles. */
+    transport_shutdown();
     uv_run(loop, UV_RUN_DEFAULT);
     int rc = uv_loop_close(loop);
     if (rc != 0)
