@@ -10,16 +10,6 @@
  *   - a valid nickname/channel name is well-formed UTF-8 within maxlen and
  *     its folded form is itself valid (validity is stable under folding).
  */
-/*
- * The code under test is compiled into this file rather than taken from
- * qun_core: the build gives only the fuzz target itself -fsanitize=fuzzer,
- * so library code would run without coverage feedback and libFuzzer would
- * be searching blind. These definitions take precedence over the archive's,
- * whose proto objects are then never pulled in.
- */
-#include "../src/proto/utf8.c"
-#include "../src/proto/casemap.c"
-
 #include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -50,24 +50,33 @@ static bool is_ascii(const char *s, size_t n)
 	return true;
 }
 
-/* Decompose (NFKD + case fold), compose, encode: utf8proc_map() without
- * the allocation for short names. */
+/*
+ * Decompose (NFKD + case fold), compose, encode: utf8proc_map() without
+ * the allocation for short names.
+ *
+ * Both buffers hold one code point more than utf8proc_decompose() may
+ * fill: utf8proc_reencode() writes the UTF-8 over the code point array and
+ * then a NUL after it, which for n four-byte characters is byte 4n, one
+ * past an n-element array. (utf8proc_map() allocates n + 1 for the same
+ * reason; the fuzzer found this as heap corruption when it was missing.)
+ */
 static int fold_unicode(const char *in, size_t len, char *out, size_t cap)
 {
-	utf8proc_int32_t stack[CASEMAP_FOLD_STACK];
+	utf8proc_int32_t stack[CASEMAP_FOLD_STACK + 1];
 	utf8proc_int32_t *buf = stack;
 	const utf8proc_uint8_t *src = (const utf8proc_uint8_t *)in;
 	utf8proc_ssize_t n = utf8proc_decompose(src, (utf8proc_ssize_t)len, buf,
 	                                        CASEMAP_FOLD_STACK, FOLD_OPTIONS);
 	if (n > CASEMAP_FOLD_STACK) {
-		buf = xmalloc((size_t)n * sizeof *buf);
+		buf = xmalloc(((size_t)n + 1) * sizeof *buf);
 		n = utf8proc_decompose(src, (utf8proc_ssize_t)len, buf, n,
 		                       FOLD_OPTIONS);
 	}
 	int rc = CASEMAP_ERR_INVALID;
 	if (n >= 0) {
 		/* Re-encoding writes UTF-8 over the code point array; it
-		 * always fits, since no code point needs more than 4 bytes. */
+		 * fits, since no code point needs more than 4 bytes (plus the
+		 * NUL, see above). */
 		utf8proc_ssize_t m = utf8proc_reencode(buf, n, FOLD_OPTIONS);
 		if (m >= 0 && (size_t)m + 1 > cap) {
 			rc = CASEMAP_ERR_NOSPACE;

@@ -62,40 +62,33 @@ static inline bool char_is_command(char c)
 	return char_is_alnum(c) || c == '_' || c == '-';
 }
 
-/* Vendor part of a tag key is a hostname: letters, digits, '-' and '.'. */
-static bool tag_vendor_valid(const char *s, size_t n)
-{
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!char_is_alnum(s[i]) && s[i] != '-' && s[i] != '.')
-			return false;
-	return true;
-}
-
+/*
+ * One pass over the key: letters, digits and '-' anywhere; '.' only in the
+ * vendor part (a hostname); at most one '/', with non-empty text on both
+ * sides. Runs for every tag of every line, hence no second pass.
+ */
 bool irc_tag_key_valid(const char *key, size_t len)
 {
-	size_t i = 0;
-	if (len > 0 && key[0] == '+')
-		i = 1;               /* client-only tag prefix */
-	size_t name = i;
-	for (size_t j = i; j < len; j++) {
+	size_t start = (len > 0 && key[0] == '+') ? 1 : 0;  /* client-only */
+	size_t slash = 0, last_dot = 0;
+	bool has_slash = false, has_dot = false;
+	for (size_t j = start; j < len; j++) {
 		char c = key[j];
-		if (c == '/') {
-			/* One vendor part only; "a/b/c" has no meaning. */
-			if (name != i || !tag_vendor_valid(key + i, j - i))
-				return false;
-			name = j + 1;
-		} else if (!char_is_alnum(c) && c != '-' && c != '.') {
+		if (char_is_alnum(c) || c == '-')
+			continue;
+		if (c == '.') {
+			has_dot = true;
+			last_dot = j;
+		} else if (c == '/' && !has_slash && j > start) {
+			has_slash = true;
+			slash = j;
+		} else {
 			return false;
 		}
 	}
-	if (name == len)
-		return false;        /* empty key name */
-	for (size_t j = name; j < len; j++)
-		if (key[j] == '.')   /* dots belong to the vendor only */
-			return false;
-	return true;
+	if (!has_slash)
+		return len > start && !has_dot;
+	return slash + 1 < len && (!has_dot || last_dot < slash);
 }
 
 /* ------------------------------------------------------------------ */
@@ -433,11 +426,9 @@ bool irc_wbuf_tags_raw(struct irc_wbuf *w, const char *tags, size_t len)
 		return true;
 	if (1 + len > wbuf_tags_room(w))
 		return false;
-	/* Refuse anything that would break the line apart. */
-	for (size_t i = 0; i < len; i++)
-		if (tags[i] == ' ' || tags[i] == '\r' || tags[i] == '\n' ||
-		    tags[i] == '\0')
-			return false;
+	/* Refuse anything that would break the line apart or its UTF-8. */
+	if (memchr(tags, ' ', len) != NULL || !utf8_valid_text(tags, len))
+		return false;
 	w->buf[w->len] = w->tags_len == 0 ? '@' : ';';
 	memcpy(w->buf + w->len + 1, tags, len);
 	w->len += 1 + len;

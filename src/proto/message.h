@@ -7,6 +7,7 @@
  *   line    = [ "@" tags SPACE ] [ ":" source SPACE ] command params
  *   tags    = tag *( ";" tag )          tag = key [ "=" escaped-value ]
  *   key     = [ "+" ] [ vendor "/" ] name   vendor = host, name = 1*(ALNUM / "-")
+ *   command = 1*( ALNUM / "_" / "-" )     (3-digit numerics included)
  *   params  = *14( SPACE middle ) [ SPACE ":" trailing ]
  *           / 14( SPACE middle ) [ SPACE [ ":" ] trailing ]
  *
@@ -24,6 +25,8 @@
  *     (UTF8ONLY); otherwise IRC_PARSE_BAD_UTF8.
  *   - Lengths are checked against struct irc_limits before anything else is
  *     written, so on a limit error the line is untouched and can be logged.
+ *     The tag section runs from '@' to the first space inclusive; the body
+ *     from the next non-space byte to the end of the line.
  *     On other errors the contents of `line` and `*m` are unspecified.
  *   - Tolerated as deployed servers do: several spaces between fields and
  *     params, trailing spaces, empty tags ("@a;;b"), a lowercase command.

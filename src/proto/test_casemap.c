@@ -122,6 +122,25 @@ static void test_fold_long(void **state)
 	assert_string_equal(out, want);
 }
 
+/* Four-byte characters that fold to themselves fill the code point buffer
+ * completely when re-encoded; utf8proc then appends a NUL, which must land
+ * inside the buffer (this once overran it by one byte). */
+static void test_fold_four_byte_full(void **state)
+{
+	(void)state;
+	static char in[4 * 400 + 1], big[4 * 400 + 1];
+	const size_t counts[] = { 255, 256, 257, 400 };
+	for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+		size_t k = counts[c];
+		for (size_t i = 0; i < k; i++)
+			memcpy(in + 4 * i, "\xf0\xa0\x80\x80", 4);  /* U+20000 */
+		int n = casemap_fold(in, 4 * k, big, sizeof big);
+		assert_int_equal(n, (int)(4 * k));
+		assert_memory_equal(big, in, 4 * k);
+		assert_int_equal(big[4 * k], '\0');
+	}
+}
+
 static void test_nick_valid(void **state)
 {
 	(void)state;
@@ -211,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_fold_canonical_and_han),
 		cmocka_unit_test(test_fold_errors),
 		cmocka_unit_test(test_fold_long),
+		cmocka_unit_test(test_fold_four_byte_full),
 		cmocka_unit_test(test_nick_valid),
 		cmocka_unit_test(test_channel_valid),
 	};

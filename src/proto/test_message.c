@@ -399,6 +399,8 @@ static void test_render_escape(void **state)
 	assert_false(irc_wbuf_tag(&w, "", "1"));
 	assert_true(irc_wbuf_tags_raw(&w, "msgid=m1;time=t", 15));
 	assert_false(irc_wbuf_tags_raw(&w, "a b", 3));
+	assert_false(irc_wbuf_tags_raw(&w, "a=\r", 3));
+	assert_false(irc_wbuf_tags_raw(&w, "a=\xff", 3));
 	irc_wbuf_command(&w, "TAGMSG");
 	irc_wbuf_param(&w, "#c");
 	assert_true(irc_wbuf_finish(&w) > 0);
