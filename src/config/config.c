@@ -30,8 +30,10 @@ struct cfg_field {
     long long def_num;   /* default for numbers and booleans */
 };
 
-#define F(path, type, field, min, max, ds, dn) \
-    {path, type, offsetof(struct qun_config, field), min, max, ds, dn}
+#define F(path, type, field, min, max, ds, dn)                                                     \
+    {                                                                                              \
+        path, type, offsetof(struct qun_config, field), min, max, ds, dn                           \
+    }
 
 static const struct cfg_field cfg_fields[] = {
     F("server.name", CFG_STR, server_name, 1, 63, NULL, 0),
@@ -71,8 +73,8 @@ static const struct cfg_field cfg_fields[] = {
 };
 
 /* Names that are groups or lists handled outside the table. */
-static const char *const cfg_groups[] = {"server", "admin", "log", "tls", "limits", "channels",
-                                         NULL};
+static const char *const cfg_groups[] = {"server", "admin",    "log", "tls",
+                                         "limits", "channels", NULL};
 
 static void cfg_error(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -168,8 +170,8 @@ static int cfg_read_field(struct qun_config *cfg, const struct cfg_field *f, con
     if (t == CONFIG_TYPE_INT)
         v = config_setting_get_int(s);
     if (v < f->min || v > f->max) {
-        cfg_error(err, errlen, file, line, "%s must be between %lld and %lld (it is %lld)",
-                  f->path, f->min, f->max, v);
+        cfg_error(err, errlen, file, line, "%s must be between %lld and %lld (it is %lld)", f->path,
+                  f->min, f->max, v);
         return -1;
     }
     if (f->type == CFG_INT)
@@ -252,8 +254,7 @@ bool config_cidr_match(const struct config_cidr *nets, size_t n, const struct so
     return false;
 }
 
-static int cfg_read_group(struct qun_config *cfg, config_setting_t *group, char *err,
-                          size_t errlen)
+static int cfg_read_group(struct qun_config *cfg, config_setting_t *group, char *err, size_t errlen)
 {
     const char *gname = config_setting_name(group);
     if (!config_setting_is_group(group)) {
@@ -326,8 +327,7 @@ static int cfg_check_members(struct qun_config *cfg, config_setting_t *s, const 
     return 0;
 }
 
-static int cfg_read_listen(struct qun_config *cfg, config_setting_t *list, char *err,
-                           size_t errlen)
+static int cfg_read_listen(struct qun_config *cfg, config_setting_t *list, char *err, size_t errlen)
 {
     static const char *const allowed[] = {"address", "port", "tls", NULL};
     int line = (int)config_setting_source_line(list);
@@ -364,8 +364,7 @@ static int cfg_read_listen(struct qun_config *cfg, config_setting_t *list, char 
     return 0;
 }
 
-static int cfg_read_opers(struct qun_config *cfg, config_setting_t *list, char *err,
-                          size_t errlen)
+static int cfg_read_opers(struct qun_config *cfg, config_setting_t *list, char *err, size_t errlen)
 {
     static const char *const allowed[] = {"name", "password", "host", NULL};
     int line = (int)config_setting_source_line(list);

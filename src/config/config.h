@@ -47,9 +47,9 @@ struct qun_config {
     char *server_description;
     char *network_name;
     bool development;
-    char *run_user;     /* user to switch to when started as root */
-    char *password;     /* connection password (PASS) or NULL */
-    char *motd_file;    /* NULL: no MOTD */
+    char *run_user;  /* user to switch to when started as root */
+    char *password;  /* connection password (PASS) or NULL */
+    char *motd_file; /* NULL: no MOTD */
     char *admin_location;
     char *admin_organization;
     char *admin_email;
@@ -79,12 +79,12 @@ struct qun_config {
     int kick_length;
     int user_length;
     int realname_length;
-    int max_channels;         /* per client */
-    int max_targets;          /* per PRIVMSG/NOTICE/... */
-    int max_list;             /* bans/exceptions per channel */
+    int max_channels; /* per client */
+    int max_targets;  /* per PRIVMSG/NOTICE/... */
+    int max_list;     /* bans/exceptions per channel */
     int monitor_max;
     int whowas_max;
-    int flood_burst;          /* seconds of penalty allowed ahead of real time */
+    int flood_burst; /* seconds of penalty allowed ahead of real time */
     struct config_cidr *flood_exempt;
     size_t nflood_exempt;
 

@@ -146,8 +146,7 @@ void cmd_cap(struct client *c, struct irc_msg *m)
             c->reg_flags |= REG_CAP_PENDING;
         const char *list = m->params[1];
         bool ok = caps_apply(c, list);
-        send_line(c, ":%s CAP %s %s :%s", server_name(), client_nick(c), ok ? "ACK" : "NAK",
-                  list);
+        send_line(c, ":%s CAP %s %s :%s", server_name(), client_nick(c), ok ? "ACK" : "NAK", list);
     } else if (strcmp(upper, "END") == 0) {
         if (c->state != CLIENT_REGISTERED) {
             c->reg_flags &= (uint8_t)~REG_CAP_PENDING;

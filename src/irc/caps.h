@@ -37,7 +37,6 @@ enum cap_bit {
 
 struct client;
 
-
 /* Wire name of a single bit, for logs and tests. */
 const char *caps_name(uint32_t bit);
 

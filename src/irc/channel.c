@@ -312,8 +312,11 @@ void channel_mode_string(const struct channel *ch, bool show_key, char *buf, siz
     static const struct {
         uint32_t bit;
         char ch;
-    } flags[] = {{CMODE_INVITE, 'i'}, {CMODE_MODERATED, 'm'}, {CMODE_NO_EXTERNAL, 'n'},
-                 {CMODE_SECRET, 's'}, {CMODE_TOPIC_LOCK, 't'}};
+    } flags[] = {{CMODE_INVITE, 'i'},
+                 {CMODE_MODERATED, 'm'},
+                 {CMODE_NO_EXTERNAL, 'n'},
+                 {CMODE_SECRET, 's'},
+                 {CMODE_TOPIC_LOCK, 't'}};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
         if (ch->modes & flags[i].bit)
             modes[n++] = flags[i].ch;

@@ -42,11 +42,11 @@ enum member_flag {
 };
 
 enum channel_mode {
-    CMODE_INVITE = 1u << 0,     /* +i */
-    CMODE_MODERATED = 1u << 1,  /* +m */
+    CMODE_INVITE = 1u << 0,      /* +i */
+    CMODE_MODERATED = 1u << 1,   /* +m */
     CMODE_NO_EXTERNAL = 1u << 2, /* +n */
-    CMODE_SECRET = 1u << 3,     /* +s */
-    CMODE_TOPIC_LOCK = 1u << 4, /* +t */
+    CMODE_SECRET = 1u << 3,      /* +s */
+    CMODE_TOPIC_LOCK = 1u << 4,  /* +t */
 };
 
 struct member {
@@ -79,8 +79,8 @@ struct channel {
     char *folded;
     time_t created;
     uint32_t modes;
-    char *key;  /* +k, or NULL */
-    int limit;  /* +l, 0 when unset */
+    char *key; /* +k, or NULL */
+    int limit; /* +l, 0 when unset */
     char *topic;
     char *topic_setter;
     time_t topic_time;

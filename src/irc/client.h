@@ -64,9 +64,9 @@ struct client {
     char *nick_folded; /* registry key */
     char *user;        /* ident from USER, "~"-prefixed */
     char *realname;
-    char *host;        /* displayed host; conn->ip unless changed */
-    char *away;        /* NULL when present */
-    char *account;     /* NULL when not logged in */
+    char *host;    /* displayed host; conn->ip unless changed */
+    char *away;    /* NULL when present */
+    char *account; /* NULL when not logged in */
 
     struct channel **chans;
     uint16_t nchans, chans_cap;
@@ -78,7 +78,7 @@ struct client {
     uint64_t last_read_ms;   /* last line received */
     uint64_t penalty_ms;     /* flood: commands are paid up to this time */
     bool ping_sent;
-    bool paused;   /* transport paused for flood penalty */
+    bool paused; /* transport paused for flood penalty */
     bool flood_exempt;
     time_t signon;
     time_t idle_since; /* last PRIVMSG/NOTICE sent */

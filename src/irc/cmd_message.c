@@ -134,8 +134,7 @@ static void message_command(struct client *c, struct irc_msg *m, enum chat_kind 
 
     int ntargets = 0;
     char *save = NULL;
-    for (char *t = strtok_r((char *)m->params[0], ",", &save); t;
-         t = strtok_r(NULL, ",", &save)) {
+    for (char *t = strtok_r((char *)m->params[0], ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (++ntargets > server_config->max_targets) {
             if (!quiet)
                 send_numeric(c, ERR_TOOMANYTARGETS, "%s :Too many targets (at most %d)", t,

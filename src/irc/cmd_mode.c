@@ -8,8 +8,8 @@
  *
  * User modes: +i (invisible), +w (wallops) and +B (bot, IRCv3 bot-mode:
  * shown in WHOIS 335, the WHO flags and a "bot" tag on what the user
- * sends) are the user's own to set and clear; +o is given by OPER only and can only be dropped here (-o). Only
- * the user may see or change their own modes (ERR_USERSDONTMATCH).
+ * sends) are the user's own to set and clear; +o is given by OPER only and can only be dropped here
+ * (-o). Only the user may see or change their own modes (ERR_USERSDONTMATCH).
  *
  * Channel modes (CHANMODES=beI,k,l,imnst, PREFIX=(qov)~@+):
  *   - Anyone may query the modes (the key is shown to members only) and the
@@ -132,10 +132,8 @@ static void mode_user_change(struct client *c, const char *modestr)
     static const struct {
         uint8_t bit;
         char ch;
-    } letters[] = {{UMODE_BOT, 'B'},
-                   {UMODE_INVISIBLE, 'i'},
-                   {UMODE_OPER, 'o'},
-                   {UMODE_WALLOPS, 'w'}};
+    } letters[] = {
+        {UMODE_BOT, 'B'}, {UMODE_INVISIBLE, 'i'}, {UMODE_OPER, 'o'}, {UMODE_WALLOPS, 'w'}};
     char out[16], dir = 0;
     size_t n = 0;
     for (int pass = 0; pass < 2; pass++)
@@ -162,8 +160,9 @@ static void mode_user(struct client *c, struct irc_msg *m)
         return;
     }
     if (t != c) {
-        send_numeric(c, ERR_USERSDONTMATCH, m->nparams < 2 ? ":Can't view modes for other users"
-                                                            : ":Can't change mode for other users");
+        send_numeric(c, ERR_USERSDONTMATCH,
+                     m->nparams < 2 ? ":Can't view modes for other users"
+                                    : ":Can't change mode for other users");
         return;
     }
     char buf[8];
@@ -238,7 +237,7 @@ struct mode_out {
     char dir;
     char args[MODEPARSE_MAX_PARAM][MODEPARSE_MASK_MAX + 1];
     size_t nargs;
-    size_t budget; /* bytes left for " arg" on the announcement line */
+    size_t budget;  /* bytes left for " arg" on the announcement line */
     size_t dropped; /* changes refused because they would not fit */
 };
 

@@ -52,7 +52,7 @@
 /* Most WHO replies for one glob mask, for non-operators. */
 #define WHO_MAX_RESULTS 500
 /* Most bytes of one MOTD line's text ("- " included), and lines sent. */
-#define MOTD_LINE_MAX 400
+#define MOTD_LINE_MAX  400
 #define MOTD_MAX_LINES 1000
 /* Bytes of channel list per RPL_WHOISCHANNELS line. */
 #define WHOIS_CHANS_MAX 380
@@ -117,9 +117,9 @@ struct who_req {
     struct client *c;
     const char *mask;
     bool whox;
-    bool opers_only;  /* "WHO <mask> o" */
-    char fields[16];  /* WHOX letters asked for */
-    char token[4];    /* WHOX query token, "" when none */
+    bool opers_only; /* "WHO <mask> o" */
+    char fields[16]; /* WHOX letters asked for */
+    char token[4];   /* WHOX query token, "" when none */
     size_t sent;
     bool capped;
 };
@@ -180,23 +180,46 @@ static void whox_send(struct who_req *q, struct client *t, const char *chan, con
             continue;
         const char *v = NULL;
         switch (*f) {
-        case 't': v = q->token[0] ? q->token : "0"; break;
-        case 'c': v = chan; break;
-        case 'u': v = t->user; break;
-        case 'i': v = priv ? t->conn->ip : "255.255.255.255"; break;
-        case 'h': v = t->host; break;
-        case 's': v = server_name(); break;
-        case 'n': v = t->nick; break;
-        case 'f': v = flags; break;
-        case 'd': v = "0"; break;
+        case 't':
+            v = q->token[0] ? q->token : "0";
+            break;
+        case 'c':
+            v = chan;
+            break;
+        case 'u':
+            v = t->user;
+            break;
+        case 'i':
+            v = priv ? t->conn->ip : "255.255.255.255";
+            break;
+        case 'h':
+            v = t->host;
+            break;
+        case 's':
+            v = server_name();
+            break;
+        case 'n':
+            v = t->nick;
+            break;
+        case 'f':
+            v = flags;
+            break;
+        case 'd':
+            v = "0";
+            break;
         case 'l':
-            snprintf(num, sizeof num, "%lld",
-                     priv ? (long long)(time(NULL) - t->idle_since) : 0LL);
+            snprintf(num, sizeof num, "%lld", priv ? (long long)(time(NULL) - t->idle_since) : 0LL);
             v = num;
             break;
-        case 'a': v = t->account ? t->account : "0"; break;
-        case 'o': v = "n/a"; break;
-        case 'r': v = t->realname ? t->realname : ""; break;
+        case 'a':
+            v = t->account ? t->account : "0";
+            break;
+        case 'o':
+            v = "n/a";
+            break;
+        case 'r':
+            v = t->realname ? t->realname : "";
+            break;
         }
         whox_append(line, sizeof line, &n, v, *f == 'r');
     }
@@ -239,9 +262,9 @@ static void who_glob_one(struct client *t, void *ud)
     if (t->state != CLIENT_REGISTERED || q->capped || !user_visible_to(q->c, t))
         return;
     char prefix[512];
-    bool match = mask_match(q->mask, t->nick) || mask_match(q->mask, t->host) ||
-                 (strpbrk(q->mask, "!@") &&
-                  mask_match(q->mask, client_prefix(t, prefix, sizeof prefix)));
+    bool match =
+        mask_match(q->mask, t->nick) || mask_match(q->mask, t->host) ||
+        (strpbrk(q->mask, "!@") && mask_match(q->mask, client_prefix(t, prefix, sizeof prefix)));
     if (!match)
         return;
     if (q->sent >= WHO_MAX_RESULTS && !is_oper(q->c)) {
@@ -313,8 +336,7 @@ static void whois_send(struct client *c, struct client *t)
     if (is_oper(t))
         send_numeric(c, RPL_WHOISOPERATOR, "%s :is an IRC operator", t->nick);
     if (t->umodes & UMODE_BOT)
-        send_numeric(c, RPL_WHOISBOT, "%s :is a bot on %s", t->nick,
-                     server_config->network_name);
+        send_numeric(c, RPL_WHOISBOT, "%s :is a bot on %s", t->nick, server_config->network_name);
     if (t->away)
         send_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);
     if (t->account)
@@ -323,8 +345,8 @@ static void whois_send(struct client *c, struct client *t)
         send_numeric(c, RPL_WHOISSECURE, "%s :is using a secure connection", t->nick);
     if (user_private_to(c, t)) {
         if (t->conn->certfp[0])
-            send_numeric(c, RPL_WHOISCERTFP, "%s :has client certificate fingerprint %s",
-                         t->nick, t->conn->certfp);
+            send_numeric(c, RPL_WHOISCERTFP, "%s :has client certificate fingerprint %s", t->nick,
+                         t->conn->certfp);
         send_numeric(c, RPL_WHOISHOST, "%s :is connecting from %s@%s %s", t->nick, t->user,
                      t->conn->ip, t->conn->ip);
     }
@@ -447,8 +469,8 @@ void lusers_send(struct client *c)
     send_numeric(c, RPL_LUSERME, ":I have %zu clients and 0 servers", reg);
     send_numeric(c, RPL_LOCALUSERS, "%zu %zu :Current local users %zu, max %zu", reg, max, reg,
                  max);
-    send_numeric(c, RPL_GLOBALUSERS, "%zu %zu :Current global users %zu, max %zu", reg, max,
-                 reg, max);
+    send_numeric(c, RPL_GLOBALUSERS, "%zu %zu :Current global users %zu, max %zu", reg, max, reg,
+                 max);
 }
 
 void cmd_lusers(struct client *c, struct irc_msg *m)
@@ -503,8 +525,9 @@ void motd_send(struct client *c)
         fclose(f);
     }
     if (server_config->development)
-        send_numeric(c, RPL_MOTD, ":- This is a development server: data may be wiped at any "
-                                  "time and nothing here is private or kept.");
+        send_numeric(c, RPL_MOTD,
+                     ":- This is a development server: data may be wiped at any "
+                     "time and nothing here is private or kept.");
     send_numeric(c, RPL_ENDOFMOTD, ":End of /MOTD command.");
 }
 
@@ -520,8 +543,7 @@ void cmd_version(struct client *c, struct irc_msg *m)
 {
     if (!server_param_ok(c, m, 0))
         return;
-    send_numeric(c, RPL_VERSION, "%s %s :Qun group chat server", QUN_VERSION,
-                 server_name());
+    send_numeric(c, RPL_VERSION, "%s %s :Qun group chat server", QUN_VERSION, server_name());
     isupport_send(c);
 }
 
@@ -544,8 +566,7 @@ void cmd_admin(struct client *c, struct irc_msg *m)
     const struct qun_config *cfg = server_config;
     send_numeric(c, RPL_ADMINME, "%s :Administrative info", server_name());
     send_numeric(c, RPL_ADMINLOC1, ":%s", cfg->admin_location ? cfg->admin_location : "");
-    send_numeric(c, RPL_ADMINLOC2, ":%s",
-                 cfg->admin_organization ? cfg->admin_organization : "");
+    send_numeric(c, RPL_ADMINLOC2, ":%s", cfg->admin_organization ? cfg->admin_organization : "");
     send_numeric(c, RPL_ADMINEMAIL, ":%s", cfg->admin_email ? cfg->admin_email : "");
 }
 
@@ -573,10 +594,8 @@ void cmd_info(struct client *c, struct irc_msg *m)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(started, sizeof started, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    send_numeric(c, RPL_INFO, ":%s - a group-chat server speaking IRC and IRCv3",
-                 QUN_VERSION);
-    send_numeric(c, RPL_INFO, ":Server: %s (%s)", server_name(),
-                 server_config->server_description);
+    send_numeric(c, RPL_INFO, ":%s - a group-chat server speaking IRC and IRCv3", QUN_VERSION);
+    send_numeric(c, RPL_INFO, ":Server: %s (%s)", server_name(), server_config->server_description);
     send_numeric(c, RPL_INFO, ":Network: %s", server_config->network_name);
     send_numeric(c, RPL_INFO, ":Running since %s", started);
     if (server_config->development)

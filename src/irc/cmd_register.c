@@ -157,8 +157,8 @@ void register_welcome(struct client *c)
     time_t started = server_started();
     gmtime_r(&started, &tm);
     strftime(created, sizeof created, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    send_numeric(c, RPL_WELCOME, ":Welcome to the %s IRC Network %s",
-                 server_config->network_name, client_prefix(c, prefix, sizeof prefix));
+    send_numeric(c, RPL_WELCOME, ":Welcome to the %s IRC Network %s", server_config->network_name,
+                 client_prefix(c, prefix, sizeof prefix));
     send_numeric(c, RPL_YOURHOST, ":Your host is %s, running version %s", server_name(),
                  QUN_VERSION);
     send_numeric(c, RPL_CREATED, ":This server was created %s", created);

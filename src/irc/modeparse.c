@@ -70,8 +70,8 @@ static void note_unknown(struct modeparse_result *out, char mode)
     out->unknown[n + 1] = '\0';
 }
 
-static void push_change(struct modeparse_result *out, char mode, bool add,
-                        enum modeparse_kind kind, const char *arg)
+static void push_change(struct modeparse_result *out, char mode, bool add, enum modeparse_kind kind,
+                        const char *arg)
 {
     struct modeparse_change *ch = &out->changes[out->nchanges++];
     ch->mode = mode;
@@ -111,8 +111,7 @@ void modeparse_channel(const char *modestr, const char *const *args, size_t narg
             continue;
         }
         bool uses_arg = wants && have_arg;
-        if (out->nchanges == MODEPARSE_MAX_CHANGES ||
-            (uses_arg && nparam == MODEPARSE_MAX_PARAM)) {
+        if (out->nchanges == MODEPARSE_MAX_CHANGES || (uses_arg && nparam == MODEPARSE_MAX_PARAM)) {
             /* the parameter goes with its letter: a later letter must
              * not pick up an argument meant for this one */
             out->dropped++;

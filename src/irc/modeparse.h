@@ -54,8 +54,8 @@ enum modeparse_kind {
 };
 
 struct modeparse_change {
-    char mode;     /* the letter */
-    bool add;      /* '+' or '-' */
+    char mode; /* the letter */
+    bool add;  /* '+' or '-' */
     enum modeparse_kind kind;
     const char *arg; /* borrowed from the args array; NULL when none */
 };

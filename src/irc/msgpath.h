@@ -36,11 +36,11 @@ struct chat_msg {
     char *target;         /* channel name (after any STATUSMSG prefix,
                            * e.g. "@#chan") or nick, as relayed */
     bool to_channel;
-    uint8_t member_mask;  /* STATUSMSG: only members with one of these
-                           * MEMBER_* bits; 0 for every member */
-    bool sender_bot;      /* sender had user mode +B: "bot" tag */
-    char *text;           /* NULL for TAGMSG */
-    char *client_tags;    /* escaped "+a=b;..." or NULL */
+    uint8_t member_mask; /* STATUSMSG: only members with one of these
+                          * MEMBER_* bits; 0 for every member */
+    bool sender_bot;     /* sender had user mode +B: "bot" tag */
+    char *text;          /* NULL for TAGMSG */
+    char *client_tags;   /* escaped "+a=b;..." or NULL */
     char msgid[32];
     uint64_t time_ms;
 };

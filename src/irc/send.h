@@ -31,16 +31,16 @@ struct channel;
 /* A message to render: command, source, params and the tags that depend on
  * the recipient's capabilities. All pointers are borrowed for the call. */
 struct irc_event {
-    const char *source;  /* full prefix; NULL means the server name */
+    const char *source; /* full prefix; NULL means the server name */
     const char *command;
     const char *params[IRC_PARAMS_MAX];
     int nparams;
-    bool trailing;       /* always write the last param with ':' */
-    const char *msgid;   /* sent with message-tags; NULL: none */
-    uint64_t time_ms;    /* sent with server-time */
-    const char *account; /* sent with account-tag; NULL: none */
+    bool trailing;           /* always write the last param with ':' */
+    const char *msgid;       /* sent with message-tags; NULL: none */
+    uint64_t time_ms;        /* sent with server-time */
+    const char *account;     /* sent with account-tag; NULL: none */
     const char *client_tags; /* escaped "+a=b;+c", sent with message-tags */
-    bool bot;            /* the source is a +B client: "bot" tag with message-tags */
+    bool bot;                /* the source is a +B client: "bot" tag with message-tags */
 };
 
 /* Marks ev as originated by c: account-tag and the IRCv3 bot-mode tag. */

@@ -76,15 +76,15 @@ struct conn_limits {
 };
 
 struct conn {
-    uint64_t id;          /* unique for the process lifetime, never reused */
-    void *owner;          /* the layer above's object (a client) */
+    uint64_t id; /* unique for the process lifetime, never reused */
+    void *owner; /* the layer above's object (a client) */
     struct sockaddr_storage peer;
-    char ip[46];          /* textual peer address */
-    uint16_t port;        /* peer port */
-    uint16_t local_port;  /* listener port */
+    char ip[46];         /* textual peer address */
+    uint16_t port;       /* peer port */
+    uint16_t local_port; /* listener port */
     bool tls;
-    bool closing;         /* conn_close() was called or an error occurred */
-    char certfp[65];      /* SHA-256 hex of the TLS client certificate, or "" */
+    bool closing;    /* conn_close() was called or an error occurred */
+    char certfp[65]; /* SHA-256 hex of the TLS client certificate, or "" */
     size_t sendq_bytes;
     struct conn_private *priv; /* transport internals */
 };

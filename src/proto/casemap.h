@@ -72,8 +72,8 @@
 #include <stddef.h>
 
 enum casemap_error {
-	CASEMAP_ERR_INVALID = -1, /* ill-formed UTF-8, NUL, or utf8proc error */
-	CASEMAP_ERR_NOSPACE = -2, /* folded form (plus NUL) exceeds cap */
+    CASEMAP_ERR_INVALID = -1, /* ill-formed UTF-8, NUL, or utf8proc error */
+    CASEMAP_ERR_NOSPACE = -2, /* folded form (plus NUL) exceeds cap */
 };
 
 /* Code points folded without touching the heap. */

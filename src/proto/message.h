@@ -71,22 +71,22 @@
 #define IRC_LINE_BUF_MIN (IRC_TAGS_MAX + IRC_BODY_MAX + 2 + 1)
 
 enum irc_parse_error {
-	IRC_PARSE_OK = 0,
-	IRC_PARSE_EMPTY = -1,           /* nothing but spaces: ignore silently */
-	IRC_PARSE_TAGS_TOO_LONG = -2,   /* tag section over limits.tags_max */
-	IRC_PARSE_TOO_MANY_TAGS = -3,   /* over IRC_TAGS_COUNT_MAX distinct keys */
-	IRC_PARSE_BODY_TOO_LONG = -4,   /* body over limits.body_max */
-	IRC_PARSE_NO_COMMAND = -5,      /* tags and/or source but no command */
-	IRC_PARSE_BAD_TAG = -6,         /* tag key breaks the key grammar */
-	IRC_PARSE_BAD_UTF8 = -7,        /* ill-formed UTF-8, or NUL/CR/LF */
-	IRC_PARSE_BAD_SOURCE = -8,      /* ':' prefix with nothing after it */
-	IRC_PARSE_BAD_COMMAND = -9,     /* command not made of [A-Za-z0-9_-] */
+    IRC_PARSE_OK = 0,
+    IRC_PARSE_EMPTY = -1,         /* nothing but spaces: ignore silently */
+    IRC_PARSE_TAGS_TOO_LONG = -2, /* tag section over limits.tags_max */
+    IRC_PARSE_TOO_MANY_TAGS = -3, /* over IRC_TAGS_COUNT_MAX distinct keys */
+    IRC_PARSE_BODY_TOO_LONG = -4, /* body over limits.body_max */
+    IRC_PARSE_NO_COMMAND = -5,    /* tags and/or source but no command */
+    IRC_PARSE_BAD_TAG = -6,       /* tag key breaks the key grammar */
+    IRC_PARSE_BAD_UTF8 = -7,      /* ill-formed UTF-8, or NUL/CR/LF */
+    IRC_PARSE_BAD_SOURCE = -8,    /* ':' prefix with nothing after it */
+    IRC_PARSE_BAD_COMMAND = -9,   /* command not made of [A-Za-z0-9_-] */
 };
 
 /* Per-listener length limits; both count bytes. */
 struct irc_limits {
-	size_t tags_max;  /* whole tag section incl. '@' and trailing space */
-	size_t body_max;  /* source + command + params, without CRLF */
+    size_t tags_max; /* whole tag section incl. '@' and trailing space */
+    size_t body_max; /* source + command + params, without CRLF */
 };
 
 /* Server-to-client sized defaults: 8191 tag bytes, 510 body bytes. */
@@ -95,27 +95,26 @@ extern const struct irc_limits irc_limits_default;
 extern const struct irc_limits irc_limits_client;
 
 struct irc_tag {
-	const char *key;   /* as sent, e.g. "+draft/reply" */
-	const char *value; /* unescaped; "" when absent or empty */
+    const char *key;   /* as sent, e.g. "+draft/reply" */
+    const char *value; /* unescaped; "" when absent or empty */
 };
 
 struct irc_msg {
-	struct irc_tag tags[IRC_TAGS_COUNT_MAX];
-	size_t ntags;
-	const char *source;  /* without ':'; NULL when the line has none */
-	const char *command; /* [A-Z0-9_-]+: letters uppercased in place */
-	const char *params[IRC_PARAMS_MAX];
-	size_t nparams;
-	/* The last param was introduced by ':' or absorbed the rest of the
-	 * line as the 15th param; it may be empty or contain spaces. */
-	bool trailing;
+    struct irc_tag tags[IRC_TAGS_COUNT_MAX];
+    size_t ntags;
+    const char *source;  /* without ':'; NULL when the line has none */
+    const char *command; /* [A-Z0-9_-]+: letters uppercased in place */
+    const char *params[IRC_PARAMS_MAX];
+    size_t nparams;
+    /* The last param was introduced by ':' or absorbed the rest of the
+     * line as the 15th param; it may be empty or contain spaces. */
+    bool trailing;
 };
 
 /* Parses with irc_limits_default. Returns 0 or an enum irc_parse_error. */
 int irc_msg_parse(char *line, size_t len, struct irc_msg *m);
 /* Same with explicit limits (e.g. irc_limits_client for client input). */
-int irc_msg_parse_limits(char *line, size_t len, const struct irc_limits *lim,
-                         struct irc_msg *m);
+int irc_msg_parse_limits(char *line, size_t len, const struct irc_limits *lim, struct irc_msg *m);
 /* Static English text for an irc_parse_error; "unknown error" otherwise. */
 const char *irc_parse_strerror(int err);
 /* Value of tag `key` ("" for a key without value), or NULL when absent. */
@@ -132,23 +131,23 @@ bool irc_tag_key_valid(const char *key, size_t len);
 ssize_t irc_tag_escape(const char *value, size_t len, char *out, size_t cap);
 
 enum irc_wbuf_error {
-	IRC_WBUF_BAD_COMMAND = -1,  /* missing, or not made of [A-Za-z0-9_-] */
-	IRC_WBUF_BAD_SOURCE = -2,   /* empty or containing space/CR/LF */
-	IRC_WBUF_BAD_PARAM = -3,    /* middle param empty, ':'-led or spaced */
-	IRC_WBUF_BODY_OVERFLOW = -4,/* middle params alone exceed the body */
+    IRC_WBUF_BAD_COMMAND = -1,   /* missing, or not made of [A-Za-z0-9_-] */
+    IRC_WBUF_BAD_SOURCE = -2,    /* empty or containing space/CR/LF */
+    IRC_WBUF_BAD_PARAM = -3,     /* middle param empty, ':'-led or spaced */
+    IRC_WBUF_BODY_OVERFLOW = -4, /* middle params alone exceed the body */
 };
 
 /* Serialization state; lives on the caller's stack, writes to buf. */
 struct irc_wbuf {
-	char *buf;
-	size_t cap;
-	size_t len;        /* bytes written so far */
-	size_t tags_len;   /* bytes of tag section written (incl. '@'), 0: none */
-	size_t body_start; /* offset of the body; set when the body begins */
-	size_t body_max;
-	int phase;         /* wire-order state, see message.c */
-	int err;           /* first enum irc_wbuf_error met, or 0 */
-	size_t nparams;    /* params written, trailing included */
+    char *buf;
+    size_t cap;
+    size_t len;        /* bytes written so far */
+    size_t tags_len;   /* bytes of tag section written (incl. '@'), 0: none */
+    size_t body_start; /* offset of the body; set when the body begins */
+    size_t body_max;
+    int phase;      /* wire-order state, see message.c */
+    int err;        /* first enum irc_wbuf_error met, or 0 */
+    size_t nparams; /* params written, trailing included */
 };
 
 /* buf must hold IRC_LINE_BUF_MIN bytes (asserted). */
@@ -167,7 +166,7 @@ void irc_wbuf_param(struct irc_wbuf *w, const char *param);
 void irc_wbuf_trailing(struct irc_wbuf *w, const char *text);
 void irc_wbuf_trailing_len(struct irc_wbuf *w, const char *text, size_t len);
 void irc_wbuf_trailingf(struct irc_wbuf *w, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void irc_wbuf_vtrailingf(struct irc_wbuf *w, const char *fmt, va_list ap);
 /* Appends CRLF and a NUL (not counted). Returns the line length including
  * CRLF, or an enum irc_wbuf_error; on error buf holds no usable line. */

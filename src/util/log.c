@@ -39,8 +39,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
 
     char line[2048];
-    int n = snprintf(line, sizeof line, "%s.%03dZ qund[%d] %s: ", stamp,
-                     (int)(tv.tv_usec / 1000), (int)getpid(), log_names[level]);
+    int n = snprintf(line, sizeof line, "%s.%03dZ qund[%d] %s: ", stamp, (int)(tv.tv_usec / 1000),
+                     (int)getpid(), log_names[level]);
     va_list ap;
     va_start(ap, fmt);
     if (n > 0 && (size_t)n < sizeof line)

@@ -8,7 +8,13 @@
 #ifndef QUN_UTIL_LOG_H
 #define QUN_UTIL_LOG_H
 
-enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_NOTICE, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
+enum log_level {
+    LOG_LEVEL_DEBUG,
+    LOG_LEVEL_INFO,
+    LOG_LEVEL_NOTICE,
+    LOG_LEVEL_WARN,
+    LOG_LEVEL_ERROR
+};
 
 void log_set_level(enum log_level level);
 /* Parses "debug", "info", "notice", "warn", "error"; returns -1 if unknown. */

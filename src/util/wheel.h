@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define WHEEL_SLOTS 4096
+#define WHEEL_SLOTS   4096
 #define WHEEL_TICK_MS 100
 
 struct wheel_node {
