@@ -4,7 +4,7 @@
 # Used by `make run`, `make test` and `make bench`; safe to run repeatedly.
 set -eu
 
-PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
+PKGS="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 libuv1-dev libssl-dev libconfig-dev libutf8proc-dev libsystemd-dev
 libcmocka-dev libsodium-dev libjansson-dev libsqlite3-dev openssl
 python3-pytest"
