@@ -111,9 +111,26 @@ bool client_set_nick(struct client *c, const char *nick)
     return true;
 }
 
+/* Appends src to buf at *off, never past len - 1. */
+static void prefix_append(char *buf, size_t len, size_t *off, const char *src)
+{
+    size_t n = strlen(src);
+    if (n > len - 1 - *off)
+        n = len - 1 - *off;
+    memcpy(buf + *off, src, n);
+    *off += n;
+}
+
 const char *client_prefix(const struct client *c, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s!%s@%s", client_nick(c), c->user ? c->user : "*", c->host);
+    /* on every relayed message: plain copies, no printf */
+    size_t off = 0;
+    prefix_append(buf, len, &off, client_nick(c));
+    prefix_append(buf, len, &off, "!");
+    prefix_append(buf, len, &off, c->user ? c->user : "*");
+    prefix_append(buf, len, &off, "@");
+    prefix_append(buf, len, &off, c->host);
+    buf[off] = '\0';
     return buf;
 }
 

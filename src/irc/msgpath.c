@@ -14,14 +14,33 @@
 
 static const char *const chat_commands[] = {"PRIVMSG", "NOTICE", "TAGMSG"};
 
-static void chat_msg_free(struct chat_msg *cm)
+/* Copies s (or nothing when NULL) into the record's string area. */
+static char *chat_msg_copy(char **area, const char *s, size_t len)
 {
-    free(cm->sender_prefix);
-    free(cm->sender_account);
-    free(cm->target);
-    free(cm->text);
-    free(cm->client_tags);
-    free(cm);
+    if (!s)
+        return NULL;
+    char *dst = *area;
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+    *area += len + 1;
+    return dst;
+}
+
+/* One allocation per message: the record and its strings together. */
+static struct chat_msg *chat_msg_new(const char *prefix, const char *account, const char *target,
+                                     const char *text, const char *tags)
+{
+    size_t lp = strlen(prefix), la = account ? strlen(account) : 0, lt = strlen(target);
+    size_t lx = text ? strlen(text) : 0, lg = tags ? strlen(tags) : 0;
+    struct chat_msg *cm = xmalloc(sizeof *cm + lp + la + lt + lx + lg + 5);
+    memset(cm, 0, sizeof *cm);
+    char *area = (char *)(cm + 1);
+    cm->sender_prefix = chat_msg_copy(&area, prefix, lp);
+    cm->sender_account = chat_msg_copy(&area, account, la);
+    cm->target = chat_msg_copy(&area, target, lt);
+    cm->text = chat_msg_copy(&area, text, lx);
+    cm->client_tags = chat_msg_copy(&area, tags, lg);
+    return cm;
 }
 
 static void chat_event(const struct chat_msg *cm, struct irc_event *ev)
@@ -67,23 +86,20 @@ static void msgpath_submit_to(struct client *c, struct channel *ch, struct clien
                               const char *text, const char *client_tags)
 {
     char prefix[512];
-    struct chat_msg *cm = xcalloc(1, sizeof *cm);
+    struct chat_msg *cm =
+        chat_msg_new(client_prefix(c, prefix, sizeof prefix), c->account, target, text,
+                     client_tags && client_tags[0] ? client_tags : NULL);
     cm->kind = kind;
     cm->sender_id = c->id;
-    cm->sender_prefix = xstrdup(client_prefix(c, prefix, sizeof prefix));
-    cm->sender_account = c->account ? xstrdup(c->account) : NULL;
     cm->sender_bot = (c->umodes & UMODE_BOT) != 0;
-    cm->target = xstrdup(target);
     cm->to_channel = ch != NULL;
     cm->member_mask = member_mask;
-    cm->text = text ? xstrdup(text) : NULL;
-    cm->client_tags = client_tags && client_tags[0] ? xstrdup(client_tags) : NULL;
     msgid_new(cm->msgid, sizeof cm->msgid);
     cm->time_ms = time_now_ms();
     /* The network log append goes here; delivery then happens from its
      * durable-completion callback. */
     msgpath_deliver(cm, c, ch, to);
-    chat_msg_free(cm);
+    free(cm);
 }
 
 void msgpath_submit(struct client *c, struct channel *ch, struct client *to, enum chat_kind kind,

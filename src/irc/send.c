@@ -63,7 +63,8 @@ void msgid_new(char *buf, size_t len)
         tail[n++] = alphabet[v & 31];
         v >>= 5;
     } while (v && n < (int)sizeof tail);
-    size_t off = (size_t)snprintf(buf, len, "%s", prefix);
+    size_t off = len - 1 < sizeof prefix - 1 ? len - 1 : sizeof prefix - 1;
+    memcpy(buf, prefix, off);
     while (n > 0 && off + 1 < len)
         buf[off++] = tail[--n];
     buf[off < len ? off : len - 1] = '\0';

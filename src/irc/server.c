@@ -226,12 +226,14 @@ static enum conn_line_result server_on_line(struct conn *conn, char *line, size_
         send_numeric(c, ERR_INPUTTOOLONG, ":Input line was too long (tags)");
         return CONN_LINE_CONTINUE;
     }
-    server_guess_command(line, cmd, sizeof cmd);
     struct irc_msg m;
     int rc = irc_msg_parse(line, len, &m);
-    switch (rc) {
-    case 0:
+    if (rc == 0)
         return dispatch_message(c, &m) ? CONN_LINE_PAUSE : CONN_LINE_CONTINUE;
+    /* A refused line is intact up to where the parser stopped (it only
+     * upper-cases the command in place), enough to name the command. */
+    server_guess_command(line, cmd, sizeof cmd);
+    switch (rc) {
     case IRC_PARSE_EMPTY:
         return CONN_LINE_CONTINUE;
     case IRC_PARSE_BAD_UTF8:
