@@ -9,6 +9,12 @@ libuv1-dev libssl-dev libconfig-dev libutf8proc-dev libsystemd-dev
 libcmocka-dev libsodium-dev libjansson-dev libsqlite3-dev openssl
 python3-pytest"
 
+# `install-deps.sh bench` adds the peer servers measured by `make bench`
+# (ircd-hybrid conflicts with ngircd; bench/run.sh unpacks it itself).
+if [ "${1:-}" = bench ]; then
+    PKGS="$PKGS ngircd inspircd linux-perf"
+fi
+
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

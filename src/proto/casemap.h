@@ -3,8 +3,9 @@
  *
  * Owns the rules that decide when two names are "the same" and which names
  * may be registered. The server advertises them in ISUPPORT as
- * CASEMAPPING=rfc8265-like (with UTF8ONLY); this comment is their reference
- * until docs/casemapping.md exists.
+ * CASEMAPPING=rfc8265 (with UTF8ONLY): the token clients know for PRECIS
+ * nickname comparison, which this matches on ASCII and nearly all other
+ * names; docs/protocol.md ("CASEMAPPING") lists the differences.
  *
  * Folding (casemap_fold)
  * ----------------------
@@ -28,7 +29,7 @@
  *
  * This follows the spirit of RFC 8265 section 5 (Nickname profile: NFKC,
  * case-fold) without PRECIS's exact rules on spaces and unassigned code
- * points, hence "-like". The Unicode version is utf8proc's; upgrading it
+ * points (the differences docs/protocol.md lists). The Unicode version is utf8proc's; upgrading it
  * can only change how newly assigned characters fold, which names cannot
  * contain (unassigned code points are refused below).
  *
