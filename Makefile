@@ -34,7 +34,7 @@ bench: deps
 	@sh scripts/install-deps.sh bench
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
-	sh bench/run.sh
+	bash bench/run.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'bench/*.c' 'fuzz/*.c')
