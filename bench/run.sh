@@ -9,7 +9,8 @@
 #   BENCH_IDLE        idle client counts, default "1000 10000 19500"
 #   BENCH_FULL_SECS   seconds of each full-speed phase, default 5
 #   BENCH_LAT_SECS    seconds of each steady-rate latency phase, default 5
-#   BENCH_QUICK=1     smoke run: idle 1000 only, 2-second phases
+#   BENCH_QUICK=1     smoke run: idle 1000 only, 2-second phases, one round
+#   BENCH_REPEAT=N    rounds of the channel scenarios (default 3; median kept)
 #   QUND              path of the qund binary, default build/qund
 #   SERVER_CPU / GEN_CPU   cores for server and generator, default 0 / 1
 set -u
@@ -19,7 +20,9 @@ SERVERS=${BENCH_SERVERS:-"qund ngircd inspircd hybrid"}
 IDLE=${BENCH_IDLE:-"1000 10000 19500"}
 FULL=${BENCH_FULL_SECS:-5}
 LAT=${BENCH_LAT_SECS:-5}
+REPEAT=${BENCH_REPEAT:-3}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	REPEAT=${BENCH_REPEAT:-1}
 	IDLE=${BENCH_IDLE:-1000}
 	FULL=${BENCH_FULL_SECS:-2}
 	LAT=${BENCH_LAT_SECS:-2}
@@ -273,13 +276,22 @@ for name in $SERVERS; do
 	for n in $IDLE; do
 		run_case "$name" "idle$n" idle --clients "$n" --setup-timeout 120
 	done
-	run_case "$name" big100 chan --channels 1 --members 100 --senders 10 --full "$FULL" --inflight 48
-	run_case "$name" big1000 chan --channels 1 --members 1000 --senders 10 --full "$FULL" --inflight 8
-	run_case "$name" small chan --channels 1000 --members 5 --senders 1 --full "$FULL" --inflight 16
-	# latency on a fresh server, so that a backlog left by an overloaded
-	# full-speed phase cannot leak into it
-	run_case "$name" lat1000 chan --channels 1 --members 1000 --senders 10 --full 0 --rate 50 --lat "$LAT"
-	run_case "$name" latsmall chan --channels 1000 --members 5 --senders 1 --full 0 --rate 1000 --lat "$LAT"
+done
+# The channel scenarios run REPEAT rounds, each round visiting every server
+# in turn, so that a burst of outside load hits one round of all servers
+# rather than all rounds of one; the report keeps each server's median round.
+for round in $(seq "$REPEAT"); do
+	for name in $SERVERS; do
+		[ "${STATUS[$name]:-}" = ok ] || continue
+		log "round $round of $REPEAT: $name"
+		run_case "$name" big100 chan --channels 1 --members 100 --senders 10 --full "$FULL" --inflight 48
+		run_case "$name" big1000 chan --channels 1 --members 1000 --senders 10 --full "$FULL" --inflight 8
+		run_case "$name" small chan --channels 1000 --members 5 --senders 1 --full "$FULL" --inflight 16
+		# latency on a fresh server, so that a backlog left by an overloaded
+		# full-speed phase cannot leak into it
+		run_case "$name" lat1000 chan --channels 1 --members 1000 --senders 10 --full 0 --rate 50 --lat "$LAT"
+		run_case "$name" latsmall chan --channels 1000 --members 5 --senders 1 --full 0 --rate 1000 --lat "$LAT"
+	done
 done
 T_END=$(date +%s)
 BUSY_AFTER=$(busy_pct)
@@ -295,11 +307,12 @@ CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 	echo "server CPU = utime+stime from /proc/PID/stat; RSS = VmRSS from /proc/PID/status. Run took $((T_END - T_START)) s."
 	echo "Full-speed phases: ${FULL} s, each sender keeping a bounded number of messages in flight (a message leaves the window once every other member received it)."
 	echo "Background load (other processes, both cores, 1 s sample): ${BUSY_BEFORE} % before the run, ${BUSY_AFTER} % after; anything above a few % skews throughput and latency, less so the per-CPU-second figures."
+	echo "Channel scenarios: $REPEAT rounds over all servers; each figure is the server's median round (full speed: by deliveries per CPU-second; latency: by p99)."
 	echo "Latency phases: ${LAT} s at a fixed rate; latency = receive time − send time stamped in the text (same process, CLOCK_MONOTONIC)."
 	echo
 	STAT=""
 	for name in qund ngircd inspircd hybrid; do STAT="$STAT $name=${STATUS[$name]:-skipped}"; done
-	awk -v status="$STAT" -v idle="$IDLE" -f "$BENCH/table.awk" "$RESULTS"
+	awk -f "$BENCH/median.awk" "$RESULTS" | awk -v status="$STAT" -v idle="$IDLE" -f "$BENCH/table.awk"
 	echo
 	echo "Versions: ngircd $(dpkg-query -W -f='${Version}' ngircd 2>/dev/null), InspIRCd $(dpkg-query -W -f='${Version}' inspircd 2>/dev/null), ircd-hybrid $(zcat "$HYB/usr/share/doc/ircd-hybrid/changelog.Debian.gz" 2>/dev/null | awk -F'[()]' 'NR==1{print $2}'), qund $([ -x "$QUND" ] && echo "from $QUND" || echo missing)."
 } >"$OUT/latest.md"
