@@ -86,9 +86,8 @@ static void msgpath_submit_to(struct client *c, struct channel *ch, struct clien
                               const char *text, const char *client_tags)
 {
     char prefix[512];
-    struct chat_msg *cm =
-        chat_msg_new(client_prefix(c, prefix, sizeof prefix), c->account, target, text,
-                     client_tags && client_tags[0] ? client_tags : NULL);
+    struct chat_msg *cm = chat_msg_new(client_prefix(c, prefix, sizeof prefix), c->account, target,
+                                       text, client_tags && client_tags[0] ? client_tags : NULL);
     cm->kind = kind;
     cm->sender_id = c->id;
     cm->sender_bot = (c->umodes & UMODE_BOT) != 0;

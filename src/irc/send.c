@@ -147,6 +147,8 @@ static struct {
     char **lines;
     size_t *lens;
     size_t n, cap;
+    size_t bytes;  /* captured so far */
+    bool overflow; /* more than limits.sendq: the client is dropped */
 } label_ctx;
 
 void label_begin(struct client *c, const char *label)
@@ -154,10 +156,21 @@ void label_begin(struct client *c, const char *label)
     label_ctx.client = c;
     snprintf(label_ctx.label, sizeof label_ctx.label, "%s", label);
     label_ctx.n = 0;
+    label_ctx.bytes = 0;
+    label_ctx.overflow = false;
 }
 
 static void label_capture(const char *data, size_t len)
 {
+    /* The capture is bounded like a send queue: a labeled reply bigger than
+     * limits.sendq would have overflowed it anyway. */
+    if (label_ctx.overflow)
+        return;
+    label_ctx.bytes += len;
+    if (label_ctx.bytes > server_config->sendq) {
+        label_ctx.overflow = true;
+        return;
+    }
     if (label_ctx.n == label_ctx.cap) {
         label_ctx.cap = label_ctx.cap ? label_ctx.cap * 2 : 8;
         label_ctx.lines = xrealloc(label_ctx.lines, label_ctx.cap * sizeof *label_ctx.lines);
@@ -187,6 +200,13 @@ void label_end(void)
     if (!c)
         return;
     label_ctx.client = NULL;
+    if (label_ctx.overflow) {
+        for (size_t i = 0; i < label_ctx.n; i++)
+            free(label_ctx.lines[i]);
+        label_ctx.n = 0;
+        conn_close(c->conn, "SendQ exceeded");
+        return;
+    }
     char tag[160], esc[140];
     ssize_t el = irc_tag_escape(label_ctx.label, strlen(label_ctx.label), esc, sizeof esc - 1);
     esc[el < 0 ? 0 : el] = '\0';

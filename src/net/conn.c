@@ -112,11 +112,41 @@ static const char *conn_error_text(const char *what, int err)
 
 /* ---- teardown ----------------------------------------------------------- */
 
+/* Rings of the smallest size come and go with every flush of a connection
+ * that receives a message or two per loop iteration (the common case with
+ * many small groups). Keeping freed ones here spares malloc and free a
+ * round trip per delivery; the cache is bounded, so idle memory is too. */
+#define RING_MIN       4
+#define RING_CACHE_MAX 4096
+static struct qbuf **ring_cache[RING_CACHE_MAX];
+static unsigned ring_cache_len;
+
+static struct qbuf **ring_alloc(uint32_t cap)
+{
+    if (cap == RING_MIN && ring_cache_len > 0)
+        return ring_cache[--ring_cache_len];
+    return xmalloc(cap * sizeof(struct qbuf *));
+}
+
+static void ring_free(struct qbuf **q, uint32_t cap)
+{
+    if (q && cap == RING_MIN && ring_cache_len < RING_CACHE_MAX)
+        ring_cache[ring_cache_len++] = q;
+    else
+        free(q);
+}
+
+void conn__ring_cache_clear(void)
+{
+    while (ring_cache_len > 0)
+        free(ring_cache[--ring_cache_len]);
+}
+
 static void conn_queue_release(struct conn_private *p)
 {
     for (uint32_t i = 0; i < p->q_len; i++)
         qbuf_unref(p->q[(p->q_head + i) & (p->q_cap - 1)]);
-    free(p->q);
+    ring_free(p->q, p->q_cap);
     p->q = NULL;
     p->q_len = p->q_cap = p->q_head = p->q_off = 0;
 }
@@ -240,11 +270,11 @@ void conn__shutdown_one(struct conn *c)
 static void conn_queue_push(struct conn_private *p, struct qbuf *b)
 {
     if (p->q_len == p->q_cap) {
-        uint32_t cap = p->q_cap ? p->q_cap * 2 : 4;
-        struct qbuf **q = xmalloc(cap * sizeof(*q));
+        uint32_t cap = p->q_cap ? p->q_cap * 2 : RING_MIN;
+        struct qbuf **q = ring_alloc(cap);
         for (uint32_t i = 0; i < p->q_len; i++)
             q[i] = p->q[(p->q_head + i) & (p->q_cap - 1)];
-        free(p->q);
+        ring_free(p->q, p->q_cap);
         p->q = q;
         p->q_cap = cap;
         p->q_head = 0;

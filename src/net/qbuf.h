@@ -31,5 +31,7 @@ static inline struct qbuf *qbuf_ref(struct qbuf *b)
     return b;
 }
 void qbuf_unref(struct qbuf *b);
+/* Frees the pool of small buffers kept for reuse (at shutdown). */
+void qbuf_pool_clear(void);
 
 #endif
