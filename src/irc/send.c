@@ -136,7 +136,7 @@ static struct qbuf *event_render(const struct irc_event *ev, unsigned idx)
     ssize_t n = irc_wbuf_finish(&w);
     if (n < 0)
         return NULL;
-    return qbuf_new(buf, (size_t)n);
+    return qbuf_new_shared(buf, (size_t)n);
 }
 
 /* ---- labeled-response capture ----------------------------------------- */

@@ -14,17 +14,22 @@
 #ifndef QUN_NET_QBUF_H
 #define QUN_NET_QBUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct qbuf {
     uint32_t refs;
     uint32_t len;
+    bool pooled; /* from qbuf_new_shared's free list */
     char data[];
 };
 
 /* Copies len bytes into a new buffer holding one reference. */
 struct qbuf *qbuf_new(const char *data, size_t len);
+/* The same for a buffer that fan-out will share among many recipients:
+ * small ones are recycled through a bounded free list (see qbuf.c). */
+struct qbuf *qbuf_new_shared(const char *data, size_t len);
 static inline struct qbuf *qbuf_ref(struct qbuf *b)
 {
     b->refs++;
