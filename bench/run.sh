@@ -314,7 +314,7 @@ CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 	for name in qund ngircd inspircd hybrid; do STAT="$STAT $name=${STATUS[$name]:-skipped}"; done
 	awk -f "$BENCH/median.awk" "$RESULTS" | awk -v status="$STAT" -v idle="$IDLE" -f "$BENCH/table.awk"
 	echo
-	echo "Versions: ngircd $(dpkg-query -W -f='${Version}' ngircd 2>/dev/null), InspIRCd $(dpkg-query -W -f='${Version}' inspircd 2>/dev/null), ircd-hybrid $(zcat "$HYB/usr/share/doc/ircd-hybrid/changelog.Debian.gz" 2>/dev/null | awk -F'[()]' 'NR==1{print $2}'), qund $([ -x "$QUND" ] && echo "from $QUND" || echo missing)."
+	echo "Versions: ngircd $(dpkg-query -W -f='${Version}' ngircd 2>/dev/null), InspIRCd $(dpkg-query -W -f='${Version}' inspircd 2>/dev/null), ircd-hybrid $(zcat "$HYB/usr/share/doc/ircd-hybrid/changelog.Debian.gz" 2>/dev/null | awk -F'[()]' 'NR==1{print $2}'), qund $([ -x "$QUND" ] && echo "from ${QUND#"$ROOT"/}" || echo missing)."
 } >"$OUT/latest.md"
 cp "$RESULTS" "$OUT/latest.raw.txt"
 cat "$OUT/latest.md"
