@@ -93,7 +93,7 @@ static bool is_ascii_space(unsigned char c)
  * EF BC 81..EF BD 9E for U+FF01..U+FF5E, E3 80 80 for U+3000). Returns the
  * ASCII byte (' ' for U+3000), or 0 when in[i] starts neither.
  */
-static char fold_wide(const unsigned char *in, size_t len, size_t i)
+char idcheck_fold_wide(const unsigned char *in, size_t len, size_t i)
 {
     if (i + 2 >= len)
         return 0;
@@ -117,7 +117,7 @@ int idcheck_normalise(const char *in, size_t len, char *out, size_t cap)
     if (len > IDCHECK_RAW_MAX || cap == 0)
         return -1;
     for (size_t i = 0; i < len; i++) {
-        char c = fold_wide(u, len, i);
+        char c = idcheck_fold_wide(u, len, i);
         if (c != 0)
             i += 2;
         else

@@ -70,6 +70,11 @@ enum idcheck_result {
  * including the NUL). Returns its length, or -1 when it would not fit or
  * len exceeds IDCHECK_RAW_MAX (out is then "" if cap > 0).
  */
+/* The ASCII byte for one full-width form (U+FF01..U+FF5E) or the
+ * ideographic space (U+3000, as ' ') starting at in[i], or 0 when in[i]
+ * starts neither. Shared with phone.c: Chinese keyboards type both. */
+char idcheck_fold_wide(const unsigned char *in, size_t len, size_t i);
+
 int idcheck_normalise(const char *in, size_t len, char *out, size_t cap);
 
 /*

@@ -8,6 +8,7 @@
  * same phone_validate_e164().
  */
 #include "identity/phone.h"
+#include "identity/idcheck.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -25,21 +26,12 @@ static bool is_separator(char c)
     return c == ' ' || c == '\t' || c == '-' || c == '.' || c == '(' || c == ')';
 }
 
-/* Full-width '+' (EF BC 8B), digits (EF BC 90..99) and ideographic space
- * (E3 80 80) as one ASCII byte; 0 when in[i] starts none of them. */
+/* Full-width '+', digits and the ideographic space as one ASCII byte (see
+ * idcheck_fold_wide); 0 for any other sequence. */
 static char fold_wide(const unsigned char *in, size_t len, size_t i)
 {
-    if (i + 2 >= len)
-        return 0;
-    if (in[i] == 0xE3 && in[i + 1] == 0x80 && in[i + 2] == 0x80)
-        return ' ';
-    if (in[i] != 0xEF || in[i + 1] != 0xBC)
-        return 0;
-    if (in[i + 2] == 0x8B)
-        return '+';
-    if (in[i + 2] >= 0x90 && in[i + 2] <= 0x99)
-        return (char)('0' + in[i + 2] - 0x90);
-    return 0;
+    char c = idcheck_fold_wide(in, len, i);
+    return (c == '+' || c == ' ' || (c >= '0' && c <= '9')) ? c : 0;
 }
 
 /*
