@@ -19,9 +19,12 @@ build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
+# var/ holds the certificate, the database (store.path) and the vault key
+# (vault.key_file); as root, dev-cert.sh gives var/ to the qun user, since
+# qund creates and writes those files after switching to it.
 run: build
-	@sh scripts/dev-cert.sh var/tls
 	@mkdir -p var
+	@sh scripts/dev-cert.sh var/tls
 	./$(BUILD)/qund -c conf/qund.conf
 
 test: deps

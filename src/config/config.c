@@ -50,6 +50,8 @@ static const struct cfg_field cfg_fields[] = {
     F("channels.creator_prefix", CFG_STR, creator_prefix, 1, 1, "~", 0),
     F("tls.certificate", CFG_STR, tls_certificate, 1, 4096, NULL, 0),
     F("tls.key", CFG_STR, tls_key, 1, 4096, NULL, 0),
+    F("store.path", CFG_STR, store_path, 1, 4096, "var/qun.db", 0),
+    F("vault.key_file", CFG_STR, vault_key_file, 1, 4096, "var/vault.key", 0),
     F("limits.max_clients", CFG_INT, max_clients, 1, 10000000, NULL, 100000),
     F("limits.max_per_ip", CFG_INT, max_per_ip, 1, 10000000, NULL, 10),
     F("limits.client_tags", CFG_SIZE, client_tags_max, 0, 4094, NULL, 4094),
@@ -73,8 +75,8 @@ static const struct cfg_field cfg_fields[] = {
 };
 
 /* Names that are groups or lists handled outside the table. */
-static const char *const cfg_groups[] = {"server", "admin",    "log", "tls",
-                                         "limits", "channels", NULL};
+static const char *const cfg_groups[] = {"server",   "admin", "log",   "tls", "limits",
+                                         "channels", "store", "vault", NULL};
 
 static void cfg_error(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -429,6 +431,13 @@ static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t 
         config_setting_t *s = config_lookup(lc, "channels.creator_prefix");
         cfg_error(err, errlen, cfg->path, s ? (int)config_setting_source_line(s) : 1,
                   "channels.creator_prefix must be \"~\" (owner) or \"@\" (operator)");
+        return -1;
+    }
+    /* The key must never sit inside the database it protects (vault.md). */
+    if (strcmp(cfg->store_path, cfg->vault_key_file) == 0) {
+        config_setting_t *s = config_lookup(lc, "vault.key_file");
+        cfg_error(err, errlen, cfg->path, s ? (int)config_setting_source_line(s) : 1,
+                  "vault.key_file must be a file of its own, not store.path");
         return -1;
     }
     if (log_level_parse(cfg->log_level) < 0) {

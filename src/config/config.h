@@ -64,6 +64,9 @@ struct qun_config {
     char *tls_certificate;
     char *tls_key;
 
+    char *store_path;     /* SQLite database file; opened after dropping root */
+    char *vault_key_file; /* 32-byte master key, mode 0600; created if missing */
+
     /* limits */
     int max_clients;
     int max_per_ip;

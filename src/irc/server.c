@@ -5,12 +5,25 @@
  * Path of one client line: transport (net/conn.c) -> server_on_line() here
  * (parse with proto/message.c, limits) -> dispatch_message() (dispatch.c,
  * flood cost, labeled-response) -> a cmd_*.c handler -> send.c.
+ *
+ * Storage life cycle (handles held here, used through server_store() and
+ * server_vault()):
+ *
+ *   server_start -> drop root (main.c) -> server_open_storage
+ *     vault_open (creates the key file) -> store_open (migrations)
+ *   server_shutdown -> store_close(async): queued writes complete, the
+ *     store's uv handle closes, so uv_run can return
+ *   uv_run returns -> server_free -> vault_close (keys wiped)
+ *
+ * Files are opened after dropping root so that they belong to server.user,
+ * who must write the database later.
  */
 #include "irc/server.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
 #include "irc/client.h"
@@ -19,10 +32,12 @@
 #include "irc/send.h"
 #include "net/conn.h"
 #include "proto/message.h"
+#include "store/store.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/strmap.h"
 #include "util/wheel.h"
+#include "vault/vault.h"
 
 struct qun_config *server_config;
 
@@ -32,6 +47,8 @@ static struct wheel server_wheel;
 static uv_timer_t server_wheel_timer;
 static struct tls_ctx *server_tls;
 static bool server_stopping;
+static struct store *server_store_handle;
+static struct vault *server_vault_handle;
 
 /* Connections per source address, for limits.max_per_ip. */
 struct ip_count {
@@ -340,6 +357,46 @@ int server_start(uv_loop_t *loop, struct qun_config *cfg, char *err, size_t errl
     return 0;
 }
 
+int server_open_storage(char *err, size_t errlen)
+{
+    const struct qun_config *cfg = server_config;
+    bool had_key = access(cfg->vault_key_file, F_OK) == 0;
+    if (vault_open(cfg->vault_key_file, &server_vault_handle, err, errlen) != VAULT_OK)
+        return -1;
+    log_info("vault key %s %s", cfg->vault_key_file, had_key ? "loaded" : "created (mode 0600)");
+    struct store_options opt = {.path = cfg->store_path};
+    if (store_open(server_loop, &opt, &server_store_handle, err, errlen) != STORE_OK) {
+        vault_close(server_vault_handle); /* wipe the keys before exiting */
+        server_vault_handle = NULL;
+        return -1;
+    }
+    struct store_stats st;
+    store_get_stats(server_store_handle, &st);
+    log_info("store %s open at schema version %d (%llu migration step(s) applied)", cfg->store_path,
+             store_schema_version(server_store_handle), (unsigned long long)st.migrations_applied);
+    return 0;
+}
+
+struct store *server_store(void)
+{
+    return server_store_handle;
+}
+
+const struct vault *server_vault(void)
+{
+    return server_vault_handle;
+}
+
+/* Storage paths are read once at start-up; say so instead of ignoring an
+ * edit silently. */
+static void server_warn_storage_change(const struct qun_config *cfg)
+{
+    if (strcmp(cfg->store_path, server_config->store_path) != 0)
+        log_warn("store.path changed: the new database is used after a restart");
+    if (strcmp(cfg->vault_key_file, server_config->vault_key_file) != 0)
+        log_warn("vault.key_file changed: the new key file is used after a restart");
+}
+
 int server_reload(char *err, size_t errlen)
 {
     struct qun_config *cfg = config_load(server_config->path, err, errlen);
@@ -357,6 +414,7 @@ int server_reload(char *err, size_t errlen)
                          strcmp(cfg->listen[i].address, server_config->listen[i].address) == 0;
     if (!same_listeners)
         log_warn("listen blocks changed: new listeners take effect after a restart");
+    server_warn_storage_change(cfg);
     if (tls) {
         listener_set_tls_all(tls);
         if (server_tls)
@@ -379,6 +437,12 @@ static void server_say_goodbye(struct conn *conn, void *ud)
         conn_close(conn, (const char *)ud);
 }
 
+static void server_on_store_closed(void *ud)
+{
+    (void)ud;
+    log_info("store closed: every queued write completed");
+}
+
 void server_shutdown(const char *reason)
 {
     if (server_stopping)
@@ -387,6 +451,12 @@ void server_shutdown(const char *reason)
     listener_close_all();
     conn_foreach(server_say_goodbye, (void *)reason);
     conn_close_unaccepted(reason);
+    if (server_store_handle) {
+        /* The store frees itself once its writer has drained; forget it now
+         * so nothing submits to a closing store. */
+        store_close(server_store_handle, server_on_store_closed, NULL);
+        server_store_handle = NULL;
+    }
     if (client_count() == 0) {
         uv_timer_stop(&server_wheel_timer);
         uv_close((uv_handle_t *)&server_wheel_timer, NULL);
@@ -398,6 +468,8 @@ void server_free(void)
     if (server_tls)
         tls_ctx_unref(server_tls);
     server_tls = NULL;
+    vault_close(server_vault_handle);
+    server_vault_handle = NULL;
     config_free(server_config);
     server_config = NULL;
 }

@@ -5,7 +5,8 @@
  * server.c implements the transport's conn_ops: it creates a client on
  * accept, parses each line and hands it to the dispatcher, and destroys the
  * client on close. It also owns the timing wheel that drives registration
- * timeouts, pings and flood-penalty resumes.
+ * timeouts, pings and flood-penalty resumes, and it holds the daemon's store
+ * and vault handles (opened at start-up, closed at shutdown).
  */
 #ifndef QUN_IRC_SERVER_H
 #define QUN_IRC_SERVER_H
@@ -17,6 +18,8 @@
 
 struct qun_config;
 struct client;
+struct store;
+struct vault;
 
 /* The configuration in force. Replaced as a whole on a successful reload;
  * never NULL while the server runs. */
@@ -29,12 +32,24 @@ uint64_t server_now_ms(void); /* loop clock (monotonic) */
 /* Opens listeners and starts accepting. Takes ownership of cfg. On failure
  * writes a sentence to err and returns -1. */
 int server_start(uv_loop_t *loop, struct qun_config *cfg, char *err, size_t errlen);
+/* Opens the identity vault (creating its 0600 key file on the first start)
+ * and the store (applying schema migrations), from vault.key_file and
+ * store.path. Called after dropping root, so both files belong to
+ * server.user. Blocks on disk: start-up only. On failure writes a sentence
+ * (paths and reasons, never key bytes) to err and returns -1. */
+int server_open_storage(char *err, size_t errlen);
+/* The open store and vault; NULL before server_open_storage succeeds and,
+ * for the store, once shutdown has begun closing it. */
+struct store *server_store(void);
+const struct vault *server_vault(void);
 /* Re-reads the configuration file and TLS certificates (SIGHUP). Clients
  * stay connected. Returns 0, or -1 with err set and the old config kept. */
 int server_reload(char *err, size_t errlen);
-/* Sends ERROR to every client, closes everything; uv_run then returns. */
+/* Sends ERROR to every client, closes everything (the store drains its
+ * queued writes first); uv_run then returns. */
 void server_shutdown(const char *reason);
-/* Releases the configuration and TLS context after the loop has ended. */
+/* Releases the configuration, TLS context and vault (wiping its keys) after
+ * the loop has ended. */
 void server_free(void);
 
 /* Re-arms the client's deadline on the timing wheel. */

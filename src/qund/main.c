@@ -3,9 +3,10 @@
  *
  * Start-up order matters: read the configuration, open the listeners (which
  * may need privileged ports), then drop root for the configured user, then
- * tell systemd we are ready. Signals: SIGHUP reloads the configuration and
- * certificates, SIGTERM and SIGINT close every connection with an ERROR line
- * and exit 0.
+ * open the vault and the store (as that user, so the files it creates are
+ * its own and it can write them later), then tell systemd we are ready.
+ * Signals: SIGHUP reloads the configuration and certificates, SIGTERM and
+ * SIGINT close every connection with an ERROR line and exit 0.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 #include <uv.h>
@@ -128,6 +130,14 @@ int main(int argc, char **argv)
     }
     if (drop_privileges(server_config) < 0)
         return 1;
+    /* The database (and later its -wal/-shm files) holds account data and
+     * sealed identities: keep whatever it creates private to server.user,
+     * whatever umask we were started with. */
+    umask(077);
+    if (server_open_storage(err, sizeof err) < 0) {
+        log_error("cannot start: %s", err);
+        return 1;
+    }
     uv_signal_init(loop, &sig_hup);
     uv_signal_init(loop, &sig_term);
     uv_signal_init(loop, &sig_int);

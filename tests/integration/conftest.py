@@ -17,6 +17,13 @@ When the tests run as root, qund drops privileges to server.user = "qun";
 that system user must exist (the install script creates it) - the fixture
 fails with a clear message rather than creating users on the machine.
 
+Storage: qund opens its database (store.path) and vault key
+(vault.key_file) after dropping root, and creates both on the first start.
+Each server gets them in <workdir>/data, a directory of mode 0700 owned by
+the user qund runs as (chowned to server.user when the tests run as root).
+Not a mode-0777 directory: anyone could then plant or swap the key file
+and the database, and the vault checks a key file's mode, not its owner.
+
 Environment: QUND = path of the qund binary; QUN_SOURCE_DIR = repository
 root (set by ctest; see CMakeLists.txt).
 """
@@ -79,6 +86,24 @@ def make_world_readable_dir(prefix):
     path = tempfile.mkdtemp(prefix=prefix)
     os.chmod(path, 0o755)
     return path
+
+
+def make_data_dir(path):
+    """A private directory (0700) for qund's database and vault key, owned
+    by the user the daemon runs as, so it can create and write both files
+    after dropping root."""
+    os.makedirs(path, exist_ok=True)
+    os.chmod(path, 0o700)
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam(RUN_USER)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+    return path
+
+
+def storage_config(datadir):
+    """The store and vault groups pointing into datadir."""
+    return {"store": {"path": os.path.join(datadir, "qun.db")},
+            "vault": {"key_file": os.path.join(datadir, "vault.key")}}
 
 
 def write_file(path, text):
@@ -166,6 +191,9 @@ class QundServer:
         self.config_path = os.path.join(workdir, "qund.conf")
         self.stderr_path = os.path.join(workdir, "qund.stderr")
         self.motd_path = os.path.join(workdir, "motd.txt")
+        self.datadir = os.path.join(workdir, "data")
+        self.db_path = os.path.join(self.datadir, "qun.db")
+        self.key_path = os.path.join(self.datadir, "vault.key")
         self.overrides = overrides
         self.tls = tls
         self.tls_files = tls_files
@@ -188,7 +216,8 @@ class QundServer:
         cfg = {"server": server, "log": {"level": "info"}, "listen": listen,
                "limits": {"registration_timeout": 60, "ping_interval": 120,
                           "ping_timeout": 60, "max_per_ip": 50,
-                          "flood_exempt": ["127.0.0.0/8"]}}
+                          "flood_exempt": ["127.0.0.0/8"]},
+               "store": {"path": self.db_path}, "vault": {"key_file": self.key_path}}
         if self.tls:
             listen.append({"address": HOST, "port": self.tls_port, "tls": True})
             cfg["tls"] = {"certificate": self.tls_files[0], "key": self.tls_files[1]}
@@ -207,6 +236,7 @@ class QundServer:
 
     def start(self):
         require_run_user()
+        make_data_dir(self.datadir)
         if not os.path.exists(self.motd_path):
             write_file(self.motd_path, DEFAULT_MOTD)
         last_err = ""

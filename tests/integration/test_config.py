@@ -120,10 +120,11 @@ def test_missing_file(confdir):
 
 def test_valid_config_starts(confdir):
     """Sanity check for the fixtures above: the base text itself is valid
-    (qund starts; it is then stopped with SIGTERM and must exit 0)."""
+    (qund starts; it is then stopped with SIGTERM and must exit 0). It runs
+    in confdir with the default storage paths, var/qun.db and var/vault.key."""
     import signal
     import time
-    from conftest import port_listening, require_run_user
+    from conftest import make_data_dir, port_listening, require_run_user
     require_run_user()
     port = pick_port()
     path = os.path.join(confdir, "good.conf")
@@ -134,8 +135,9 @@ def test_valid_config_starts(confdir):
         f.write(text)
     os.chmod(confdir, 0o755)
     os.chmod(path, 0o644)
+    make_data_dir(os.path.join(confdir, "var"))
     p = subprocess.Popen([qund_binary(), "-c", path], stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
+                         stderr=subprocess.STDOUT, text=True, cwd=confdir)
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and p.poll() is None and not port_listening(port):

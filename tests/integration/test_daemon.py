@@ -8,17 +8,18 @@ import socket
 import subprocess
 import time
 
-from conftest import (HOST, RUN_USER, SERVER_NAME, make_world_readable_dir, pick_port,
-                      port_listening, qund_binary, render_config, require_run_user,
-                      write_file)
+from conftest import (HOST, RUN_USER, SERVER_NAME, make_data_dir, make_world_readable_dir,
+                      pick_port, port_listening, qund_binary, render_config,
+                      require_run_user, storage_config, write_file)
 
 
-def _config(port, with_user=True):
+def _config(port, workdir, with_user=True):
     server = {"name": SERVER_NAME, "network": "QunTest", "development": True}
     if with_user and os.geteuid() == 0:
         server["user"] = RUN_USER
-    return render_config({"server": server,
-                          "listen": [{"address": HOST, "port": port, "tls": False}]})
+    cfg = {"server": server, "listen": [{"address": HOST, "port": port, "tls": False}]}
+    cfg.update(storage_config(make_data_dir(os.path.join(workdir, "data"))))
+    return render_config(cfg)
 
 
 def _notify_socket(workdir):
@@ -56,7 +57,7 @@ def test_readiness_reload_and_stop_are_notified_and_root_is_dropped():
     workdir = make_world_readable_dir("qund-daemon-")
     port = pick_port()
     conf = os.path.join(workdir, "qund.conf")
-    write_file(conf, _config(port))
+    write_file(conf, _config(port, workdir))
     sock, path = _notify_socket(workdir)
     env = dict(os.environ, NOTIFY_SOCKET=path)
     proc = subprocess.Popen([qund_binary(), "-c", conf], cwd=workdir, env=env,
@@ -91,7 +92,7 @@ def test_root_without_a_user_to_switch_to_is_refused():
     workdir = make_world_readable_dir("qund-root-")
     port = pick_port()
     conf = os.path.join(workdir, "qund.conf")
-    write_file(conf, _config(port, with_user=False))
+    write_file(conf, _config(port, workdir, with_user=False))
     cmd = [qund_binary(), "-c", conf]
     if os.geteuid() == 0:
         proc = subprocess.run(cmd, cwd=workdir, timeout=10, stdin=subprocess.DEVNULL,
