@@ -179,8 +179,20 @@ class QunController(BaseServerController, DirectoryBasedController):
         if password is not None:
             server.append(f"password = {_q(password)};")
 
+        # The store and the vault key live in a private directory the daemon
+        # (running as server.user when we are root) can write.
+        data_dir = self.directory / "data"
+        data_dir.mkdir(mode=0o700, exist_ok=True)
+        if user:
+            pw = pwd.getpwnam(user)
+            os.chown(data_dir, pw.pw_uid, pw.pw_gid)
+        storage = (
+            f"store: {{ path = {_q(str(data_dir / 'qun.db'))}; }};\n"
+            f"vault: {{ key_file = {_q(str(data_dir / 'vault.key'))}; }};\n"
+        )
         config = (
             "# written by tests/irctest/qun.py\n"
+            f"{storage}"
             f"server: {{ {' '.join(server)} }};\n"
             f"listen = ( {', '.join(listen)} );\n"
             f"{tls_block}"
