@@ -145,6 +145,9 @@ start_server() {
 	case $name in
 	qund)
 		cp "$BENCH/qund.conf" "$RUN/qund.conf" && chmod 644 "$RUN/qund.conf"
+		# a fresh store and vault key per start, private to the server user
+		rm -rf "$RUN/qund-data" && mkdir -m 700 "$RUN/qund-data" &&
+			chown "$BENCH_USER" "$RUN/qund-data"
 		# qund drops to the configured user (server.user) itself
 		(cd "$RUN" && exec taskset -c "$SERVER_CPU" "$QUND" -c "$RUN/qund.conf" ${QUND_ARGS:-}) \
 			>>"$logf" 2>&1 &
