@@ -92,7 +92,7 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
             msgpath_submit(c, ch, NULL, kind, text, tags);
         } else {
             target[name - target] = '\0'; /* keep just the prefix chars */
-            msgpath_submit_status(c, ch, target, kind, text, tags);
+            msgpath_submit_status(c, ch, target, status_mask, kind, text, tags);
         }
         return;
     }

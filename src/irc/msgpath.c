@@ -107,11 +107,9 @@ void msgpath_submit(struct client *c, struct channel *ch, struct client *to, enu
     msgpath_submit_to(c, ch, to, ch ? ch->name : to->nick, 0, kind, text, client_tags);
 }
 
-void msgpath_submit_status(struct client *c, struct channel *ch, const char *status,
+void msgpath_submit_status(struct client *c, struct channel *ch, const char *status, uint8_t mask,
                            enum chat_kind kind, const char *text, const char *client_tags)
 {
-    uint8_t mask = 0;
-    msgpath_status_parse(status, &mask);
     /* the prefix as written, each character once ("@@+" -> "@+"), so the
      * relayed target always fits */
     char target[sizeof MSGPATH_STATUSMSG + 256];

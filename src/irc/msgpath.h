@@ -49,12 +49,13 @@ struct chat_msg {
  * once it is recorded. Exactly one of ch / to is non-NULL. */
 void msgpath_submit(struct client *c, struct channel *ch, struct client *to, enum chat_kind kind,
                     const char *text, const char *client_tags);
-/* STATUSMSG: a checked message to the members of ch holding at least the
- * prefix in status (one or more of "~@+", as parsed by
- * msgpath_status_parse); the relayed target is status (each character
- * once, in the order written) followed by the channel's name. */
+/* STATUSMSG: a checked message to the members of ch whose MEMBER_* bits
+ * meet member_mask, both from msgpath_status_parse(); the relayed target is
+ * status (each character once, in the order written) followed by the
+ * channel's name. */
 void msgpath_submit_status(struct client *c, struct channel *ch, const char *status,
-                           enum chat_kind kind, const char *text, const char *client_tags);
+                           uint8_t member_mask, enum chat_kind kind, const char *text,
+                           const char *client_tags);
 
 /* Prefix characters a STATUSMSG target may start with (ISUPPORT STATUSMSG),
  * highest rank first. */

@@ -266,22 +266,28 @@ static void send_bytes(struct client *c, const char *data, size_t len)
         conn_send_copy(c->conn, data, len);
 }
 
-void send_event_unlabeled(struct client *to, const struct irc_event *ev)
+/* Renders ev for one recipient; labeled decides whether the line may join
+ * the labeled response being captured for that client. */
+static void event_send_one(struct client *to, const struct irc_event *ev, bool labeled)
 {
     struct qbuf *b = event_render(ev, tag_index(to->caps));
     if (!b)
         return;
-    conn_send(to->conn, b);
+    if (labeled)
+        send_qbuf(to, b);
+    else
+        conn_send(to->conn, b);
     qbuf_unref(b);
+}
+
+void send_event_unlabeled(struct client *to, const struct irc_event *ev)
+{
+    event_send_one(to, ev, false);
 }
 
 void send_event(struct client *to, const struct irc_event *ev)
 {
-    struct qbuf *b = event_render(ev, tag_index(to->caps));
-    if (!b)
-        return;
-    send_qbuf(to, b);
-    qbuf_unref(b);
+    event_send_one(to, ev, true);
 }
 
 struct render_cache {

@@ -391,6 +391,23 @@ static void conn_start_write(struct conn *c, struct conn_wreq *w, const uv_buf_t
     net__state.stat_async_writes++;
 }
 
+/* One non-blocking vectored write with its accounting. Returns the bytes
+ * the kernel took (0 when it pushed back), or -1 after aborting the
+ * connection on a write error. */
+static ssize_t conn_try_write(struct conn *c, const uv_buf_t *iov, unsigned n)
+{
+    int r = uv_try_write((uv_stream_t *)&c->priv->tcp, iov, n);
+    net__state.stat_writes++;
+    if (r == UV_EAGAIN)
+        return 0;
+    if (r < 0) {
+        conn_abort(c, conn_error_text("Write", r));
+        return -1;
+    }
+    net__state.stat_bytes_out += (size_t)r;
+    return r;
+}
+
 /* Plain TCP: vectored uv_try_write until the queue is empty or the kernel
  * pushes back; the rest goes to one uv_write (if may_queue). */
 static void conn_flush_plain(struct conn *c, bool may_queue)
@@ -401,15 +418,9 @@ static void conn_flush_plain(struct conn *c, bool may_queue)
 
     while (p->q_len > 0 && !p->writing) {
         unsigned n = conn_gather(p, iov, NET_IOV_MAX, &bytes);
-        int r = uv_try_write((uv_stream_t *)&p->tcp, iov, n);
-        net__state.stat_writes++;
-        if (r == UV_EAGAIN)
-            r = 0;
-        if (r < 0) {
-            conn_abort(c, conn_error_text("Write", r));
+        ssize_t r = conn_try_write(c, iov, n);
+        if (r < 0)
             return;
-        }
-        net__state.stat_bytes_out += (size_t)r;
         conn_consume(c, (size_t)r);
         if ((size_t)r == bytes)
             continue;
@@ -463,15 +474,9 @@ static void conn_flush_tls(struct conn *c, bool may_queue)
             return;
         }
         uv_buf_t buf = uv_buf_init(net__obuf, (unsigned)n);
-        int r = uv_try_write((uv_stream_t *)&p->tcp, &buf, 1);
-        net__state.stat_writes++;
-        if (r == UV_EAGAIN)
-            r = 0;
-        if (r < 0) {
-            conn_abort(c, conn_error_text("Write", r));
+        ssize_t r = conn_try_write(c, &buf, 1);
+        if (r < 0)
             return;
-        }
-        net__state.stat_bytes_out += (size_t)r;
         if ((size_t)r == n)
             continue;
         if (!may_queue)
