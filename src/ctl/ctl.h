@@ -1,0 +1,94 @@
+/*
+ * ctl.h - the control socket: qunctl's way into the running daemon.
+ *
+ * A unix-domain stream socket (control.socket, mode 0660) on the loop. Each
+ * connection is identified by its peer credentials (SO_PEERCRED), never by
+ * anything the client says: uid 0 and the daemon's own user are
+ * administrators, the unix user names in control.administrators /
+ * moderators / auditors get those roles (a user may hold several). A peer
+ * with no role gets one "forbidden" answer and is closed.
+ *
+ * Protocol: newline-delimited JSON, one request per line, at most
+ * CTL_LINE_MAX bytes per line (a longer line gets an error and the
+ * connection is closed):
+ *   request  {"id":N,"cmd":"accounts.list","args":{...}}
+ *   answer   {"id":N,"ok":true,"result":<json>}
+ *            {"id":N,"ok":false,"error":{"code":"...","message":"..."}}
+ * Error codes of the control layer itself: "bad-request", "unknown-command",
+ * "forbidden", "line-too-long", "busy". Handlers choose their own codes.
+ *
+ * Handlers are registered by other modules (ctl_register, before or after
+ * ctl_start). A handler gets the request and its args object (borrowed: ctl
+ * releases it when the handler returns; json_incref it to keep it). It must
+ * reply exactly once, now or later (after store callbacks): ctl_reply_ok or
+ * ctl_reply_error, each of which frees the request. If the client has gone
+ * meanwhile, the reply is dropped silently. Answers on one connection go out
+ * in the order the replies are given (the id lets the client match them).
+ *
+ * Every request is logged at info as "control: <actor> <cmd>"; the args are
+ * never logged (they may hold secrets or case references), and a handler's
+ * error messages must not carry secrets either.
+ *
+ * Threads: everything here runs on the loop thread, including replies.
+ */
+#ifndef QUN_CTL_CTL_H
+#define QUN_CTL_CTL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include <uv.h>
+
+#include "config/config.h"
+
+#define CTL_LINE_MAX 65536 /* bytes per request line, without the newline */
+
+enum ctl_role { CTL_ROLE_ADMINISTRATOR = 1, CTL_ROLE_MODERATOR = 2, CTL_ROLE_AUDITOR = 4 };
+
+struct ctl_request; /* one request in flight; opaque */
+
+/* args: an object, maybe empty; borrowed for the duration of the call. */
+typedef void (*ctl_handler)(struct ctl_request *req, json_t *args);
+
+/* name like "accounts.list"; roles = mask of the roles allowed; help is one
+ * line. Registering a name again replaces the entry. The registry outlives
+ * ctl_stop (modules register once per process). */
+void ctl_register(const char *name, unsigned roles, const char *help, ctl_handler fn);
+
+/* Answer a request: result is stolen (NULL means JSON null); req is freed. */
+void ctl_reply_ok(struct ctl_request *req, json_t *result);
+/* Answer with an error: code like "not-found", message printf-style (one
+ * sentence, no secrets); req is freed. */
+void ctl_reply_error(struct ctl_request *req, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "unix:alice" (or "unix:#1234" for a uid without a name): for audit records. */
+const char *ctl_request_actor(const struct ctl_request *req);
+/* Mask of enum ctl_role the requester held when the request arrived. */
+unsigned ctl_request_roles(const struct ctl_request *req);
+
+/* Creates the socket at cfg->control_socket (removing a stale socket file
+ * nobody answers on; refusing if a live daemon answers) and starts
+ * accepting. Returns 0, or -1 with one sentence in err. */
+int ctl_start(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t errlen);
+/* Takes the new role lists (copied; cfg may be freed afterwards). They apply
+ * to the next request of every connection. A changed socket path is
+ * reported and takes effect after a restart. */
+void ctl_reload(const struct qun_config *cfg);
+/* Closes the listener and every connection and unlinks the socket file;
+ * the loop can then end. Requests still in flight are answered into the
+ * void. Safe to call when not started. */
+void ctl_stop(void);
+
+/* Registers the accounts.* and identity.* commands (ctl_accounts.c). */
+void ctl_accounts_register(void);
+
+/* Roles of a unix user under the current lists (0: none). */
+unsigned ctl_roles_for_user(uid_t uid, const char *user);
+/* Open connections (for tests and diagnostics). */
+size_t ctl_connection_count(void);
+
+/* Testing only: when >= 0, used instead of every peer's uid. */
+extern long ctl__peer_uid_override;
+
+#endif

@@ -1,0 +1,448 @@
+/*
+ * qunctl - command-line client of qund's control socket.
+ *
+ *   qunctl [-s SOCKET] [--json] COMMAND [ARGS...]
+ *
+ * Owns: the table of subcommands (words typed -> control command and its
+ * JSON args), argument parsing from that table, one request/answer
+ * exchange over a blocking unix socket, and printing the result (see
+ * print.c). Adding a subcommand is one row in qunctl_commands[].
+ *
+ * Exit status: 0 ok; 1 the daemon answered with an error; 2 usage error;
+ * 3 the socket could not be reached or the exchange failed.
+ *
+ * The daemon decides who may do what from the peer credentials of the
+ * socket; qunctl sends no identity of its own.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <jansson.h>
+
+#include "qunctl/qunctl.h"
+
+#define QUNCTL_DEFAULT_SOCKET "var/qund.sock"
+#define QUNCTL_TIMEOUT_S      30
+#define QUNCTL_ANSWER_MAX     (64u << 20) /* bytes of one answer line */
+#define QUNCTL_MAX_ARGS       4
+
+enum arg_type { ARG_STRING, ARG_ID };
+
+/* One argument: a positional (flag == NULL) or an option "--flag VALUE". */
+struct arg_spec {
+    const char *flag;
+    const char *metavar; /* shown in usage: NAME, GLOB, TEXT */
+    const char *key;     /* key in the request's args object */
+    enum arg_type type;  /* ARG_ID: a positive integer */
+    bool required;       /* positionals are always required */
+    const char *help;
+};
+
+struct subcommand {
+    const char *group; /* first word */
+    const char *verb;  /* second word, or NULL for a one-word command */
+    const char *cmd;   /* control command */
+    const char *help;
+    struct arg_spec args[QUNCTL_MAX_ARGS]; /* ends at the first .key == NULL */
+};
+
+static const struct subcommand qunctl_commands[] = {
+    {"whoami", NULL, "whoami", "show your unix user and control roles", {{0}}},
+    {"help", NULL, "help", "list the daemon's control commands and who may use them", {{0}}},
+    {"accounts",
+     "list",
+     "accounts.list",
+     "list accounts",
+     {{"--pattern", "GLOB", "pattern", ARG_STRING, false, "only names matching this glob"}}},
+    {"accounts",
+     "show",
+     "accounts.show",
+     "show one account",
+     {{NULL, "NAME", "name", ARG_STRING, true, "account name"}}},
+    {"accounts",
+     "suspend",
+     "accounts.suspend",
+     "suspend an account",
+     {{NULL, "NAME", "name", ARG_STRING, true, "account name"},
+      {"--reason", "TEXT", "reason", ARG_STRING, true, "why (kept in the audit record)"}}},
+    {"accounts",
+     "unsuspend",
+     "accounts.unsuspend",
+     "lift an account's suspension",
+     {{NULL, "NAME", "name", ARG_STRING, true, "account name"}}},
+    {"identity", "queue", "identity.queue", "list identity checks waiting for a moderator", {{0}}},
+    {"identity",
+     "approve",
+     "identity.approve",
+     "approve a queued identity check",
+     {{NULL, "REQUEST_ID", "request", ARG_ID, true, "number from `identity queue`"}}},
+    {"identity",
+     "reject",
+     "identity.reject",
+     "reject a queued identity check",
+     {{NULL, "REQUEST_ID", "request", ARG_ID, true, "number from `identity queue`"},
+      {"--reason", "TEXT", "reason", ARG_STRING, true, "why (shown to the user)"}}},
+    {"identity",
+     "reveal",
+     "identity.reveal",
+     "reveal an account's real identity (auditors only; recorded)",
+     {{NULL, "ACCOUNT", "name", ARG_STRING, true, "account name"},
+      {"--case", "REF", "case", ARG_STRING, true, "case reference that justifies the reveal"}}},
+};
+
+#define QUNCTL_NCOMMANDS (sizeof qunctl_commands / sizeof qunctl_commands[0])
+
+/* ---------------------------------------------------------------- usage */
+
+static void print_synopsis(FILE *out, const struct subcommand *sc)
+{
+    fprintf(out, "qunctl [-s SOCKET] [--json] %s%s%s", sc->group, sc->verb ? " " : "",
+            sc->verb ? sc->verb : "");
+    for (const struct arg_spec *a = sc->args; a->key; a++) {
+        if (!a->flag)
+            fprintf(out, " %s", a->metavar);
+        else
+            fprintf(out, a->required ? " %s %s" : " [%s %s]", a->flag, a->metavar);
+    }
+    fputc('\n', out);
+}
+
+static void print_subcommand_help(FILE *out, const struct subcommand *sc)
+{
+    fputs("usage: ", out);
+    print_synopsis(out, sc);
+    fprintf(out, "\n%s (control command \"%s\").\n", sc->help, sc->cmd);
+    if (sc->args[0].key)
+        fputs("\narguments:\n", out);
+    for (const struct arg_spec *a = sc->args; a->key; a++) {
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", a->flag ? a->flag : "", a->flag ? " " : "",
+                 a->metavar);
+        fprintf(out, "  %-20s %s%s\n", left, a->help, a->flag && !a->required ? " (optional)" : "");
+    }
+}
+
+static void print_usage(FILE *out, const char *group)
+{
+    fputs("usage: qunctl [-s SOCKET] [--json] COMMAND [ARGS...]\n\n"
+          "  -s, --socket PATH  control socket (default: $QUN_CONTROL_SOCKET "
+          "or " QUNCTL_DEFAULT_SOCKET ")\n"
+          "  --json             print the result as JSON\n"
+          "  -h, --help         this text; COMMAND --help describes one command\n\n"
+          "commands:\n",
+          out);
+    for (size_t i = 0; i < QUNCTL_NCOMMANDS; i++) {
+        const struct subcommand *sc = &qunctl_commands[i];
+        if (group && strcmp(group, sc->group) != 0)
+            continue;
+        char words[48];
+        snprintf(words, sizeof words, "%s%s%s", sc->group, sc->verb ? " " : "",
+                 sc->verb ? sc->verb : "");
+        fprintf(out, "  %-20s %s\n", words, sc->help);
+    }
+}
+
+static int usage_error(const struct subcommand *sc, const char *fmt, const char *what)
+{
+    fputs("qunctl: ", stderr);
+    fprintf(stderr, fmt, what);
+    fputc('\n', stderr);
+    if (sc) {
+        fputs("usage: ", stderr);
+        print_synopsis(stderr, sc);
+    } else {
+        fputs("try `qunctl --help`\n", stderr);
+    }
+    return 2;
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+/* Finds the subcommand named by words[0..1]; *used = words consumed. */
+static const struct subcommand *find_subcommand(int n, char **words, int *used)
+{
+    for (size_t i = 0; i < QUNCTL_NCOMMANDS; i++) {
+        const struct subcommand *sc = &qunctl_commands[i];
+        if (strcmp(sc->group, words[0]) != 0)
+            continue;
+        if (!sc->verb) {
+            *used = 1;
+            return sc;
+        }
+        if (n > 1 && strcmp(sc->verb, words[1]) == 0) {
+            *used = 2;
+            return sc;
+        }
+    }
+    return NULL;
+}
+
+static bool group_exists(const char *word)
+{
+    for (size_t i = 0; i < QUNCTL_NCOMMANDS; i++)
+        if (strcmp(qunctl_commands[i].group, word) == 0)
+            return true;
+    return false;
+}
+
+/* Sets args[key] from text; returns -1 (after a usage message) if bad. */
+static int set_arg(const struct subcommand *sc, const struct arg_spec *a, const char *text,
+                   json_t *args)
+{
+    if (a->type == ARG_ID) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(text, &end, 10);
+        if (errno || *end || end == text || v <= 0)
+            return usage_error(sc, "%s must be a positive whole number", a->metavar), -1;
+        json_object_set_new(args, a->key, json_integer(v));
+    } else {
+        json_object_set_new(args, a->key, json_string(text));
+    }
+    return 0;
+}
+
+static const struct arg_spec *find_option(const struct subcommand *sc, const char *flag,
+                                          size_t flaglen)
+{
+    for (const struct arg_spec *a = sc->args; a->key; a++)
+        if (a->flag && strlen(a->flag) == flaglen && strncmp(a->flag, flag, flaglen) == 0)
+            return a;
+    return NULL;
+}
+
+/* Parses argv (after the command words) into a new args object. Returns 0,
+ * 1 if --help was printed, or 2 after a usage message. */
+static int parse_args(const struct subcommand *sc, int argc, char **argv, json_t **out,
+                      bool *json_out)
+{
+    json_t *args = json_object();
+    const struct arg_spec *next_pos = sc->args;
+    for (int i = 0; i < argc; i++) {
+        const char *w = argv[i];
+        if (strcmp(w, "--help") == 0 || strcmp(w, "-h") == 0) {
+            print_subcommand_help(stdout, sc);
+            json_decref(args);
+            return 1;
+        }
+        if (strcmp(w, "--json") == 0) {
+            *json_out = true;
+            continue;
+        }
+        const struct arg_spec *a;
+        const char *value;
+        if (strncmp(w, "--", 2) == 0) {
+            const char *eq = strchr(w, '=');
+            a = find_option(sc, w, eq ? (size_t)(eq - w) : strlen(w));
+            if (!a)
+                return json_decref(args), usage_error(sc, "unknown option %s", w);
+            if (!eq && i + 1 >= argc)
+                return json_decref(args), usage_error(sc, "%s needs a value", a->flag);
+            value = eq ? eq + 1 : argv[++i];
+        } else {
+            while (next_pos->key && next_pos->flag)
+                next_pos++;
+            if (!next_pos->key)
+                return json_decref(args), usage_error(sc, "unexpected argument \"%s\"", w);
+            a = next_pos++;
+            value = w;
+        }
+        if (set_arg(sc, a, value, args) < 0)
+            return json_decref(args), 2;
+    }
+    for (const struct arg_spec *a = sc->args; a->key; a++)
+        if ((a->required || !a->flag) && !json_object_get(args, a->key))
+            return json_decref(args), usage_error(sc, a->flag ? "%s is required" : "missing %s",
+                                                  a->flag ? a->flag : a->metavar);
+    *out = args;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- exchange */
+
+static int connect_socket(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path) {
+        fprintf(stderr, "qunctl: cannot connect to control socket %s: path too long\n", path);
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        fprintf(stderr, "qunctl: cannot connect to control socket %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    struct timeval tv = {.tv_sec = QUNCTL_TIMEOUT_S};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+static int send_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Reads one answer line; returns a malloc'd NUL-terminated string or NULL
+ * with a sentence on stderr. */
+static char *recv_line(int fd, const char *path)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (len + 1 >= cap) {
+            char *nbuf = cap < QUNCTL_ANSWER_MAX ? realloc(buf, cap * 2) : NULL;
+            if (!nbuf) {
+                fprintf(stderr, "qunctl: the answer from %s is too long\n", path);
+                break;
+            }
+            buf = nbuf;
+            cap *= 2;
+        }
+        ssize_t n = recv(fd, buf + len, cap - len - 1, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            bool timeout = errno == EAGAIN || errno == EWOULDBLOCK;
+            fprintf(stderr, "qunctl: %s %s: %s\n",
+                    timeout ? "no answer within 30 seconds from" : "cannot read from", path,
+                    strerror(errno));
+            break;
+        }
+        if (n == 0) {
+            fprintf(stderr, "qunctl: %s closed the connection without an answer\n", path);
+            break;
+        }
+        char *nl = memchr(buf + len, '\n', (size_t)n);
+        len += (size_t)n;
+        if (nl) {
+            *nl = '\0';
+            return buf;
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+/* Sends one request and returns the parsed answer, or NULL (exit 3). */
+static json_t *exchange(const char *path, const char *cmd, json_t *args)
+{
+    int fd = connect_socket(path);
+    if (fd < 0)
+        return NULL;
+    json_t *req = json_pack("{s:i, s:s, s:O}", "id", 1, "cmd", cmd, "args", args);
+    char *text = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    size_t n = strlen(text);
+    text[n] = '\n'; /* replaces the NUL; length passed explicitly */
+    int rc = send_all(fd, text, n + 1);
+    free(text);
+    if (rc < 0) {
+        fprintf(stderr, "qunctl: cannot send to %s: %s\n", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    char *line = recv_line(fd, path);
+    close(fd);
+    if (!line)
+        return NULL;
+    json_error_t jerr;
+    json_t *answer = json_loads(line, 0, &jerr);
+    free(line);
+    if (!json_is_object(answer)) {
+        fprintf(stderr, "qunctl: %s sent an answer that is not a JSON object\n", path);
+        json_decref(answer);
+        return NULL;
+    }
+    return answer;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int report(json_t *answer, bool as_json)
+{
+    if (json_is_true(json_object_get(answer, "ok"))) {
+        json_t *result = json_object_get(answer, "result");
+        if (as_json)
+            qunctl_print_json(stdout, result);
+        else
+            qunctl_print(stdout, result);
+        return 0;
+    }
+    json_t *e = json_object_get(answer, "error");
+    const char *code = json_string_value(json_object_get(e, "code"));
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    fprintf(stderr, "qunctl: %s (%s)\n", msg ? msg : "the daemon refused the request",
+            code ? code : "error");
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = getenv("QUN_CONTROL_SOCKET");
+    if (!path || !*path)
+        path = QUNCTL_DEFAULT_SOCKET;
+    bool as_json = false;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *w = argv[i];
+        if (strcmp(w, "--help") == 0 || strcmp(w, "-h") == 0) {
+            print_usage(stdout, NULL);
+            return 0;
+        } else if (strcmp(w, "--json") == 0) {
+            as_json = true;
+        } else if (strcmp(w, "-s") == 0 || strcmp(w, "--socket") == 0) {
+            if (++i >= argc)
+                return usage_error(NULL, "%s needs a path", w);
+            path = argv[i];
+        } else if (strncmp(w, "--socket=", 9) == 0) {
+            path = w + 9;
+        } else {
+            return usage_error(NULL, "unknown option %s", w);
+        }
+    }
+    if (i >= argc)
+        return usage_error(NULL, "%s", "no command given");
+    int used = 0;
+    const struct subcommand *sc = find_subcommand(argc - i, argv + i, &used);
+    if (!sc) {
+        if (!group_exists(argv[i]))
+            return usage_error(NULL, "unknown command \"%s\"", argv[i]);
+        if (i + 1 < argc && (strcmp(argv[i + 1], "--help") == 0 || !strcmp(argv[i + 1], "-h"))) {
+            print_usage(stdout, argv[i]);
+            return 0;
+        }
+        fprintf(stderr, "qunctl: \"%s\" needs one of these subcommands:\n", argv[i]);
+        print_usage(stderr, argv[i]);
+        return 2;
+    }
+    json_t *args = NULL;
+    int rc = parse_args(sc, argc - i - used, argv + i + used, &args, &as_json);
+    if (rc != 0)
+        return rc == 1 ? 0 : rc;
+    json_t *answer = exchange(path, sc->cmd, args);
+    json_decref(args);
+    if (!answer)
+        return 3;
+    rc = report(answer, as_json);
+    json_decref(answer);
+    return rc;
+}
