@@ -6,7 +6,8 @@ set -eu
 
 PKGS="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 libuv1-dev libssl-dev libconfig-dev libutf8proc-dev libsystemd-dev
-libcmocka-dev libsodium-dev libjansson-dev libsqlite3-dev openssl
+libcmocka-dev libsodium-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev
+openssl
 python3-pytest"
 
 # `install-deps.sh bench` adds the peer servers measured by `make bench`

@@ -72,11 +72,35 @@ static const struct cfg_field cfg_fields[] = {
     F("limits.monitor", CFG_INT, monitor_max, 0, 10000, NULL, 100),
     F("limits.whowas", CFG_INT, whowas_max, 0, 1000000, NULL, 1000),
     F("limits.flood_burst", CFG_INT, flood_burst, 1, 3600, NULL, 10),
+    F("accounts.registration", CFG_BOOL, accounts_registration, 0, 1, NULL, 1),
+    F("accounts.nick_grace", CFG_INT, nick_grace, 5, 3600, NULL, 60),
+    F("accounts.login_failures", CFG_INT, login_failures, 1, 32, NULL, 10),
+    F("accounts.login_window", CFG_INT, login_window, 10, 86400, NULL, 600),
+    F("accounts.max_certs", CFG_INT, max_certs, 0, 100, NULL, 5),
+    F("accounts.before_connect", CFG_BOOL, before_connect, 0, 1, NULL, 1),
+    F("accounts.phone_required", CFG_BOOL, phone_required, 0, 1, NULL, 0),
+    F("identity.post_level", CFG_INT, post_level, 0, 2, NULL, 1),
+    F("identity.create_level", CFG_INT, create_level, 0, 2, NULL, 2),
+    F("identity.provider", CFG_STR, id_provider, 1, 16, "manual", 0),
+    F("identity.provider_command", CFG_STR, id_provider_command, 1, 4096, NULL, 0),
+    F("identity.provider_url", CFG_STR, id_provider_url, 1, 4096, NULL, 0),
+    F("identity.provider_timeout", CFG_INT, id_provider_timeout, 1, 300, NULL, 10),
+    F("identity.provider_retries", CFG_INT, id_provider_retries, 0, 10, NULL, 2),
+    F("identity.sms", CFG_STR, sms_provider, 1, 16, "none", 0),
+    F("identity.sms_command", CFG_STR, sms_command, 1, 4096, NULL, 0),
+    F("identity.sms_url", CFG_STR, sms_url, 1, 4096, NULL, 0),
+    F("identity.sms_timeout", CFG_INT, sms_timeout, 1, 300, NULL, 10),
+    F("identity.sms_retries", CFG_INT, sms_retries, 0, 10, NULL, 2),
+    F("identity.max_accounts_per_identity", CFG_INT, max_accounts_per_identity, 1, 100, NULL, 3),
+    F("identity.convention", CFG_STR, convention_file, 1, 4096, NULL, 0),
+    F("identity.convention_version", CFG_INT, convention_version, 1, 1000000, NULL, 1),
+    F("control.socket", CFG_STR, control_socket, 1, 107, "var/qund.sock", 0),
 };
 
 /* Names that are groups or lists handled outside the table. */
-static const char *const cfg_groups[] = {"server",   "admin", "log",   "tls", "limits",
-                                         "channels", "store", "vault", NULL};
+static const char *const cfg_groups[] = {"server",   "admin",    "log",     "tls",
+                                         "limits",   "channels", "store",   "vault",
+                                         "accounts", "identity", "control", NULL};
 
 static void cfg_error(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -256,6 +280,51 @@ bool config_cidr_match(const struct config_cidr *nets, size_t n, const struct so
     return false;
 }
 
+/* The settings that are lists of names (unix users of the control socket). */
+static char ***cfg_name_list(struct qun_config *cfg, const char *group, const char *name)
+{
+    if (strcmp(group, "control") != 0)
+        return NULL;
+    if (strcmp(name, "administrators") == 0)
+        return &cfg->control_administrators;
+    if (strcmp(name, "moderators") == 0)
+        return &cfg->control_moderators;
+    if (strcmp(name, "auditors") == 0)
+        return &cfg->control_auditors;
+    return NULL;
+}
+
+static void cfg_free_names(char **names)
+{
+    for (char **p = names; p && *p; p++)
+        free(*p);
+    free(names);
+}
+
+static int cfg_read_names(struct qun_config *cfg, config_setting_t *s, const char *group,
+                          const char *name, char ***out, char *err, size_t errlen)
+{
+    int line = (int)config_setting_source_line(s);
+    if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+        cfg_error(err, errlen, cfg->path, line,
+                  "%s.%s must be a list of user names, e.g. [ \"alice\", \"bob\" ]", group, name);
+        return -1;
+    }
+    int m = config_setting_length(s);
+    cfg_free_names(*out);
+    *out = xcalloc((size_t)m + 1, sizeof **out);
+    for (int j = 0; j < m; j++) {
+        const char *v = config_setting_get_string_elem(s, j);
+        if (!v || !*v || strlen(v) > 64 || strpbrk(v, " :/")) {
+            cfg_error(err, errlen, cfg->path, line,
+                      "%s.%s entry %d must be a user name in double quotes", group, name, j + 1);
+            return -1;
+        }
+        (*out)[j] = xstrdup(v);
+    }
+    return 0;
+}
+
 static int cfg_read_group(struct qun_config *cfg, config_setting_t *group, char *err, size_t errlen)
 {
     const char *gname = config_setting_name(group);
@@ -290,6 +359,12 @@ static int cfg_read_group(struct qun_config *cfg, config_setting_t *group, char 
                 }
                 cfg->nflood_exempt++;
             }
+            continue;
+        }
+        char ***names = cfg_name_list(cfg, gname, name);
+        if (names) {
+            if (cfg_read_names(cfg, s, gname, name, names, err, errlen) < 0)
+                return -1;
             continue;
         }
         const struct cfg_field *f = cfg_field_find(gname, name);
@@ -402,6 +477,48 @@ static int cfg_read_opers(struct qun_config *cfg, config_setting_t *list, char *
     return 0;
 }
 
+static int cfg_line(config_t *lc, const char *path)
+{
+    config_setting_t *s = config_lookup(lc, path);
+    return s ? (int)config_setting_source_line(s) : 1;
+}
+
+/* A provider kind must be known, have what it needs, and "dev" needs a
+ * development server (SPEC §4: refused otherwise). */
+static int cfg_validate_provider(struct qun_config *cfg, config_t *lc, const char *path,
+                                 const char *kind, const char *kinds, const char *command,
+                                 const char *url, char *err, size_t errlen)
+{
+    int line = cfg_line(lc, path);
+    bool sms = strstr(path, "sms") != NULL;
+    if (strcmp(kind, "dev") == 0) {
+        if (!cfg->development) {
+            cfg_error(err, errlen, cfg->path, line,
+                      "%s = \"dev\" accepts any well-formed input and is allowed only on a "
+                      "development server (server.development = true)",
+                      path);
+            return -1;
+        }
+    } else if (strcmp(kind, "exec") == 0) {
+        if (!command) {
+            cfg_error(err, errlen, cfg->path, line, "%s = \"exec\" needs %s_command", path,
+                      sms ? "identity.sms" : "identity.provider");
+            return -1;
+        }
+    } else if (strcmp(kind, "http") == 0) {
+        if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
+            cfg_error(err, errlen, cfg->path, line,
+                      "%s = \"http\" needs %s_url starting with http:// or https://", path,
+                      sms ? "identity.sms" : "identity.provider");
+            return -1;
+        }
+    } else if (strcmp(kind, sms ? "none" : "manual") != 0) {
+        cfg_error(err, errlen, cfg->path, line, "%s must be one of %s", path, kinds);
+        return -1;
+    }
+    return 0;
+}
+
 static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t errlen)
 {
     if (!cfg->server_name) {
@@ -438,6 +555,27 @@ static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t 
         config_setting_t *s = config_lookup(lc, "vault.key_file");
         cfg_error(err, errlen, cfg->path, s ? (int)config_setting_source_line(s) : 1,
                   "vault.key_file must be a file of its own, not store.path");
+        return -1;
+    }
+    if (cfg_validate_provider(cfg, lc, "identity.provider", cfg->id_provider,
+                              "dev, exec, http or manual", cfg->id_provider_command,
+                              cfg->id_provider_url, err, errlen) < 0 ||
+        cfg_validate_provider(cfg, lc, "identity.sms", cfg->sms_provider, "dev, exec, http or none",
+                              cfg->sms_command, cfg->sms_url, err, errlen) < 0)
+        return -1;
+    /* SPEC §4: posting needs level 1 and creating a group level 2. Lower
+     * values exist for conformance suites and are refused in production. */
+    if (!cfg->development && (cfg->post_level < 1 || cfg->create_level < 2)) {
+        cfg_error(
+            err, errlen, cfg->path,
+            cfg_line(lc, cfg->post_level < 1 ? "identity.post_level" : "identity.create_level"),
+            "identity.post_level below 1 or identity.create_level below 2 is allowed only on a "
+            "development server (server.development = true)");
+        return -1;
+    }
+    if (cfg->phone_required && strcmp(cfg->sms_provider, "none") == 0) {
+        cfg_error(err, errlen, cfg->path, cfg_line(lc, "accounts.phone_required"),
+                  "accounts.phone_required needs an SMS sender (identity.sms)");
         return -1;
     }
     if (log_level_parse(cfg->log_level) < 0) {
@@ -518,6 +656,9 @@ void config_free(struct qun_config *cfg)
     }
     free(cfg->opers);
     free(cfg->flood_exempt);
+    cfg_free_names(cfg->control_administrators);
+    cfg_free_names(cfg->control_moderators);
+    cfg_free_names(cfg->control_auditors);
     free(cfg->path);
     free(cfg);
 }

@@ -93,6 +93,38 @@ struct qun_config {
 
     struct config_oper *opers;
     size_t nopers;
+
+    /* accounts (src/account/) */
+    bool accounts_registration; /* REGISTER and NickServ REGISTER allowed */
+    int nick_grace;      /* seconds before an unidentified user of a registered nick is renamed */
+    int login_failures;  /* failed logins allowed per account and per IP ... */
+    int login_window;    /* ... within this many seconds */
+    int max_certs;       /* client certificate fingerprints per account */
+    bool before_connect; /* REGISTER allowed before connection registration completes */
+    bool phone_required; /* REGISTER needs a phone number (advertised as email-required) */
+    int post_level;      /* identity level needed to post in a channel (SPEC: 1) */
+    int create_level;    /* identity level needed to create a channel (SPEC: 2) */
+
+    /* identity (src/identity/): providers for the level-2 check and the SMS code */
+    char *id_provider;         /* "dev", "exec", "http" or "manual" */
+    char *id_provider_command; /* exec: program path */
+    char *id_provider_url;     /* http: URL to POST JSON to */
+    int id_provider_timeout;   /* seconds */
+    int id_provider_retries;   /* http: extra attempts after a failure */
+    char *sms_provider;        /* "dev", "exec", "http" or "none" */
+    char *sms_command;
+    char *sms_url;
+    int sms_timeout;
+    int sms_retries;
+    int max_accounts_per_identity;
+    char *convention_file; /* platform convention text; NULL: none required */
+    int convention_version;
+
+    /* control socket (src/ctl/, used by qunctl) */
+    char *control_socket;
+    char **control_administrators; /* unix user names; NULL-terminated */
+    char **control_moderators;
+    char **control_auditors;
 };
 
 /* Reads and validates path. On success returns a new config; on failure

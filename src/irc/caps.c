@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "irc/client.h"
 #include "irc/commands.h"
 #include "irc/numeric.h"
@@ -22,27 +23,47 @@
 struct cap_def {
     const char *name;
     uint32_t bit;
-    bool sticky; /* cannot be removed once enabled */
+    bool sticky;                /* cannot be removed once enabled */
+    const char *(*value)(void); /* CAP LS 302 value, or NULL */
 };
 
+/* SASL mechanisms (cmd_sasl.c). */
+static const char *caps_sasl_value(void)
+{
+    return "PLAIN,EXTERNAL,SCRAM-SHA-256";
+}
+
+/* draft/account-registration: Qun lets the account name differ from the
+ * nick; "email-required" means a phone number is required (cmd_account.c). */
+static const char *caps_register_value(void)
+{
+    static char v[64];
+    snprintf(v, sizeof v, "%s%scustom-account-name",
+             server_config->before_connect ? "before-connect," : "",
+             server_config->phone_required ? "email-required," : "");
+    return v;
+}
+
 static const struct cap_def cap_table[] = {
-    {"account-notify", CAP_ACCOUNT_NOTIFY, false},
-    {"account-tag", CAP_ACCOUNT_TAG, false},
-    {"away-notify", CAP_AWAY_NOTIFY, false},
-    {"batch", CAP_BATCH, false},
-    {"cap-notify", CAP_CAP_NOTIFY, false},
-    {"chghost", CAP_CHGHOST, false},
-    {"echo-message", CAP_ECHO_MESSAGE, false},
-    {"extended-join", CAP_EXTENDED_JOIN, false},
-    {"extended-monitor", CAP_EXTENDED_MONITOR, false},
-    {"invite-notify", CAP_INVITE_NOTIFY, false},
-    {"labeled-response", CAP_LABELED_RESPONSE, false},
-    {"message-tags", CAP_MESSAGE_TAGS, false},
-    {"multi-prefix", CAP_MULTI_PREFIX, false},
-    {"server-time", CAP_SERVER_TIME, false},
-    {"setname", CAP_SETNAME, false},
-    {"standard-replies", CAP_STANDARD_REPLIES, false},
-    {"userhost-in-names", CAP_USERHOST_IN_NAMES, false},
+    {"account-notify", CAP_ACCOUNT_NOTIFY, false, NULL},
+    {"account-tag", CAP_ACCOUNT_TAG, false, NULL},
+    {"away-notify", CAP_AWAY_NOTIFY, false, NULL},
+    {"batch", CAP_BATCH, false, NULL},
+    {"cap-notify", CAP_CAP_NOTIFY, false, NULL},
+    {"draft/account-registration", CAP_ACCOUNT_REGISTRATION, false, caps_register_value},
+    {"chghost", CAP_CHGHOST, false, NULL},
+    {"echo-message", CAP_ECHO_MESSAGE, false, NULL},
+    {"extended-join", CAP_EXTENDED_JOIN, false, NULL},
+    {"extended-monitor", CAP_EXTENDED_MONITOR, false, NULL},
+    {"invite-notify", CAP_INVITE_NOTIFY, false, NULL},
+    {"labeled-response", CAP_LABELED_RESPONSE, false, NULL},
+    {"message-tags", CAP_MESSAGE_TAGS, false, NULL},
+    {"multi-prefix", CAP_MULTI_PREFIX, false, NULL},
+    {"sasl", CAP_SASL, false, caps_sasl_value},
+    {"server-time", CAP_SERVER_TIME, false, NULL},
+    {"setname", CAP_SETNAME, false, NULL},
+    {"standard-replies", CAP_STANDARD_REPLIES, false, NULL},
+    {"userhost-in-names", CAP_USERHOST_IN_NAMES, false, NULL},
 };
 #define CAP_COUNT (sizeof cap_table / sizeof cap_table[0])
 
@@ -72,7 +93,9 @@ static void caps_send_list(struct client *c, const char *sub, uint32_t filter, b
     for (size_t i = 0; i < CAP_COUNT; i++) {
         if (!all && !(filter & cap_table[i].bit))
             continue;
-        size_t n = strlen(cap_table[i].name);
+        const char *value =
+            c->cap_version >= 302 && cap_table[i].value ? cap_table[i].value() : NULL;
+        size_t n = strlen(cap_table[i].name) + (value ? strlen(value) + 1 : 0);
         if (len + n + 1 > 300) {
             if (c->cap_version >= 302)
                 send_line(c, ":%s CAP %s %s * :%s", server_name(), client_nick(c), sub, line);
@@ -81,8 +104,8 @@ static void caps_send_list(struct client *c, const char *sub, uint32_t filter, b
             len = 0;
             line[0] = '\0';
         }
-        len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", len ? " " : "",
-                                cap_table[i].name);
+        len += (size_t)snprintf(line + len, sizeof line - len, "%s%s%s%s", len ? " " : "",
+                                cap_table[i].name, value ? "=" : "", value ? value : "");
     }
     send_line(c, ":%s CAP %s %s :%s", server_name(), client_nick(c), sub, line);
 }

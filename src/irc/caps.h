@@ -30,6 +30,8 @@ enum cap_bit {
     CAP_SETNAME = 1u << 14,
     CAP_STANDARD_REPLIES = 1u << 15,
     CAP_EXTENDED_MONITOR = 1u << 16,
+    CAP_SASL = 1u << 17,
+    CAP_ACCOUNT_REGISTRATION = 1u << 18,
 };
 
 /* Capabilities that change the tag section of a relayed message. */

@@ -8,6 +8,7 @@
 
 #include "irc/caps.h"
 #include "irc/channel.h"
+#include "irc/login.h"
 #include "irc/monitor.h"
 #include "irc/send.h"
 #include "irc/whowas.h"
@@ -17,6 +18,7 @@
 #include "util/strmap.h"
 
 static struct strmap client_nicks;
+static struct strmap client_ids; /* idkey -> client, every live client */
 static size_t client_total, client_registered, client_invisible, client_opers, client_max;
 static uint32_t client_fanout_gen;
 
@@ -29,6 +31,8 @@ struct client *client_create(struct conn *conn)
     c->host = conn->ip[0] == ':' ? xasprintf("0%s", conn->ip) : conn->ip;
     c->signon = time(NULL);
     c->idle_since = c->signon;
+    snprintf(c->idkey, sizeof c->idkey, "%llu", (unsigned long long)c->id);
+    strmap_put(&client_ids, c->idkey, c);
     client_total++;
     return c;
 }
@@ -53,6 +57,8 @@ static void client_leave_all(struct client *c, const char *reason)
 void client_destroy(struct client *c, const char *quit_reason)
 {
     label_forget(c);
+    strmap_del(&client_ids, c->idkey);
+    login_client_gone(c);
     client_leave_all(c, quit_reason ? quit_reason : "Client quit");
     monitor_forget(c);
     if (c->nick) {
@@ -81,6 +87,13 @@ void client_destroy(struct client *c, const char *quit_reason)
     free(c->chans);
     free(c->monitors);
     free(c);
+}
+
+struct client *client_by_id(uint64_t id)
+{
+    char key[24];
+    snprintf(key, sizeof key, "%llu", (unsigned long long)id);
+    return strmap_get(&client_ids, key);
 }
 
 struct client *client_find(const char *nick)

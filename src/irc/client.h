@@ -64,9 +64,15 @@ struct client {
     char *nick_folded; /* registry key */
     char *user;        /* ident from USER, "~"-prefixed */
     char *realname;
-    char *host;    /* displayed host; conn->ip unless changed */
-    char *away;    /* NULL when present */
-    char *account; /* NULL when not logged in */
+    char *host;                /* displayed host; conn->ip unless changed */
+    char *away;                /* NULL when present */
+    char *account;             /* NULL when not logged in; the account's name */
+    struct account *acct;      /* referenced while logged in (account/account.h) */
+    struct sasl_session *sasl; /* an AUTHENTICATE exchange in progress (cmd_sasl.c) */
+    char idkey[24];            /* decimal id: key in the id registry (client_by_id) */
+    uint64_t guard_ms;         /* nick protection deadline on the loop clock; 0: none */
+    int64_t verify_account_id; /* account registered here, awaiting VERIFY */
+    const char *login_mech;    /* how the current login was made (static string) */
 
     struct channel **chans;
     uint16_t nchans, chans_cap;
@@ -92,6 +98,9 @@ struct client *client_create(struct conn *conn);
 void client_destroy(struct client *c, const char *quit_reason);
 
 struct client *client_find(const char *nick); /* by any-case nickname */
+/* By id: how asynchronous work (password checks, providers, the store)
+ * finds its client again; NULL once the client is gone. */
+struct client *client_by_id(uint64_t id);
 /* Sets or changes the nick; returns false if it is taken by someone else. */
 bool client_set_nick(struct client *c, const char *nick);
 /* "nick!user@host" into buf. */

@@ -15,6 +15,7 @@
 #include "irc/channel.h"
 #include "irc/client.h"
 #include "irc/commands.h"
+#include "irc/login.h"
 #include "irc/numeric.h"
 #include "irc/send.h"
 #include "irc/server.h"
@@ -184,6 +185,8 @@ static void join_one(struct client *c, const char *name, const char *key)
     }
     uint8_t flags = 0;
     if (!ch) {
+        if (!login_may_create(c, name))
+            return;
         ch = channel_create(name);
         if (!ch) {
             send_numeric(c, ERR_BADCHANMASK, "%s :Bad channel name", name);

@@ -15,10 +15,12 @@
 #include "irc/channel.h"
 #include "irc/client.h"
 #include "irc/commands.h"
+#include "irc/login.h"
 #include "irc/msgpath.h"
 #include "irc/numeric.h"
 #include "irc/send.h"
 #include "irc/server.h"
+#include "irc/services.h"
 #include "proto/message.h"
 
 /* Re-escapes the client-only (+) tags of m into out ("+a=b;+c"). */
@@ -82,6 +84,12 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
                 send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
             return;
         }
+        if (!login_may_post(c,
+                            kind == CHAT_PRIVMSG  ? "PRIVMSG"
+                            : kind == CHAT_NOTICE ? "NOTICE"
+                                                  : "TAGMSG",
+                            ch->name))
+            return;
         const char *why = message_channel_refusal(c, ch);
         if (why) {
             if (!quiet)
@@ -94,6 +102,11 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
             target[name - target] = '\0'; /* keep just the prefix chars */
             msgpath_submit_status(c, ch, target, status_mask, kind, text, tags);
         }
+        return;
+    }
+    if (svc_is_nickserv(target)) {
+        if (kind == CHAT_PRIVMSG)
+            nickserv_command(c, (char *)text);
         return;
     }
     struct client *to = client_find(target);

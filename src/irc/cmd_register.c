@@ -13,6 +13,8 @@
 #include "irc/caps.h"
 #include "irc/channel.h"
 #include "irc/client.h"
+#include "irc/login.h"
+#include "irc/services.h"
 #include "irc/commands.h"
 #include "irc/monitor.h"
 #include "irc/numeric.h"
@@ -71,7 +73,7 @@ void cmd_nick(struct client *c, struct irc_msg *m)
         return;
     }
     struct client *other = client_find(nick);
-    if (other && other != c) {
+    if ((other && other != c) || svc_is_nickserv(nick)) {
         send_numeric(c, ERR_NICKNAMEINUSE, "%s :Nickname is already in use", nick);
         return;
     }
@@ -83,6 +85,11 @@ void cmd_nick(struct client *c, struct irc_msg *m)
         register_try_complete(c);
         return;
     }
+    nick_change(c, nick);
+}
+
+void nick_change(struct client *c, const char *nick)
+{
     char old_prefix[512];
     client_prefix(c, old_prefix, sizeof old_prefix);
     char *old_folded = xstrdup(c->nick_folded), *old_nick = xstrdup(c->nick);
@@ -91,6 +98,7 @@ void cmd_nick(struct client *c, struct irc_msg *m)
     nick_announce_change(c, old_prefix, old_folded, old_nick);
     free(old_folded);
     free(old_nick);
+    nickguard_check(c);
 }
 
 void cmd_user(struct client *c, struct irc_msg *m)
@@ -148,6 +156,7 @@ void register_try_complete(struct client *c)
     server_arm_timer(c, server_now_ms() + (uint64_t)server_config->ping_interval * 1000);
     register_welcome(c);
     monitor_notify_online(c);
+    nickguard_check(c);
 }
 
 void register_welcome(struct client *c)

@@ -14,6 +14,8 @@
  *                   VERSION, TIME, ADMIN, INFO, LINKS
  *   cmd_user.c      AWAY, SETNAME, OPER, WALLOPS, KILL
  *   cmd_help.c      HELP, HELPOP
+ *   cmd_sasl.c      AUTHENTICATE;  cmd_account.c  REGISTER, VERIFY
+ *   svc_nickserv.c  NICKSERV / NS (and PRIVMSG NickServ)
  *   monitor.c       MONITOR;  whowas.c  WHOWAS
  *
  * Contract for handlers: m->nparams >= the table's min_params; parameters
@@ -43,6 +45,9 @@ const char *help_lookup(const char *topic);
 
 /* Called when NICK/USER/CAP END may complete registration. */
 void register_try_complete(struct client *c);
+/* Changes a registered client's nick (free, valid), announcing it
+ * (cmd_register.c). */
+void nick_change(struct client *c, const char *nick);
 /* Sends 001-005, LUSERS and MOTD (cmd_register.c). */
 void register_welcome(struct client *c);
 /* Sends the RPL_ISUPPORT lines (isupport.c). */
@@ -56,6 +61,12 @@ struct channel;
 void names_send(struct client *c, struct channel *ch);
 
 void cmd_pass(struct client *c, struct irc_msg *m);
+void cmd_authenticate(struct client *c, struct irc_msg *m);     /* cmd_sasl.c */
+void cmd_register_account(struct client *c, struct irc_msg *m); /* cmd_account.c */
+void cmd_verify(struct client *c, struct irc_msg *m);
+void cmd_nickserv(struct client *c, struct irc_msg *m); /* svc_nickserv.c */
+/* Ends an AUTHENTICATE exchange in progress, wiping it (cmd_sasl.c). */
+void sasl_session_free(struct client *c);
 void cmd_nick(struct client *c, struct irc_msg *m);
 void cmd_user(struct client *c, struct irc_msg *m);
 void cmd_ping(struct client *c, struct irc_msg *m);

@@ -26,7 +26,11 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "account/account.h"
+#include "ctl/ctl.h"
+#include "identity/verify.h"
 #include "irc/client.h"
+#include "irc/login.h"
 #include "irc/commands.h"
 #include "irc/numeric.h"
 #include "irc/send.h"
@@ -47,6 +51,9 @@ static struct wheel server_wheel;
 static uv_timer_t server_wheel_timer;
 static struct tls_ctx *server_tls;
 static bool server_stopping;
+static bool server_ready;          /* start-up finished (server_open_storage) */
+static char *server_stop_deferred; /* a shutdown asked for during start-up */
+static void server_finish_shutdown(void);
 static struct store *server_store_handle;
 static struct vault *server_vault_handle;
 
@@ -87,7 +94,8 @@ static uint64_t server_next_deadline(const struct client *c)
     if (c->state != CLIENT_REGISTERED)
         return c->created_ms + (uint64_t)cfg->registration_timeout * 1000;
     uint64_t base = c->last_read_ms + (uint64_t)cfg->ping_interval * 1000;
-    return c->ping_sent ? base + (uint64_t)cfg->ping_timeout * 1000 : base;
+    uint64_t at = c->ping_sent ? base + (uint64_t)cfg->ping_timeout * 1000 : base;
+    return c->guard_ms && c->guard_ms < at ? c->guard_ms : at;
 }
 
 static void server_timer_fire(struct wheel_node *node, void *ud)
@@ -107,6 +115,8 @@ static void server_timer_fire(struct wheel_node *node, void *ud)
             return;
         }
     } else if (!c->paused) {
+        if (c->guard_ms && now >= c->guard_ms)
+            nickguard_expire(c);
         uint64_t idle = now - c->last_read_ms;
         uint64_t interval = (uint64_t)cfg->ping_interval * 1000;
         if (c->ping_sent && idle >= interval + (uint64_t)cfg->ping_timeout * 1000) {
@@ -291,10 +301,8 @@ static void server_on_close(struct conn *conn, const char *reason)
     }
     client_destroy(c, reason);
     conn->owner = NULL;
-    if (server_stopping && client_count() == 0) {
-        uv_timer_stop(&server_wheel_timer);
-        uv_close((uv_handle_t *)&server_wheel_timer, NULL);
-    }
+    if (server_stopping && client_count() == 0)
+        server_finish_shutdown();
 }
 
 void server_disconnect(struct client *c, const char *reason)
@@ -374,6 +382,19 @@ int server_open_storage(char *err, size_t errlen)
     store_get_stats(server_store_handle, &st);
     log_info("store %s open at schema version %d (%llu migration step(s) applied)", cfg->store_path,
              store_schema_version(server_store_handle), (unsigned long long)st.migrations_applied);
+    if (account_directory_load(server_loop, server_store_handle, err, errlen) < 0 ||
+        verify_init(server_loop, cfg, server_store_handle, server_vault_handle, err, errlen) < 0)
+        return -1;
+    login_init();
+    ctl_accounts_register();
+    if (ctl_start(server_loop, cfg, err, errlen) < 0)
+        return -1;
+    server_ready = true;
+    if (server_stop_deferred) {
+        server_shutdown(server_stop_deferred);
+        free(server_stop_deferred);
+        server_stop_deferred = NULL;
+    }
     return 0;
 }
 
@@ -423,6 +444,7 @@ int server_reload(char *err, size_t errlen)
     }
     config_free(server_config);
     server_config = cfg;
+    ctl_reload(cfg);
     struct conn_limits limits = server_limits(cfg);
     transport_set_limits(&limits);
     log_set_level((enum log_level)log_level_parse(cfg->log_level));
@@ -447,20 +469,34 @@ void server_shutdown(const char *reason)
 {
     if (server_stopping)
         return;
+    if (!server_ready) {
+        /* Start-up runs the loop while it loads accounts: finish it first,
+         * then stop (server_open_storage does). */
+        if (!server_stop_deferred)
+            server_stop_deferred = xstrdup(reason);
+        return;
+    }
     server_stopping = true;
     listener_close_all();
+    ctl_stop();
+    verify_shutdown();
     conn_foreach(server_say_goodbye, (void *)reason);
     conn_close_unaccepted(reason);
+    if (client_count() == 0)
+        server_finish_shutdown();
+}
+
+/* The last client is gone (their logout records are queued): close the
+ * store, which drains its writes before freeing itself, and the wheel. */
+static void server_finish_shutdown(void)
+{
     if (server_store_handle) {
-        /* The store frees itself once its writer has drained; forget it now
-         * so nothing submits to a closing store. */
+        account_directory_detach_store();
         store_close(server_store_handle, server_on_store_closed, NULL);
         server_store_handle = NULL;
     }
-    if (client_count() == 0) {
-        uv_timer_stop(&server_wheel_timer);
-        uv_close((uv_handle_t *)&server_wheel_timer, NULL);
-    }
+    uv_timer_stop(&server_wheel_timer);
+    uv_close((uv_handle_t *)&server_wheel_timer, NULL);
 }
 
 void server_free(void)
@@ -468,6 +504,7 @@ void server_free(void)
     if (server_tls)
         tls_ctx_unref(server_tls);
     server_tls = NULL;
+    account_directory_free();
     vault_close(server_vault_handle);
     server_vault_handle = NULL;
     config_free(server_config);

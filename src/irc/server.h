@@ -32,11 +32,13 @@ uint64_t server_now_ms(void); /* loop clock (monotonic) */
 /* Opens listeners and starts accepting. Takes ownership of cfg. On failure
  * writes a sentence to err and returns -1. */
 int server_start(uv_loop_t *loop, struct qun_config *cfg, char *err, size_t errlen);
-/* Opens the identity vault (creating its 0600 key file on the first start)
- * and the store (applying schema migrations), from vault.key_file and
- * store.path. Called after dropping root, so both files belong to
- * server.user. Blocks on disk: start-up only. On failure writes a sentence
- * (paths and reasons, never key bytes) to err and returns -1. */
+/* Start-up after dropping root (so files belong to server.user): opens
+ * the identity vault (creating its 0600 key file on the first start) and
+ * the store (applying schema migrations), loads the accounts, creates the
+ * identity providers and starts the control socket. Blocks on disk and
+ * runs the loop while accounts load: start-up only. A shutdown requested
+ * meanwhile runs once this is done. On failure writes a sentence (paths
+ * and reasons, never key bytes) to err and returns -1. */
 int server_open_storage(char *err, size_t errlen);
 /* The open store and vault; NULL before server_open_storage succeeds and,
  * for the store, once shutdown has begun closing it. */

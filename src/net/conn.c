@@ -737,3 +737,12 @@ void conn__accept(int fd, const struct sockaddr_storage *peer, uint16_t local_po
     /* Also when on_accept refused: input is then read and discarded. */
     conn_read_start(c);
 }
+
+bool conn_tls_info(const struct conn *c, const char **version, const char **cipher)
+{
+    *version = *cipher = NULL;
+    if (!c->tls || !c->priv || !c->priv->tls)
+        return false;
+    tls__session_describe(c->priv->tls, version, cipher);
+    return *version != NULL;
+}

@@ -89,6 +89,10 @@ struct conn {
     struct conn_private *priv; /* transport internals */
 };
 
+/* TLS protocol version and cipher of an open TLS connection (static
+ * strings, for session records); false on plain connections. */
+bool conn_tls_info(const struct conn *c, const char **version, const char **cipher);
+
 /* Process-wide transport state. Call once with the loop; ops and limits are
  * copied (limits may be changed later by transport_set_limits on reload). */
 void transport_init(uv_loop_t *loop, const struct conn_ops *ops, const struct conn_limits *limits);

@@ -132,6 +132,8 @@ void listener__resume_all(void);
 enum tls_result { TLS_OK = 0, TLS_AGAIN = -1, TLS_EOF = -2, TLS_FAIL = -3 };
 struct tls_session *tls__session_new(struct tls_ctx *t);
 void tls__session_free(struct tls_session *s);
+/* The negotiated protocol and cipher names (static strings). */
+void tls__session_describe(const struct tls_session *s, const char **version, const char **cipher);
 void tls__session_input(struct tls_session *s, const char *data, size_t len);
 enum tls_result tls__session_handshake(struct tls_session *s);
 bool tls__session_is_open(const struct tls_session *s);

@@ -279,3 +279,9 @@ void tls__session_certfp(struct tls_session *s, char out[65])
     X509_free(cert);
     ERR_clear_error();
 }
+
+void tls__session_describe(const struct tls_session *s, const char **version, const char **cipher)
+{
+    *version = SSL_get_version(s->ssl);
+    *cipher = SSL_get_cipher_name(s->ssl);
+}

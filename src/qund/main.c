@@ -124,6 +124,14 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
+    /* Signal handlers first: a SIGTERM during start-up is then handled as
+     * soon as the loop runs, instead of killing the process half-started. */
+    uv_signal_init(loop, &sig_hup);
+    uv_signal_init(loop, &sig_term);
+    uv_signal_init(loop, &sig_int);
+    uv_signal_start(&sig_hup, on_signal, SIGHUP);
+    uv_signal_start(&sig_term, on_signal, SIGTERM);
+    uv_signal_start(&sig_int, on_signal, SIGINT);
     if (server_start(loop, cfg, err, sizeof err) < 0) {
         log_error("cannot start: %s", err);
         return 1;
@@ -138,12 +146,6 @@ int main(int argc, char **argv)
         log_error("cannot start: %s", err);
         return 1;
     }
-    uv_signal_init(loop, &sig_hup);
-    uv_signal_init(loop, &sig_term);
-    uv_signal_init(loop, &sig_int);
-    uv_signal_start(&sig_hup, on_signal, SIGHUP);
-    uv_signal_start(&sig_term, on_signal, SIGTERM);
-    uv_signal_start(&sig_int, on_signal, SIGINT);
     log_notice("qund ready: %s", server_config->server_name);
     sd_notify(0, "READY=1");
     uv_run(loop, UV_RUN_DEFAULT);

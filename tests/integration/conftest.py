@@ -103,7 +103,8 @@ def make_data_dir(path):
 def storage_config(datadir):
     """The store and vault groups pointing into datadir."""
     return {"store": {"path": os.path.join(datadir, "qun.db")},
-            "vault": {"key_file": os.path.join(datadir, "vault.key")}}
+            "vault": {"key_file": os.path.join(datadir, "vault.key")},
+            "control": {"socket": os.path.join(datadir, "qund.sock")}}
 
 
 def write_file(path, text):
@@ -194,6 +195,7 @@ class QundServer:
         self.datadir = os.path.join(workdir, "data")
         self.db_path = os.path.join(self.datadir, "qun.db")
         self.key_path = os.path.join(self.datadir, "vault.key")
+        self.control_path = os.path.join(self.datadir, "qund.sock")
         self.overrides = overrides
         self.tls = tls
         self.tls_files = tls_files
@@ -217,11 +219,21 @@ class QundServer:
                "limits": {"registration_timeout": 60, "ping_interval": 120,
                           "ping_timeout": 60, "max_per_ip": 50,
                           "flood_exempt": ["127.0.0.0/8"]},
-               "store": {"path": self.db_path}, "vault": {"key_file": self.key_path}}
+               "store": {"path": self.db_path}, "vault": {"key_file": self.key_path},
+               "control": {"socket": self.control_path},
+               # The core protocol tests chat without accounts; the identity
+               # tests (test_accounts.py) restore the SPEC levels 1 and 2.
+               "identity": {"post_level": 0, "create_level": 0}}
         if self.tls:
             listen.append({"address": HOST, "port": self.tls_port, "tls": True})
             cfg["tls"] = {"certificate": self.tls_files[0], "key": self.tls_files[1]}
-        return _merge(cfg, self.overrides)
+        cfg = _merge(cfg, self.overrides)
+        if not cfg["server"].get("development"):
+            # levels below the SPEC's are refused outside development
+            for key in ("post_level", "create_level"):
+                if self.overrides.get("identity", {}).get(key) is None:
+                    cfg["identity"].pop(key, None)
+        return cfg
 
     def write_config(self, extra=None):
         """(Re)writes the config file; `extra` is merged into the current
@@ -268,7 +280,9 @@ class QundServer:
                 self.returncode = rc
                 return "qund exited with status %d before listening; stderr:\n%s" % (
                     rc, self.stderr())
-            if all(port_listening(p) for p in ports):
+            # listening is not enough: storage, accounts and the control
+            # socket come up after the listeners; "qund ready" ends start-up
+            if all(port_listening(p) for p in ports) and "qund ready" in self.stderr():
                 return None
             time.sleep(0.02)
         self.proc.kill()
