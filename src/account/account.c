@@ -86,6 +86,7 @@ static void acct_free(struct account *a)
     free(a->name_folded);
     free(a->password_hash);
     free(a->suspend_reason);
+    free(a->phone_pending); /* a hashed code and a phone (verify.c) */
     sodium_memzero(&a->scram, sizeof a->scram);
     free(a);
 }
