@@ -92,6 +92,7 @@ static const struct cfg_field cfg_fields[] = {
     F("identity.sms_timeout", CFG_INT, sms_timeout, 1, 300, NULL, 10),
     F("identity.sms_retries", CFG_INT, sms_retries, 0, 10, NULL, 2),
     F("identity.max_accounts_per_identity", CFG_INT, max_accounts_per_identity, 1, 100, NULL, 3),
+    F("identity.code_ttl", CFG_INT, code_ttl, 1, 3600, NULL, 600),
     F("identity.convention", CFG_STR, convention_file, 1, 4096, NULL, 0),
     F("identity.convention_version", CFG_INT, convention_version, 1, 1000000, NULL, 1),
     F("control.socket", CFG_STR, control_socket, 1, 107, "var/qund.sock", 0),
@@ -571,6 +572,12 @@ static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t 
             cfg_line(lc, cfg->post_level < 1 ? "identity.post_level" : "identity.create_level"),
             "identity.post_level below 1 or identity.create_level below 2 is allowed only on a "
             "development server (server.development = true)");
+        return -1;
+    }
+    if (!cfg->development && cfg->code_ttl != 600) {
+        cfg_error(err, errlen, cfg->path, cfg_line(lc, "identity.code_ttl"),
+                  "identity.code_ttl other than 600 (ten minutes, SPEC section 4) is allowed only "
+                  "on a development server");
         return -1;
     }
     if (cfg->phone_required && strcmp(cfg->sms_provider, "none") == 0) {

@@ -117,6 +117,7 @@ struct qun_config {
     int sms_timeout;
     int sms_retries;
     int max_accounts_per_identity;
+    int code_ttl; /* seconds a phone code is valid (SPEC: 600; shorter only in development) */
     char *convention_file; /* platform convention text; NULL: none required */
     int convention_version;
 

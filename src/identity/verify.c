@@ -227,6 +227,7 @@ void verify_phone_start(struct account *a, const char *phone, const char *ip, ve
     struct phone_pending *p = xcalloc(1, sizeof *p);
     memcpy(p->phone, e164, sizeof p->phone);
     otp_issue(verify_otp_key, a->name_folded, strlen(a->name_folded), rng, now, code, &p->rec);
+    p->rec.expires_at = now + server_config->code_ttl; /* 600 except on development servers */
     free(a->phone_pending);
     a->phone_pending = p;
     struct sms_job *j = xcalloc(1, sizeof *j);

@@ -524,10 +524,16 @@ void motd_send(struct client *c)
         motd_send_file(c, f);
         fclose(f);
     }
-    if (server_config->development)
+    if (server_config->development) {
         send_numeric(c, RPL_MOTD,
                      ":- This is a development server: data may be wiped at any "
                      "time and nothing here is private or kept.");
+        if (strcmp(server_config->id_provider, "dev") == 0 ||
+            strcmp(server_config->sms_provider, "dev") == 0)
+            send_numeric(c, RPL_MOTD,
+                         ":- Identity checks use the DEVELOPMENT providers: any well-formed "
+                         "identity is accepted and phone codes are written to the server log.");
+    }
     send_numeric(c, RPL_ENDOFMOTD, ":End of /MOTD command.");
 }
 

@@ -149,3 +149,33 @@ def test_valid_config_starts(confdir):
             p.send_signal(signal.SIGTERM)
         out = p.communicate(timeout=5)[0]
     assert p.returncode == 0, out
+
+
+@pytest.mark.parametrize("name", ["qund.conf", "qund.production.conf"])
+def test_shipped_configs_are_valid(name):
+    """Both shipped files pass `qund -c FILE -t` (the development one with
+    its dev providers, the production example with exec and http)."""
+    src = os.environ.get("QUN_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
+    path = os.path.join(src, "conf", name)
+    r = subprocess.run([qund_binary(), "-c", path, "-t"], capture_output=True, text=True,
+                       timeout=5, stdin=subprocess.DEVNULL, cwd=src)
+    assert r.returncode == 0, r.stderr
+    assert "is valid" in r.stdout
+
+
+def test_dev_provider_refused_in_production(confdir):
+    text = (VALID + 'identity: {\n  provider = "dev";\n};\n') % {"port": pick_port()}
+    path, r = run_qund(confdir, text)
+    assert_refused(path, r, 12, r"development server")
+
+
+def test_low_post_level_refused_in_production(confdir):
+    text = (VALID + "identity: {\n  post_level = 0;\n};\n") % {"port": pick_port()}
+    path, r = run_qund(confdir, text)
+    assert_refused(path, r, 12, r"post_level")
+
+
+def test_exec_provider_needs_command(confdir):
+    text = (VALID + 'identity: {\n  provider = "exec";\n};\n') % {"port": pick_port()}
+    path, r = run_qund(confdir, text)
+    assert_refused(path, r, 12, r"provider_command")

@@ -39,7 +39,7 @@ IRCTEST_GIT=${IRCTEST_GIT:-}
 if [ $# -gt 0 ] && [ "$1" != "--" ]; then IRCTEST_GIT=$1; shift; fi
 [ "${1:-}" = "--" ] && shift
 CONTROLLER=${IRCTEST_CONTROLLER:-qun}
-MARKERS=${IRCTEST_MARKERS:-not services and not implementation-specific and not deprecated and not strict}
+MARKERS=${IRCTEST_MARKERS:-not implementation-specific and not deprecated and not strict}
 JOBS=${IRCTEST_JOBS:-4}
 TIMEOUT=${IRCTEST_TIMEOUT:-120}
 RUN_USER=${IRCTEST_USER:-irctest}
