@@ -47,6 +47,8 @@ struct fail_entry {
 
 #define FAIL_MAP_MAX 100000 /* entries per throttle map before it is reset */
 
+static size_t password_min(void);
+
 static int64_t acct_now(void)
 {
     return (int64_t)time(NULL);
@@ -169,8 +171,12 @@ const char *account_status_sentence(int status)
         return "That account name is already registered or in use.";
     case ACCOUNT_ERR_BAD_NAME:
         return "That is not a valid account name: use a valid nickname.";
-    case ACCOUNT_ERR_WEAK_PASSWORD:
-        return "The password must be 8 to 512 bytes long.";
+    case ACCOUNT_ERR_WEAK_PASSWORD: {
+        static char text[64];
+        snprintf(text, sizeof text, "The password must be %zu to %d bytes long.", password_min(),
+                 PASSWORD_LEN_MAX);
+        return text;
+    }
     case ACCOUNT_ERR_CREDENTIALS:
         return "Invalid account name or password.";
     case ACCOUNT_ERR_THROTTLED:
@@ -598,9 +604,14 @@ static void reg_hashed(int result, const char *hash, void *ud)
         reg_end(j, ACCOUNT_ERR_INTERNAL);
 }
 
+static size_t password_min(void)
+{
+    return server_config ? (size_t)server_config->password_min : 8;
+}
+
 static int password_check(size_t len)
 {
-    return len < 8 || len > PASSWORD_LEN_MAX ? ACCOUNT_ERR_WEAK_PASSWORD : ACCOUNT_OK;
+    return len < password_min() || len > PASSWORD_LEN_MAX ? ACCOUNT_ERR_WEAK_PASSWORD : ACCOUNT_OK;
 }
 
 int account_register(const char *name, const char *password, size_t len, account_cb cb, void *ud)
@@ -800,9 +811,11 @@ static void drop_after(struct write_job *j, int status, int64_t last_id)
 {
     if (status == STORE_OK && !j->a->dropped) {
         log_info("accounts: %s dropped", j->a->name);
+        /* unlink first: the hook logs users out, and nick protection must
+         * no longer find the name (the job's reference keeps a valid) */
+        acct_unlink(j->a);
         if (account_changed_hook)
             account_changed_hook(j->a, "dropped");
-        acct_unlink(j->a);
     }
 }
 

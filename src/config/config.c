@@ -77,6 +77,7 @@ static const struct cfg_field cfg_fields[] = {
     F("accounts.login_failures", CFG_INT, login_failures, 1, 32, NULL, 10),
     F("accounts.login_window", CFG_INT, login_window, 10, 86400, NULL, 600),
     F("accounts.max_certs", CFG_INT, max_certs, 0, 100, NULL, 5),
+    F("accounts.password_min", CFG_INT, password_min, 1, 64, NULL, 8),
     F("accounts.before_connect", CFG_BOOL, before_connect, 0, 1, NULL, 1),
     F("accounts.phone_required", CFG_BOOL, phone_required, 0, 1, NULL, 0),
     F("identity.post_level", CFG_INT, post_level, 0, 2, NULL, 1),

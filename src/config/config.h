@@ -100,6 +100,7 @@ struct qun_config {
     int login_failures;  /* failed logins allowed per account and per IP ... */
     int login_window;    /* ... within this many seconds */
     int max_certs;       /* client certificate fingerprints per account */
+    int password_min;    /* shortest password, bytes */
     bool before_connect; /* REGISTER allowed before connection registration completes */
     bool phone_required; /* REGISTER needs a phone number (advertised as email-required) */
     int post_level;      /* identity level needed to post in a channel (SPEC: 1) */

@@ -78,6 +78,7 @@ void client_destroy(struct client *c, const char *quit_reason)
     client_total--;
     free(c->nick);
     free(c->nick_folded);
+    free(c->nick_wanted);
     free(c->user);
     free(c->realname);
     if (c->host != c->conn->ip)

@@ -62,6 +62,7 @@ struct client {
 
     char *nick;        /* NULL until NICK */
     char *nick_folded; /* registry key */
+    char *nick_wanted; /* before registration: a NICK refused as in use (REGISTER *) */
     char *user;        /* ident from USER, "~"-prefixed */
     char *realname;
     char *host;                /* displayed host; conn->ip unless changed */
@@ -84,7 +85,8 @@ struct client {
     uint64_t last_read_ms;   /* last line received */
     uint64_t penalty_ms;     /* flood: commands are paid up to this time */
     bool ping_sent;
-    bool paused; /* transport paused for flood penalty */
+    bool paused;   /* transport paused for flood penalty */
+    uint8_t holds; /* asynchronous commands still running (server_hold) */
     bool flood_exempt;
     time_t signon;
     time_t idle_since; /* last PRIVMSG/NOTICE sent */

@@ -102,6 +102,7 @@ static const char *svc_register_code(int status)
 static void svc_code_sent(void *ud, const struct verify_result *r)
 {
     struct svc_ctx *x = ud;
+    server_release_id(x->client_id);
     struct client *c = client_by_id(x->client_id);
     struct account *a = account_find(x->account);
     if (c && a) {
@@ -130,6 +131,7 @@ static void svc_registered(void *ud, int status, struct account *a)
     struct svc_ctx *x = ud;
     struct client *c = client_by_id(x->client_id);
     if (status != ACCOUNT_OK) {
+        server_release_id(x->client_id);
         if (c)
             svc_fail(c, x->via, "REGISTER", svc_register_code(status), x->account,
                      account_status_sentence(status));
@@ -138,8 +140,9 @@ static void svc_registered(void *ud, int status, struct account *a)
     }
     if (x->phone[0]) {
         verify_phone_start(a, x->phone, c ? c->conn->ip : NULL, svc_code_sent, x);
-        return;
+        return; /* svc_code_sent releases the hold */
     }
+    server_release_id(x->client_id);
     if (c) {
         svc_ok(c, x->via, "REGISTER", "SUCCESS", a->name, "Account created; you are logged in.");
         login_complete(c, a, x->via == VIA_NICKSERV ? "NickServ" : "REGISTER");
@@ -196,7 +199,9 @@ void svc_register(struct client *c, enum svc_via via, const char *name, const ch
     }
     if (rc == ACCOUNT_OK)
         rc = account_register(name, password, strlen(password), svc_registered, x);
-    if (rc != ACCOUNT_OK) {
+    if (rc == ACCOUNT_OK)
+        server_hold(c); /* released when the chain answers */
+    else {
         svc_fail(c, via, "REGISTER", svc_register_code(rc), name, account_status_sentence(rc));
         free(x);
     }
@@ -211,6 +216,12 @@ void cmd_register_account(struct client *c, struct irc_msg *m)
     }
     const char *name = m->params[0];
     if (strcmp(name, "*") == 0) {
+        if (!c->nick && c->nick_wanted) {
+            /* the nick this client asked for is someone else's */
+            send_fail(c, "FAIL", "REGISTER", "ACCOUNT_EXISTS", c->nick_wanted,
+                      "That nickname is in use by someone else; choose another.");
+            return;
+        }
         if (!c->nick) {
             send_fail(c, "FAIL", "REGISTER", "NEED_NICK", "*",
                       "Choose a nickname first, or give the account name.");
@@ -226,6 +237,7 @@ void cmd_register_account(struct client *c, struct irc_msg *m)
 static void svc_verified(void *ud, const struct verify_result *r)
 {
     struct svc_ctx *x = ud;
+    server_release_id(x->client_id);
     struct client *c = client_by_id(x->client_id);
     struct account *a = account_find(x->account);
     if (c && a) {
@@ -252,6 +264,7 @@ void svc_verify(struct client *c, enum svc_via via, struct account *a, const cha
     x->client_id = c->id;
     x->via = via;
     snprintf(x->account, sizeof x->account, "%s", a->name);
+    server_hold(c);
     verify_phone_confirm(a, code, svc_verified, x);
 }
 

@@ -74,6 +74,10 @@ void cmd_nick(struct client *c, struct irc_msg *m)
     }
     struct client *other = client_find(nick);
     if ((other && other != c) || svc_is_nickserv(nick)) {
+        if (c->state != CLIENT_REGISTERED) {
+            free(c->nick_wanted); /* REGISTER * names this nick (no land grabs) */
+            c->nick_wanted = xstrdup(nick);
+        }
         send_numeric(c, ERR_NICKNAMEINUSE, "%s :Nickname is already in use", nick);
         return;
     }

@@ -103,6 +103,7 @@ static void sasl_send(struct client *c, const char *data, size_t len)
 
 static void sasl_plain_checked(void *ud, int status, struct account *a)
 {
+    server_release_id((uint64_t)(uintptr_t)ud);
     struct client *c = client_by_id((uint64_t)(uintptr_t)ud);
     if (!c || !c->sasl || c->sasl->step != STEP_CHECKING)
         return;
@@ -126,7 +127,9 @@ static void sasl_plain(struct client *c, const uint8_t *payload, size_t len)
     int rc = account_login_password(p.authcid, p.passwd, p.passwd_len, c->conn->ip,
                                     sasl_plain_checked, (void *)(uintptr_t)c->id);
     sasl_plain_clear(&p);
-    if (rc != ACCOUNT_OK)
+    if (rc == ACCOUNT_OK)
+        server_hold(c); /* the next lines wait for the answer */
+    else
         sasl_fail(c, ERR_SASLFAIL,
                   rc == ACCOUNT_ERR_THROTTLED
                       ? "SASL authentication failed: too many failed attempts, try later"
@@ -268,8 +271,11 @@ void cmd_authenticate(struct client *c, struct irc_msg *m)
     if (r == SASL_NEED_MORE)
         return;
     if (r != SASL_DONE) {
-        sasl_fail(c, r == SASL_ERR_TOO_LONG ? ERR_SASLTOOLONG : ERR_SASLFAIL,
-                  r == SASL_ERR_TOO_LONG ? "SASL message too long" : "SASL authentication failed");
+        /* 905 is for one over-long line (above); a payload grown past the
+         * cap over many lines is a failed exchange: 904 */
+        sasl_fail(c, ERR_SASLFAIL,
+                  r == SASL_ERR_TOO_LONG ? "SASL authentication failed: message too long"
+                                         : "SASL authentication failed");
         return;
     }
     struct sasl_session *s = c->sasl;

@@ -107,7 +107,8 @@ static void server_timer_fire(struct wheel_node *node, void *ud)
         return;
     if (c->paused && now + (uint64_t)cfg->flood_burst * 1000 >= c->penalty_ms) {
         c->paused = false;
-        conn_resume(c->conn);
+        if (!c->holds)
+            conn_resume(c->conn);
     }
     if (c->state != CLIENT_REGISTERED) {
         if (now >= c->created_ms + (uint64_t)cfg->registration_timeout * 1000) {
@@ -150,6 +151,20 @@ bool server_flood_charge(struct client *c, uint64_t cost_ms)
     c->paused = true;
     server_arm_timer(c, server_next_deadline(c));
     return true;
+}
+
+void server_hold(struct client *c)
+{
+    c->holds++;
+}
+
+void server_release_id(uint64_t client_id)
+{
+    struct client *c = client_by_id(client_id);
+    if (!c || !c->holds)
+        return;
+    if (--c->holds == 0 && !c->paused && !c->conn->closing)
+        conn_resume(c->conn);
 }
 
 /* ---- transport callbacks ------------------------------------------------ */
@@ -256,7 +271,7 @@ static enum conn_line_result server_on_line(struct conn *conn, char *line, size_
     struct irc_msg m;
     int rc = irc_msg_parse(line, len, &m);
     if (rc == 0)
-        return dispatch_message(c, &m) ? CONN_LINE_PAUSE : CONN_LINE_CONTINUE;
+        return dispatch_message(c, &m) || c->holds ? CONN_LINE_PAUSE : CONN_LINE_CONTINUE;
     /* A refused line is intact up to where the parser stopped (it only
      * upper-cases the command in place), enough to name the command. */
     server_guess_command(line, cmd, sizeof cmd);

@@ -60,6 +60,13 @@ void server_arm_timer(struct client *c, uint64_t at_ms);
  * must pause (the transport stops delivering its lines until the wheel
  * resumes it). */
 bool server_flood_charge(struct client *c, uint64_t cost_ms);
+/* Command ordering across asynchronous work: a command that waits for the
+ * thread pool or the store (REGISTER, SASL PLAIN, IDENTIFY...) holds the
+ * client; its further lines wait, unread, until every hold is released,
+ * so answers come in the order the commands were sent. */
+void server_hold(struct client *c);
+/* Releases one hold of the client with this id, if it is still there. */
+void server_release_id(uint64_t client_id);
 /* Closes the client's connection after sending "ERROR :reason". */
 void server_disconnect(struct client *c, const char *reason);
 

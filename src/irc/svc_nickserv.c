@@ -45,15 +45,25 @@ struct ns_cmd {
 
 static const struct ns_cmd *ns_find(const char *name);
 
-/* Passes the client id through asynchronous work. */
+/* Passes the client id through asynchronous work and holds the client's
+ * further lines until the answer (server_hold): every ns_ud() is matched
+ * by exactly one ns_client() in the callback, or ns_unheld() when the call
+ * was refused before queueing anything. */
 static void *ns_ud(struct client *c)
 {
+    server_hold(c);
     return (void *)(uintptr_t)c->id;
 }
 
 static struct client *ns_client(void *ud)
 {
+    server_release_id((uint64_t)(uintptr_t)ud);
     return client_by_id((uint64_t)(uintptr_t)ud);
+}
+
+static void ns_unheld(struct client *c)
+{
+    server_release_id(c->id);
 }
 
 /* ---- REGISTER, IDENTIFY, VERIFY ---- */
@@ -89,8 +99,10 @@ static void ns_identify(struct client *c, int argc, char **argv)
     const char *name = argc > 1 ? argv[0] : (c->nick ? c->nick : "");
     const char *pw = argc > 1 ? argv[1] : argv[0];
     int rc = account_login_password(name, pw, strlen(pw), c->conn->ip, ns_identified, ns_ud(c));
-    if (rc != ACCOUNT_OK)
+    if (rc != ACCOUNT_OK) {
+        ns_unheld(c);
         ns_notice(c, "%s", account_status_sentence(rc));
+    }
 }
 
 static void ns_verify(struct client *c, int argc, char **argv)
@@ -176,8 +188,10 @@ static void ns_accept(struct client *c, int argc, char **argv)
         return;
     }
     int rc = account_accept_convention(c->acct, want, ns_accepted, ns_ud(c));
-    if (rc != ACCOUNT_OK)
+    if (rc != ACCOUNT_OK) {
+        ns_unheld(c);
         ns_notice(c, "%s", account_status_sentence(rc));
+    }
 }
 
 static void ns_status(struct client *c, int argc, char **argv)
@@ -241,8 +255,10 @@ static void ns_set(struct client *c, int argc, char **argv)
         return;
     }
     int rc = account_set_password(c->acct, argv[1], strlen(argv[1]), ns_password_set, ns_ud(c));
-    if (rc != ACCOUNT_OK)
+    if (rc != ACCOUNT_OK) {
+        ns_unheld(c);
         ns_notice(c, "%s", account_status_sentence(rc));
+    }
 }
 
 static void ns_dropped(void *ud, int status, struct account *a)
@@ -264,17 +280,21 @@ static void ns_drop_checked(void *ud, int status, struct account *a)
     char actor[ACCOUNT_NAME_MAX + 16];
     snprintf(actor, sizeof actor, "%s", a->name);
     ns_notice(c, "Account %s is being dropped.", a->name);
-    int rc = account_drop(a, actor, ns_dropped, ud);
-    if (rc != ACCOUNT_OK)
+    int rc = account_drop(a, actor, ns_dropped, ns_ud(c));
+    if (rc != ACCOUNT_OK) {
+        ns_unheld(c);
         ns_notice(c, "%s", account_status_sentence(rc));
+    }
 }
 
 static void ns_drop(struct client *c, int argc, char **argv)
 {
     int rc = account_login_password(c->acct->name, argv[0], strlen(argv[0]), c->conn->ip,
                                     ns_drop_checked, ns_ud(c));
-    if (rc != ACCOUNT_OK)
+    if (rc != ACCOUNT_OK) {
+        ns_unheld(c);
         ns_notice(c, "%s", account_status_sentence(rc));
+    }
 }
 
 /* ---- GHOST, REGAIN ---- */
@@ -355,9 +375,13 @@ static void ns_cert(struct client *c, int argc, char **argv)
     int rc = add ? account_cert_add(a, lower, ns_cert_done, ns_ud(c))
                  : account_cert_del(a, lower, ns_cert_done, ns_ud(c));
     if (rc != ACCOUNT_OK)
-        ns_notice(c, "%s",
-                  rc == ACCOUNT_ERR_EXISTS ? "That fingerprint is already registered."
-                                           : account_status_sentence(rc));
+        ns_unheld(c);
+    if (rc == ACCOUNT_ERR_EXISTS)
+        ns_notice(c, "That fingerprint is already registered.");
+    else if (rc == ACCOUNT_ERR_NOT_FOUND) /* not "No such account." */
+        ns_notice(c, "That fingerprint is not registered to your account.");
+    else if (rc != ACCOUNT_OK)
+        ns_notice(c, "%s", account_status_sentence(rc));
 }
 
 /* ---- HELP and dispatch ---- */

@@ -199,6 +199,7 @@ class QunController(BaseServerController, DirectoryBasedController):
         accounts = [
             f"before_connect = {'true' if tc.account_registration_before_connect else 'false'};",
             f"phone_required = {'true' if tc.account_registration_requires_email else 'false'};",
+            "password_min = 1;",  # irctest's passwords are short ("sesame")
         ]
         storage += (
             'identity: { provider = "dev"; sms = "dev"; post_level = 0; create_level = 0; };\n'
@@ -250,6 +251,10 @@ class QunController(BaseServerController, DirectoryBasedController):
         self.proc = self.execute(
             self._command, proc_name="qund", cwd=self.directory, env=self._env
         )
+
+    def wait_for_services(self) -> None:
+        """NickServ is part of qund: it is up when the port is."""
+        self.services_up = True
 
     def registerUser(self, case, username: str, password: Optional[str] = None) -> None:
         """Registers an account the way a plain client would: through
