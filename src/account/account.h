@@ -85,7 +85,8 @@ struct account {
     int level; /* 0 registered, 1 phone verified, 2 real identity verified */
     bool has_identity_hash;
     uint8_t identity_hash[VAULT_HASH_BYTES];
-    bool identity_pending; /* a level-2 request waits for a moderator */
+    bool identity_pending;  /* a level-2 request waits for a moderator */
+    bool identity_checking; /* a provider is checking a submission (verify.c) */
     bool suspended;
     char *suspend_reason;
     int convention_version; /* 0: never accepted */

@@ -174,8 +174,10 @@ static void sms_sent(void *ud, const struct provider_result *pr)
     struct sms_job *j = ud;
     struct verify_result r = {0};
     if (pr->verdict == PROVIDER_ACCEPTED) {
+        int ttl = server_config->code_ttl;
         result_set(&r, VERIFY_CODE_SENT, NULL,
-                   "A 6-digit code was sent to your phone; it is valid for 10 minutes.");
+                   "A 6-digit code was sent to your phone; it is valid for %d %s.",
+                   ttl % 60 ? ttl : ttl / 60, ttl % 60 ? "seconds" : "minutes");
     } else {
         struct phone_pending *p = j->a->phone_pending;
         j->a->phone_pending = NULL;
@@ -343,6 +345,7 @@ struct id_job {
 
 static void id_job_end(struct id_job *j)
 {
+    j->a->identity_checking = false;
     if (j->failed)
         result_set(&j->r, VERIFY_REFUSED, "TEMPORARILY_UNAVAILABLE",
                    "The result could not be saved; try again later.");
@@ -467,7 +470,7 @@ struct count_ud {
 static void count_same_identity(struct account *a, void *ud)
 {
     struct count_ud *c = ud;
-    if (a != c->self && (a->has_identity_hash || a->identity_pending) &&
+    if (a != c->self && (a->has_identity_hash || a->identity_pending || a->identity_checking) &&
         vault_hash_equal(a->identity_hash, c->hash))
         c->n++;
 }
@@ -536,7 +539,7 @@ void verify_identity_submit(struct account *a, const char *doc_type, const char 
         REFUSE(cb, ud, "PHONE_REQUIRED", "Verify a phone number first (identity level 1).");
         return;
     }
-    if (a->identity_pending) {
+    if (a->identity_pending || a->identity_checking) {
         REFUSE(cb, ud, "PENDING", "Your identity is already waiting for a moderator.");
         return;
     }
@@ -552,7 +555,9 @@ void verify_identity_submit(struct account *a, const char *doc_type, const char 
         return;
     }
     account_ref(a);
-    memcpy(a->identity_hash, j->hash, VAULT_HASH_BYTES); /* counted while in flight */
+    /* counted against the identity's limit while the provider checks it */
+    memcpy(a->identity_hash, j->hash, VAULT_HASH_BYTES);
+    a->identity_checking = true;
     struct identity_request req = {.account = a->name,
                                    .real_name = real_name,
                                    .doc_type = idcheck_type_name(j->type),

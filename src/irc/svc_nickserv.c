@@ -32,7 +32,8 @@
 #include "proto/message.h"
 #include "util/alloc.h"
 
-#define NS_MAX_ARGS 8
+#define NS_MAX_ARGS       8
+#define PASSWORD_LINE_MAX 512 /* a password can be no longer than the line */
 
 struct ns_cmd {
     const char *name;
@@ -74,7 +75,22 @@ static void ns_register(struct client *c, int argc, char **argv)
         ns_notice(c, "Choose a nickname first: the account takes your nickname.");
         return;
     }
-    svc_register(c, VIA_NICKSERV, c->nick, argc > 1 ? argv[1] : NULL, argv[0]);
+    /* the last word is a phone number when it looks like one; everything
+     * before it is the password (which may contain spaces) */
+    const char *phone = NULL;
+    const char *last = argv[argc - 1];
+    if (argc > 1 && strspn(last, "+0123456789-") == strlen(last) && strlen(last) >= 8) {
+        phone = last;
+        argc--;
+    }
+    char pw[PASSWORD_LINE_MAX];
+    size_t n = 0;
+    pw[0] = '\0';
+    for (int i = 0; i < argc; i++)
+        n += (size_t)snprintf(pw + n, n < sizeof pw ? sizeof pw - n : 0, "%s%s", i ? " " : "",
+                              argv[i]);
+    svc_register(c, VIA_NICKSERV, c->nick, phone, pw);
+    sodium_memzero(pw, sizeof pw);
 }
 
 static void ns_identified(void *ud, int status, struct account *a)
