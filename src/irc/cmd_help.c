@@ -49,6 +49,9 @@ struct help_topic {
 static const struct help_topic help_topics[] = {
     {"ADMIN", "ADMIN [<server>]\n"
               "Shows who runs this server and how to reach them."},
+    {"AUTHENTICATE", "AUTHENTICATE <mechanism> | AUTHENTICATE <base64> | AUTHENTICATE *\n"
+                     "SASL login (IRCv3 sasl): PLAIN, EXTERNAL (TLS client\n"
+                     "certificate) or SCRAM-SHA-256. Request the sasl capability first."},
     {"AWAY", "AWAY [:<message>]\n"
              "With a message, marks you away: people who message you get it\n"
              "as a reply. Without one, marks you back."},
@@ -82,6 +85,12 @@ static const struct help_topic help_topics[] = {
              "since creation, T<n or T>n minutes since the topic was set."},
     {"LUSERS", "LUSERS [<mask> [<server>]]\n"
                "Shows how many users, operators and channels there are."},
+    {"NICKSERV", "NICKSERV <command> [<arguments>]  (also NS, or /msg NickServ)\n"
+                 "The account service: REGISTER, IDENTIFY, VERIFY, PHONE,\n"
+                 "IDENTITY, CONVENTION, ACCEPT, STATUS, INFO, SET PASSWORD,\n"
+                 "GHOST, REGAIN, DROP, CERT. NICKSERV HELP explains each."},
+    {"NS", "NS <command> [<arguments>]\n"
+           "Short for NICKSERV: the account service (NS HELP lists its commands)."},
     {"MODE", "MODE <nick> [<modes>] | MODE <#channel> [<modes> [<params>]...]\n"
              "Shows or changes your user modes or a channel's modes.\n"
              "User modes: +i invisible, +w receive WALLOPS, +B bot,\n"
@@ -126,10 +135,16 @@ static const struct help_topic help_topics[] = {
     {"TOPIC", "TOPIC <#channel> [:<topic>]\n"
               "Shows or sets a channel's topic; an empty topic clears it.\n"
               "With +t only channel operators may set it."},
+    {"REGISTER", "REGISTER <account>|* <phone>|* :<password>\n"
+                 "Registers an account (IRCv3 account-registration); * takes your\n"
+                 "nick. With a phone number (+8613800138000) a code is sent by\n"
+                 "SMS: confirm it with VERIFY. Works before connecting too."},
     {"USER", "USER <username> 0 * :<realname>\n"
              "Gives your username and real name while registering."},
     {"USERHOST", "USERHOST <nick> [<nick>]...\n"
                  "Shows user@host, operator and away status of up to 5 nicks."},
+    {"VERIFY", "VERIFY <account> <code>\n"
+               "Confirms the code sent to your phone by REGISTER (level 1)."},
     {"VERSION", "VERSION [<server>]\n"
                 "Shows the server version and its ISUPPORT tokens."},
     {"WALLOPS", "WALLOPS :<text>\n"
