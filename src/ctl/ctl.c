@@ -364,37 +364,50 @@ unsigned ctl_request_roles(const struct ctl_request *req)
 
 /* ---------------------------------------------------------------- requests */
 
+int ctl__parse_request(const char *line, size_t len, json_t **id, const char **cmd, json_t **args,
+                       json_t **root, const char **why)
+{
+    json_error_t jerr;
+    *why = NULL;
+    *id = NULL;
+    *cmd = NULL;
+    *args = NULL;
+    *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!*root)
+        *why = "the request is not valid JSON";
+    else if (!json_is_object(*root))
+        *why = "the request must be a JSON object";
+    if (!*why) {
+        *id = json_incref(json_object_get(*root, "id"));
+        json_t *jcmd = json_object_get(*root, "cmd");
+        json_t *jargs = json_object_get(*root, "args");
+        if (!json_is_string(jcmd))
+            *why = "the request has no \"cmd\" string";
+        else if (jargs && !json_is_object(jargs))
+            *why = "\"args\" must be a JSON object";
+        else
+            *cmd = json_string_value(jcmd);
+        if (!*why)
+            *args = jargs ? json_incref(jargs) : json_object();
+    }
+    if (!*why)
+        return 0;
+    *cmd = NULL;
+    json_decref(*root);
+    *root = NULL;
+    return -1;
+}
+
 /* Parses one line into id, cmd and args; on failure answers "bad-request"
  * and returns -1. On success *id and *args are new references. */
 static int ctl_parse(struct ctl_conn *c, const char *line, size_t len, json_t **id,
                      const char **cmd, json_t **args, json_t **root)
 {
-    json_error_t jerr;
-    const char *why = NULL;
-    *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-    *id = NULL;
-    if (!*root)
-        why = "the request is not valid JSON";
-    else if (!json_is_object(*root))
-        why = "the request must be a JSON object";
-    if (!why) {
-        *id = json_incref(json_object_get(*root, "id"));
-        json_t *jcmd = json_object_get(*root, "cmd");
-        *args = json_object_get(*root, "args");
-        if (!json_is_string(jcmd))
-            why = "the request has no \"cmd\" string";
-        else if (*args && !json_is_object(*args))
-            why = "\"args\" must be a JSON object";
-        else
-            *cmd = json_string_value(jcmd);
-    }
-    if (!why) {
-        *args = *args ? json_incref(*args) : json_object();
+    const char *why;
+    if (ctl__parse_request(line, len, id, cmd, args, root, &why) == 0)
         return 0;
-    }
     ctl_send(c, ctl_error_json(*id ? *id : json_null(), "bad-request", why), false);
     json_decref(*id);
-    json_decref(*root);
     return -1;
 }
 

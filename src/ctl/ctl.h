@@ -88,6 +88,19 @@ unsigned ctl_roles_for_user(uid_t uid, const char *user);
 /* Open connections (for tests and diagnostics). */
 size_t ctl_connection_count(void);
 
+/*
+ * For tests and fuzzing: the sans-IO part of reading one request line
+ * (line[0..len), without the newline). On success returns 0 with *root the
+ * parsed document, *id its "id" member or NULL, *cmd its "cmd" string
+ * (borrowed from *root) and *args its "args" object or a new empty one;
+ * *root, *id and *args are new references for the caller to release. On
+ * failure returns -1 with *why a fixed sentence for the "bad-request"
+ * answer, *id the request's id when one could be read (a new reference, or
+ * NULL) and *root, *cmd and *args NULL. Never logs; reads nothing else.
+ */
+int ctl__parse_request(const char *line, size_t len, json_t **id, const char **cmd, json_t **args,
+                       json_t **root, const char **why);
+
 /* Testing only: when >= 0, used instead of every peer's uid. */
 extern long ctl__peer_uid_override;
 

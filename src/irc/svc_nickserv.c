@@ -67,6 +67,15 @@ static void ns_unheld(struct client *c)
     server_release_id(c->id);
 }
 
+/* Joins argv back into one string (a password may contain spaces). */
+static void ns_rest(char *buf, size_t cap, int argc, char **argv)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < argc; i++)
+        n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", i ? " " : "", argv[i]);
+}
+
 /* ---- REGISTER, IDENTIFY, VERIFY ---- */
 
 static void ns_register(struct client *c, int argc, char **argv)
@@ -84,11 +93,7 @@ static void ns_register(struct client *c, int argc, char **argv)
         argc--;
     }
     char pw[PASSWORD_LINE_MAX];
-    size_t n = 0;
-    pw[0] = '\0';
-    for (int i = 0; i < argc; i++)
-        n += (size_t)snprintf(pw + n, n < sizeof pw ? sizeof pw - n : 0, "%s%s", i ? " " : "",
-                              argv[i]);
+    ns_rest(pw, sizeof pw, argc, argv);
     svc_register(c, VIA_NICKSERV, c->nick, phone, pw);
     sodium_memzero(pw, sizeof pw);
 }
@@ -112,9 +117,15 @@ static void ns_identify(struct client *c, int argc, char **argv)
         ns_notice(c, "You are already logged in as %s.", c->acct->name);
         return;
     }
-    const char *name = argc > 1 ? argv[0] : (c->nick ? c->nick : "");
-    const char *pw = argc > 1 ? argv[1] : argv[0];
+    /* "IDENTIFY <account> <password...>" when the first word names an
+     * account and more follows; otherwise the whole line is the password
+     * of the account named like the current nick */
+    bool named = argc > 1 && account_find(argv[0]) != NULL;
+    const char *name = named ? argv[0] : (c->nick ? c->nick : "");
+    char pw[PASSWORD_LINE_MAX];
+    ns_rest(pw, sizeof pw, named ? argc - 1 : argc, named ? argv + 1 : argv);
     int rc = account_login_password(name, pw, strlen(pw), c->conn->ip, ns_identified, ns_ud(c));
+    sodium_memzero(pw, sizeof pw);
     if (rc != ACCOUNT_OK) {
         ns_unheld(c);
         ns_notice(c, "%s", account_status_sentence(rc));
@@ -270,7 +281,10 @@ static void ns_set(struct client *c, int argc, char **argv)
         ns_notice(c, "Usage: SET PASSWORD <new password>");
         return;
     }
-    int rc = account_set_password(c->acct, argv[1], strlen(argv[1]), ns_password_set, ns_ud(c));
+    char pw[PASSWORD_LINE_MAX];
+    ns_rest(pw, sizeof pw, argc - 1, argv + 1);
+    int rc = account_set_password(c->acct, pw, strlen(pw), ns_password_set, ns_ud(c));
+    sodium_memzero(pw, sizeof pw);
     if (rc != ACCOUNT_OK) {
         ns_unheld(c);
         ns_notice(c, "%s", account_status_sentence(rc));
@@ -305,8 +319,11 @@ static void ns_drop_checked(void *ud, int status, struct account *a)
 
 static void ns_drop(struct client *c, int argc, char **argv)
 {
-    int rc = account_login_password(c->acct->name, argv[0], strlen(argv[0]), c->conn->ip,
-                                    ns_drop_checked, ns_ud(c));
+    char pw[PASSWORD_LINE_MAX];
+    ns_rest(pw, sizeof pw, argc, argv);
+    int rc = account_login_password(c->acct->name, pw, strlen(pw), c->conn->ip, ns_drop_checked,
+                                    ns_ud(c));
+    sodium_memzero(pw, sizeof pw);
     if (rc != ACCOUNT_OK) {
         ns_unheld(c);
         ns_notice(c, "%s", account_status_sentence(rc));

@@ -139,10 +139,11 @@ class IRCClient:
     `tls` wraps the socket without verifying the certificate; `source` is a
     local address to bind (e.g. "127.0.0.2") so one machine can look like
     several client addresses; `rcvbuf` shrinks the kernel receive buffer
-    (for slow-reader tests)."""
+    (for slow-reader tests); `certfile`/`keyfile` present a TLS client
+    certificate (PEM files; for SASL EXTERNAL)."""
 
     def __init__(self, host, port, tls=False, source=None, rcvbuf=None,
-                 timeout=DEFAULT_TIMEOUT, name=None):
+                 timeout=DEFAULT_TIMEOUT, name=None, certfile=None, keyfile=None):
         self.name = name or "client"
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf is not None:
@@ -155,6 +156,8 @@ class IRCClient:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
+            if certfile:
+                ctx.load_cert_chain(certfile, keyfile)
             sock = ctx.wrap_socket(sock, server_hostname=host)
         self.sock = sock
         self.tls = tls
