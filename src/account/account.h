@@ -87,6 +87,9 @@ struct account {
     uint8_t identity_hash[VAULT_HASH_BYTES];
     bool identity_pending;  /* a level-2 request waits for a moderator */
     bool identity_checking; /* a provider is checking a submission (verify.c) */
+    int credit_delta;       /* sum of credit events (credit/credit.c) */
+    int groups_owned;       /* live groups this account owns (irc/group.c) */
+    int groups_joined;      /* groups it is a member of */
     bool suspended;
     char *suspend_reason;
     int convention_version; /* 0: never accepted */

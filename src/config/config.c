@@ -97,12 +97,15 @@ static const struct cfg_field cfg_fields[] = {
     F("identity.convention", CFG_STR, convention_file, 1, 4096, NULL, 0),
     F("identity.convention_version", CFG_INT, convention_version, 1, 1000000, NULL, 1),
     F("control.socket", CFG_STR, control_socket, 1, 107, "var/qund.sock", 0),
+    F("groups.default_category", CFG_STR, group_default_category, 1, 32, "friends", 0),
+    F("groups.managers_max", CFG_INT, managers_max, 0, 100, NULL, 10),
+    F("groups.credit_initial", CFG_INT, credit_initial, 0, 1000, NULL, 600),
 };
 
 /* Names that are groups or lists handled outside the table. */
-static const char *const cfg_groups[] = {"server",   "admin",    "log",     "tls",
-                                         "limits",   "channels", "store",   "vault",
-                                         "accounts", "identity", "control", NULL};
+static const char *const cfg_groups[] = {"server",   "admin",  "log",   "tls",      "limits",
+                                         "channels", "store",  "vault", "accounts", "identity",
+                                         "control",  "groups", NULL};
 
 static void cfg_error(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -285,6 +288,8 @@ bool config_cidr_match(const struct config_cidr *nets, size_t n, const struct so
 /* The settings that are lists of names (unix users of the control socket). */
 static char ***cfg_name_list(struct qun_config *cfg, const char *group, const char *name)
 {
+    if (strcmp(group, "groups") == 0 && strcmp(name, "categories") == 0)
+        return &cfg->group_categories;
     if (strcmp(group, "control") != 0)
         return NULL;
     if (strcmp(name, "administrators") == 0)
@@ -479,6 +484,171 @@ static int cfg_read_opers(struct qun_config *cfg, config_setting_t *list, char *
     return 0;
 }
 
+/* ---- groups: categories, policy table, credit levels ---- */
+
+static const char *const cfg_default_categories[] = {"family",   "friends",  "work",   "study",
+                                                     "interest", "business", "public", NULL};
+
+/* SPEC §6. */
+static const struct config_credit_level cfg_default_levels[] = {
+    {'A', 800, true, 20, 2000, 1000, true, 30}, {'B', 650, true, 10, 500, 500, true, 20},
+    {'C', 500, true, 3, 200, 200, true, 10},    {'D', 350, true, 0, 0, 50, false, 5},
+    {'E', 0, false, 0, 0, 20, false, 0},
+};
+
+static int cfg_size_parse(const char *s)
+{
+    if (!s || strcmp(s, "*") == 0)
+        return -1;
+    if (strcmp(s, "small") == 0)
+        return 0;
+    if (strcmp(s, "medium") == 0)
+        return 1;
+    if (strcmp(s, "large") == 0)
+        return 2;
+    return -2;
+}
+
+static bool cfg_member_bool(config_setting_t *s, const char *name, bool def)
+{
+    int v;
+    return config_setting_lookup_bool(s, name, &v) ? v != 0 : def;
+}
+
+static int cfg_member_int(config_setting_t *s, const char *name, int def)
+{
+    int v;
+    return config_setting_lookup_int(s, name, &v) ? v : def;
+}
+
+static int cfg_read_policy(struct qun_config *cfg, config_setting_t *list, char *err, size_t errlen)
+{
+    static const char *const allowed[] = {"category", "size",     "members",
+                                          "create",   "approval", NULL};
+    int line = (int)config_setting_source_line(list);
+    if (!config_setting_is_list(list)) {
+        cfg_error(err, errlen, cfg->path, line, "group_policy must be a list of { ... } blocks");
+        return -1;
+    }
+    int n = config_setting_length(list);
+    cfg->group_policy = xcalloc((size_t)n + 1, sizeof *cfg->group_policy);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+        line = (int)config_setting_source_line(s);
+        if (!config_setting_is_group(s)) {
+            cfg_error(err, errlen, cfg->path, line,
+                      "each group_policy entry must be a { ... } block");
+            return -1;
+        }
+        if (cfg_check_members(cfg, s, "group_policy", allowed, err, errlen) < 0)
+            return -1;
+        const char *cat = cfg_member_string(s, "category");
+        int size = cfg_size_parse(cfg_member_string(s, "size"));
+        int members = cfg_member_int(s, "members", 0);
+        if (!cat || size == -2 || members < 0) {
+            cfg_error(err, errlen, cfg->path, line,
+                      "a group_policy entry needs category (a category or \"*\"), size "
+                      "(\"small\", \"medium\", \"large\" or \"*\") and members >= 0");
+            return -1;
+        }
+        struct config_group_policy *p = &cfg->group_policy[cfg->ngroup_policy++];
+        p->category = xstrdup(cat);
+        p->size = size;
+        p->members = members;
+        p->create = cfg_member_bool(s, "create", true);
+        p->approval = cfg_member_bool(s, "approval", false);
+    }
+    return 0;
+}
+
+static int cfg_level_cmp(const void *a, const void *b)
+{
+    const struct config_credit_level *x = a, *y = b;
+    return y->min_score - x->min_score;
+}
+
+static int cfg_read_level(struct qun_config *cfg, config_setting_t *s, char *err, size_t errlen)
+{
+    static const char *const allowed[] = {"level",        "min_score", "post",
+                                          "groups_owned", "members",   "groups_joined",
+                                          "manage",       "rate",      NULL};
+    int line = (int)config_setting_source_line(s);
+    if (!config_setting_is_group(s)) {
+        cfg_error(err, errlen, cfg->path, line, "each credit_levels entry must be a { ... } block");
+        return -1;
+    }
+    if (cfg_check_members(cfg, s, "credit_levels", allowed, err, errlen) < 0)
+        return -1;
+    const char *lv = cfg_member_string(s, "level");
+    struct config_credit_level *l = &cfg->credit_levels[cfg->ncredit_levels++];
+    l->min_score = cfg_member_int(s, "min_score", -1);
+    if (!lv || strlen(lv) != 1 || l->min_score < 0 || l->min_score > 1000) {
+        cfg_error(err, errlen, cfg->path, line,
+                  "a credit_levels entry needs level (one letter) and min_score (0 to 1000)");
+        return -1;
+    }
+    l->level = lv[0];
+    l->post = cfg_member_bool(s, "post", true);
+    l->groups_owned = cfg_member_int(s, "groups_owned", 0);
+    l->members = cfg_member_int(s, "members", 0);
+    l->groups_joined = cfg_member_int(s, "groups_joined", 0);
+    l->manage = cfg_member_bool(s, "manage", false);
+    l->rate = cfg_member_int(s, "rate", 0);
+    return 0;
+}
+
+static int cfg_read_levels(struct qun_config *cfg, config_setting_t *list, char *err, size_t errlen)
+{
+    int line = (int)config_setting_source_line(list);
+    int n = config_setting_is_list(list) ? config_setting_length(list) : 0;
+    if (n == 0) {
+        cfg_error(err, errlen, cfg->path, line,
+                  "credit_levels must be a non-empty list of { ... } blocks");
+        return -1;
+    }
+    free(cfg->credit_levels);
+    cfg->credit_levels = xcalloc((size_t)n, sizeof *cfg->credit_levels);
+    cfg->ncredit_levels = 0;
+    for (int i = 0; i < n; i++)
+        if (cfg_read_level(cfg, config_setting_get_elem(list, (unsigned)i), err, errlen) < 0)
+            return -1;
+    qsort(cfg->credit_levels, cfg->ncredit_levels, sizeof *cfg->credit_levels, cfg_level_cmp);
+    if (cfg->credit_levels[cfg->ncredit_levels - 1].min_score != 0) {
+        cfg_error(err, errlen, cfg->path, line, "credit_levels needs a level with min_score = 0");
+        return -1;
+    }
+    return 0;
+}
+
+/* Built-in defaults for what the file did not set. */
+static void cfg_group_defaults(struct qun_config *cfg)
+{
+    if (!cfg->group_categories) {
+        size_t n = sizeof cfg_default_categories / sizeof cfg_default_categories[0];
+        cfg->group_categories = xcalloc(n, sizeof *cfg->group_categories);
+        for (size_t i = 0; cfg_default_categories[i]; i++)
+            cfg->group_categories[i] = xstrdup(cfg_default_categories[i]);
+    }
+    if (!cfg->group_policy) {
+        cfg->group_policy = xcalloc(1, sizeof *cfg->group_policy);
+        cfg->group_policy[0] = (struct config_group_policy){xstrdup("*"), -1, 0, true, false};
+        cfg->ngroup_policy = 1;
+    }
+    if (!cfg->credit_levels) {
+        cfg->ncredit_levels = sizeof cfg_default_levels / sizeof cfg_default_levels[0];
+        cfg->credit_levels = xcalloc(cfg->ncredit_levels, sizeof *cfg->credit_levels);
+        memcpy(cfg->credit_levels, cfg_default_levels, sizeof cfg_default_levels);
+    }
+}
+
+bool config_category_valid(const struct qun_config *cfg, const char *name)
+{
+    for (char **p = cfg->group_categories; p && *p; p++)
+        if (strcmp(*p, name) == 0)
+            return true;
+    return false;
+}
+
 static int cfg_line(config_t *lc, const char *path)
 {
     config_setting_t *s = config_lookup(lc, path);
@@ -586,6 +756,20 @@ static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t 
                   "accounts.phone_required needs an SMS sender (identity.sms)");
         return -1;
     }
+    if (!config_category_valid(cfg, cfg->group_default_category)) {
+        cfg_error(err, errlen, cfg->path, cfg_line(lc, "groups.default_category"),
+                  "groups.default_category must be one of groups.categories");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->ngroup_policy; i++)
+        if (strcmp(cfg->group_policy[i].category, "*") != 0 &&
+            !config_category_valid(cfg, cfg->group_policy[i].category)) {
+            cfg_error(err, errlen, cfg->path, cfg_line(lc, "group_policy"),
+                      "group_policy entry %zu names category \"%s\", which is not in "
+                      "groups.categories",
+                      i + 1, cfg->group_policy[i].category);
+            return -1;
+        }
     if (log_level_parse(cfg->log_level) < 0) {
         config_setting_t *s = config_lookup(lc, "log.level");
         cfg_error(err, errlen, cfg->path, s ? (int)config_setting_source_line(s) : 1,
@@ -628,6 +812,12 @@ struct qun_config *config_load(const char *path, char *err, size_t errlen)
         } else if (strcmp(name, "operators") == 0) {
             known = true;
             rc = cfg_read_opers(cfg, s, err, errlen);
+        } else if (strcmp(name, "group_policy") == 0) {
+            known = true;
+            rc = cfg_read_policy(cfg, s, err, errlen);
+        } else if (strcmp(name, "credit_levels") == 0) {
+            known = true;
+            rc = cfg_read_levels(cfg, s, err, errlen);
         }
         if (!known) {
             cfg_error(err, errlen, cfg->path, (int)config_setting_source_line(s),
@@ -637,6 +827,7 @@ struct qun_config *config_load(const char *path, char *err, size_t errlen)
         if (rc < 0)
             goto fail;
     }
+    cfg_group_defaults(cfg);
     if (cfg_validate(cfg, &lc, err, errlen) < 0)
         goto fail;
     config_destroy(&lc);
@@ -667,6 +858,11 @@ void config_free(struct qun_config *cfg)
     cfg_free_names(cfg->control_administrators);
     cfg_free_names(cfg->control_moderators);
     cfg_free_names(cfg->control_auditors);
+    cfg_free_names(cfg->group_categories);
+    for (size_t i = 0; i < cfg->ngroup_policy; i++)
+        free(cfg->group_policy[i].category);
+    free(cfg->group_policy);
+    free(cfg->credit_levels);
     free(cfg->path);
     free(cfg);
 }

@@ -39,6 +39,28 @@ struct config_cidr {
     int prefix;
 };
 
+/* One row of the credit level table (SPEC §6). */
+struct config_credit_level {
+    char level;    /* 'A'..'E' */
+    int min_score; /* the level applies from this score up */
+    bool post;
+    int groups_owned;  /* groups a user at this level may own */
+    int members;       /* members per group such a user owns */
+    int groups_joined; /* groups a user at this level may belong to */
+    bool manage;       /* may own or manage a group */
+    int rate;          /* messages per 10 s */
+};
+
+/* One row of the group policy table (category x size class); the first
+ * matching row applies. */
+struct config_group_policy {
+    char *category; /* a category or "*" */
+    int size;       /* -1 any, 0 small, 1 medium, 2 large */
+    int members;    /* a cap below the credit level's, or 0 for none */
+    bool create;    /* groups of this category may be created */
+    bool approval;  /* joins need a manager's approval */
+};
+
 struct qun_config {
     char *path; /* the file this was read from */
 
@@ -122,6 +144,16 @@ struct qun_config {
     char *convention_file; /* platform convention text; NULL: none required */
     int convention_version;
 
+    /* groups (src/group/) */
+    char **group_categories; /* NULL-terminated */
+    char *group_default_category;
+    int managers_max;
+    struct config_group_policy *group_policy;
+    size_t ngroup_policy;
+    struct config_credit_level *credit_levels; /* sorted by min_score, highest first */
+    size_t ncredit_levels;
+    int credit_initial; /* score of a new account (SPEC: 600) */
+
     /* control socket (src/ctl/, used by qunctl) */
     char *control_socket;
     char **control_administrators; /* unix user names; NULL-terminated */
@@ -133,6 +165,9 @@ struct qun_config {
  * returns NULL and writes "file:line: sentence" into err. */
 struct qun_config *config_load(const char *path, char *err, size_t errlen);
 void config_free(struct qun_config *cfg);
+
+/* True when name is one of groups.categories. */
+bool config_category_valid(const struct qun_config *cfg, const char *name);
 
 /* True when the address (AF_INET/AF_INET6 sockaddr) is inside one of the
  * networks. */

@@ -26,7 +26,7 @@
 
 static uv_loop_t loop;
 static char dir[64];
-static struct provider *prov;
+static struct provider *prov, *prov2; /* freed by teardown if a test fails early */
 
 /* ---- callbacks ------------------------------------------------------------ */
 
@@ -131,10 +131,16 @@ static int setup(void **state)
     return 0;
 }
 
+static void srv_stop(void);
+static bool srv_listening(void);
+
 static int teardown(void **state)
 {
     provider_free(prov);
-    prov = NULL;
+    provider_free(prov2);
+    prov = prov2 = NULL;
+    if (srv_listening())
+        srv_stop(); /* a test failed before stopping it; runs the loop dry */
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     return 0;
@@ -264,7 +270,8 @@ static void test_exec_timeout_kills(void **state)
 {
     char body[256], pidfile[128];
     snprintf(pidfile, sizeof pidfile, "%s/sleep.pid", dir);
-    snprintf(body, sizeof body, "echo $$ > %s\nexec sleep 30", pidfile);
+    snprintf(body, sizeof body, "echo $$ > %s.tmp && mv %s.tmp %s\nexec sleep 30", pidfile, pidfile,
+             pidfile);
     new_exec(false, script("sleep.sh", body), 1);
     struct outcome o = {0};
     check_identity(&o);
@@ -491,9 +498,15 @@ static void srv_start(int nresp, const char *r0, const char *r1)
     srv.port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+static bool srv_listening(void)
+{
+    return srv.port != 0;
+}
+
 /* Closes the listener and every connection, then frees them. */
 static void srv_stop(void)
 {
+    srv.port = 0;
     uv_close((uv_handle_t *)&srv.tcp, NULL);
     for (struct sconn *c = srv.conns; c; c = c->next)
         sconn_close(c);
@@ -514,10 +527,10 @@ static const char ok_rejected[] =
 static const char err_500[] = "HTTP/1.1 500 Oops\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
 static const char err_404[] = "HTTP/1.1 404 Nope\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
 
-static void new_http(bool sms, int timeout_s, int retries)
+static void new_http(bool sms, int port, int timeout_s, int retries)
 {
     char url[64], err[256] = "";
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/check", srv.port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/check", port);
     prov = provider_new(&loop, sms, PROVIDER_HTTP, NULL, url, timeout_s, retries, err, sizeof err);
     assert_non_null(prov);
 }
@@ -526,7 +539,7 @@ static struct outcome http_identity(int nresp, const char *r0, const char *r1, i
                                     int retries, uint64_t *ms)
 {
     srv_start(nresp, r0, r1);
-    new_http(false, timeout_s, retries);
+    new_http(false, srv.port, timeout_s, retries);
     struct outcome o = {0};
     check_identity(&o);
     uint64_t t = run_until(&o);
@@ -594,8 +607,9 @@ static void test_http_timeout(void **state)
 static void test_http_unreachable(void **state)
 {
     srv_start(1, ok_accepted, NULL);
+    int port = srv.port;
     srv_stop(); /* the port is now closed */
-    new_http(true, 2, 1);
+    new_http(true, port, 2, 1);
     struct outcome o = {0};
     send_sms(&o);
     run_until(&o);
@@ -609,12 +623,13 @@ static void test_free_in_flight(void **state)
 {
     char body[256], pidfile[128], err[256];
     snprintf(pidfile, sizeof pidfile, "%s/free.pid", dir);
-    snprintf(body, sizeof body, "echo $$ > %s\nexec sleep 30", pidfile);
+    snprintf(body, sizeof body, "echo $$ > %s.tmp && mv %s.tmp %s\nexec sleep 30", pidfile, pidfile,
+             pidfile);
     new_exec(false, script("free.sh", body), 30);
     srv_start(1, HANG, NULL);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", srv.port);
-    struct provider *http =
+    struct provider *http = prov2 =
         provider_new(&loop, true, PROVIDER_HTTP, NULL, url, 30, 0, err, sizeof err);
     assert_non_null(http);
     struct outcome ex = {0}, ht = {0};
@@ -630,7 +645,7 @@ static void test_free_in_flight(void **state)
     uint64_t t0 = uv_hrtime();
     provider_free(prov);
     provider_free(http);
-    prov = NULL;
+    prov = prov2 = NULL;
     assert_int_equal(ex.calls, 1);
     assert_int_equal(ht.calls, 1);
     assert_int_equal(ex.verdict, PROVIDER_FAILED);

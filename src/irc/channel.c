@@ -56,6 +56,10 @@ void channel_destroy(struct channel *ch)
     free(ch->key);
     free(ch->topic);
     free(ch->topic_setter);
+    free(ch->category);
+    free(ch->gm);
+    free(ch->req);
+    free(ch->recent);
     free(ch);
 }
 
@@ -132,7 +136,7 @@ bool channel_remove_member(struct channel *ch, struct client *c)
     ch->nmembers--;
     ch->members_tombs++;
     client_remove_channel(c, ch);
-    if (ch->nmembers == 0) {
+    if (ch->nmembers == 0 && ch->code == 0) {
         channel_destroy(ch);
         return true;
     }

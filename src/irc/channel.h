@@ -6,9 +6,10 @@
  * membership test is O(1) and a fan-out walks one contiguous array.
  *
  * Invariants:
- *   1. A channel exists in the registry while it has at least one member
- *      (the groups issue will make groups persistent; this is the point it
- *      will change: channel_part_cleanup()).
+ *   1. A group (code > 0, irc/group.c) stays in the registry, members or
+ *      not, until it is dissolved. A transient channel (code 0: only
+ *      possible when identity.create_level is 0, a conformance setting)
+ *      exists while it has at least one member.
  *   2. nmembers equals the number of used slots; every member's client has
  *      the channel in its client->chans.
  *   3. Member prefix bits: MEMBER_OWNER (~), MEMBER_OP (@), MEMBER_VOICE (+).
@@ -74,7 +75,37 @@ enum chanlist_id {
     CHANLIST_COUNT,
 };
 
+/* A persistent member of a group (an account), with its role. */
+enum group_role { ROLE_MEMBER = 0, ROLE_VOICE = 1, ROLE_MANAGER = 2, ROLE_OWNER = 3 };
+
+struct group_member {
+    int64_t account_id;
+    int role; /* enum group_role */
+    int64_t joined_at;
+    int64_t muted_until; /* Unix seconds; 0: not muted */
+};
+
+struct group_request {
+    int64_t account_id;
+    int64_t requested_at;
+};
+
 struct channel {
+    /* the group (irc/group.c); code 0 for a transient channel */
+    int64_t code;
+    char *category;
+    int64_t owner_id;
+    int64_t transfer_to;     /* account offered the ownership, or 0 */
+    bool approval;           /* joins need a manager's approval */
+    struct group_member *gm; /* persistent members */
+    size_t ngm, gm_cap;
+    struct group_request *req; /* pending join requests */
+    size_t nreq, req_cap;
+    uint32_t activity[7];       /* messages per day, ring indexed by day % 7 */
+    int64_t activity_day;       /* the day (Unix days) activity[day % 7] counts */
+    struct redact_ring *recent; /* recent msgids for REDACT (irc/cmd_redact.c) */
+    char codekey[24];           /* decimal code: key in the code registry */
+
     char *name;
     char *folded;
     time_t created;

@@ -15,7 +15,10 @@
 #include "irc/channel.h"
 #include "irc/client.h"
 #include "irc/commands.h"
+#include "account/account.h"
+#include "irc/group.h"
 #include "irc/login.h"
+#include "irc/services.h"
 #include "irc/numeric.h"
 #include "irc/send.h"
 #include "irc/server.h"
@@ -139,6 +142,75 @@ static void join_announce(struct client *c, struct channel *ch)
     }
 }
 
+/* Creates the channel for JOIN: a group owned by c when c is logged in, a
+ * transient channel otherwise (possible only with identity.create_level
+ * 0, a conformance setting). NULL after telling c why not. */
+static struct channel *join_create(struct client *c, const char *name)
+{
+    struct channel *ch;
+    if (!c->acct && server_config->create_level == 0) {
+        ch = channel_create(name);
+        if (ch)
+            ch->modes = CMODE_NO_EXTERNAL | CMODE_TOPIC_LOCK;
+    } else {
+        char why[300];
+        const char *category = server_config->group_default_category;
+        if (!c->acct || !group_may_create(c, category, why, sizeof why)) {
+            send_fail(c, "FAIL", "JOIN", "CANNOT_CREATE", name,
+                      c->acct ? why : "Log in to create a group.");
+            return NULL;
+        }
+        ch = group_create(name, c->acct, category);
+    }
+    if (!ch)
+        send_numeric(c, ERR_BADCHANMASK, "%s :Bad channel name", name);
+    return ch;
+}
+
+/* Group caps and join approval for a new member (after the IRC checks). */
+static bool join_group_check(struct client *c, struct channel *ch)
+{
+    char why[300];
+    const char *code = NULL;
+    if (!group_may_join(c, ch, &code, why, sizeof why)) {
+        send_fail(c, "FAIL", "JOIN", code, ch->name, why);
+        return false;
+    }
+    bool member = c->acct && group_member_find(ch, c->acct->id);
+    if (member || !group_needs_approval(ch) || channel_is_invited(ch, c))
+        return true;
+    if (!c->acct) {
+        send_fail(c, "FAIL", "JOIN", "APPROVAL_REQUIRED", ch->name,
+                  "Joining this group needs a manager's approval: log in first, then JOIN again "
+                  "to ask.");
+        return false;
+    }
+    group_request_add(ch, c->acct->id);
+    send_fail(c, "FAIL", "JOIN", "APPROVAL_REQUIRED", ch->name,
+              "Joining this group needs a manager's approval: your request is queued and you "
+              "will be told the outcome.");
+    chanserv_request_notify(ch, c);
+    return false;
+}
+
+/* The one-line group description sent after JOIN. */
+static const char *join_group_line(struct channel *ch, bool created)
+{
+    static char line[300];
+    const struct account *owner = account_find_id(ch->owner_id);
+    if (created)
+        snprintf(
+            line, sizeof line,
+            "Group %lld created, category %s. Change the category with /msg ChanServ SET "
+            "%s CATEGORY <category>; /msg ChanServ HELP lists what owners and managers can do.",
+            (long long)ch->code, ch->category, ch->name);
+    else
+        snprintf(line, sizeof line, "Group %lld, category %s, owner %s, %zu members.",
+                 (long long)ch->code, ch->category, owner ? owner->name : "?",
+                 group_member_count(ch));
+    return line;
+}
+
 /* Returns 0 if c may join the existing channel ch with key, else sends the
  * refusal and returns -1. An INVITE lifts +l, +i and +b; a +I entry lifts
  * +i only; a +e entry lifts +b (inside channel_is_banned). */
@@ -184,24 +256,39 @@ static void join_one(struct client *c, const char *name, const char *key)
         return;
     }
     uint8_t flags = 0;
+    bool created = false;
     if (!ch) {
         if (!login_may_create(c, name))
             return;
-        ch = channel_create(name);
-        if (!ch) {
-            send_numeric(c, ERR_BADCHANMASK, "%s :Bad channel name", name);
+        ch = join_create(c, name);
+        if (!ch)
             return;
-        }
-        ch->modes = CMODE_NO_EXTERNAL | CMODE_TOPIC_LOCK;
-        flags = server_config->creator_prefix[0] == '@' ? MEMBER_OP : MEMBER_OWNER;
-    } else if (join_check(c, ch, key) < 0) {
+        flags = ch->code                                  ? MEMBER_OWNER
+                : server_config->creator_prefix[0] == '@' ? MEMBER_OP
+                                                          : MEMBER_OWNER;
+        created = true;
+    } else if (join_check(c, ch, key) < 0 || (ch->code && !join_group_check(c, ch))) {
         return;
+    }
+    join_enter(c, ch, flags, created);
+}
+
+void join_enter(struct client *c, struct channel *ch, uint8_t flags, bool created)
+{
+    if (channel_member(ch, c))
+        return;
+    if (ch->code && c->acct) {
+        group_member_add(ch, c->acct, ROLE_MEMBER); /* no-op for a member */
+        flags = group_role_flags(group_role_of(ch, c));
     }
     channel_clear_invite(ch, c->nick_folded);
     channel_add_member(ch, c, flags);
     join_announce(c, ch);
     topic_send(c, ch, false);
     names_send(c, ch);
+    if (ch->code)
+        send_fail(c, "NOTE", "JOIN", created ? "GROUP_CREATED" : "GROUP_INFO", ch->name,
+                  join_group_line(ch, created));
 }
 
 static void part_one(struct client *c, struct channel *ch, const char *reason)
@@ -216,6 +303,10 @@ static void part_one(struct client *c, struct channel *ch, const char *reason)
         ev.trailing = true;
     }
     send_to_channel(ch, &ev, NULL, 0, 0);
+    /* leaving a group ends the membership (and a manager's role); the
+     * owner stays its owner and member */
+    if (ch->code && c->acct && group_role_of(ch, c) != ROLE_OWNER)
+        group_member_remove(ch, c->acct->id);
     channel_remove_member(ch, c);
 }
 
@@ -284,6 +375,7 @@ void cmd_topic(struct client *c, struct irc_msg *m)
     ch->topic = len ? xstrndup(text, len) : NULL;
     ch->topic_setter = len ? xstrdup(prefix) : NULL;
     ch->topic_time = time(NULL);
+    group_save(ch);
     struct irc_event ev;
     event_init(&ev, prefix, "TOPIC", true);
     event_from_client(&ev, c);
@@ -458,6 +550,12 @@ static void kick_one(struct client *c, struct channel *ch, struct member *me, co
     event_param(&ev, rbuf);
     ev.trailing = true;
     send_to_channel(ch, &ev, NULL, 0, 0);
+    if (ch->code && t->acct && group_role_of(ch, t) != ROLE_OWNER) {
+        group_member_remove(ch, t->acct->id); /* a kick ends the membership */
+        char detail[64];
+        snprintf(detail, sizeof detail, "kicked %s", t->acct->name);
+        account_audit(c->account ? c->account : c->nick, "group.kick", ch->name, detail);
+    }
     channel_remove_member(ch, t);
 }
 

@@ -37,7 +37,9 @@
 
 #include "config/config.h"
 #include "irc/channel.h"
+#include "account/account.h"
 #include "irc/client.h"
+#include "irc/group.h"
 #include "irc/commands.h"
 #include "irc/modeparse.h"
 #include "irc/numeric.h"
@@ -378,10 +380,42 @@ static void apply_key(struct client *c, struct channel *ch, const struct modepar
     mode_out_push(o, true, 'k', chg->arg);
 }
 
+/* +q/+o/+v in a group change persistent roles (group.c): the owner
+ * appoints managers, managers voice; ownership moves only by TRANSFER. A
+ * guest (no account) may be voiced for the session only. Returns true
+ * when handled. */
+static bool apply_group_role(struct client *c, struct channel *ch, struct client *t,
+                             struct member *tm, const struct modeparse_change *chg)
+{
+    if (!ch->code || (!t->acct && chg->mode == 'v'))
+        return false;
+    int cur = group_role_of(ch, t), role = cur;
+    if (chg->mode == 'q')
+        role = chg->add ? ROLE_OWNER : ROLE_MEMBER;
+    else if (chg->mode == 'o')
+        role = chg->add ? ROLE_MANAGER : (cur == ROLE_MANAGER ? ROLE_MEMBER : cur);
+    else
+        role = chg->add ? (cur == ROLE_MEMBER ? ROLE_VOICE : cur)
+                        : (cur == ROLE_VOICE ? ROLE_MEMBER : cur);
+    if (role == cur)
+        return true;
+    char why[300];
+    if (!group_role_allowed(ch, group_role_of(ch, c), t->acct, role, why, sizeof why)) {
+        send_fail(c, "FAIL", "MODE", "ROLE_REFUSED", ch->name, why);
+        return true;
+    }
+    char prefix[512], detail[128];
+    group_apply_role(ch, client_prefix(c, prefix, sizeof prefix), t->acct, role);
+    snprintf(detail, sizeof detail, "%s role %d", t->acct->name, role);
+    account_audit(c->account ? c->account : c->nick, "group.role", ch->name, detail);
+    (void)tm;
+    return true;
+}
+
 static void apply_prefix(struct client *c, struct channel *ch, const struct member *me,
                          const struct modeparse_change *chg, struct mode_out *o)
 {
-    if (chg->mode == 'q' && !(me->flags & MEMBER_OWNER)) {
+    if (chg->mode == 'q' && !(me->flags & MEMBER_OWNER) && !ch->code) {
         send_numeric(c, ERR_CHANOPRIVSNEEDED,
                      "%s :You must be the channel owner to give or take +q", ch->name);
         return;
@@ -397,6 +431,8 @@ static void apply_prefix(struct client *c, struct channel *ch, const struct memb
                      ch->name);
         return;
     }
+    if (apply_group_role(c, ch, t, tm, chg))
+        return;
     uint8_t bit = member_bit(chg->mode);
     if (chg->add == !!(tm->flags & bit) || !mode_out_fits(o, t->nick))
         return;
@@ -479,6 +515,10 @@ static void mode_channel_apply(struct client *c, struct channel *ch, const struc
         }
     }
     mode_out_announce(o, c, ch, prefix);
+    if (ch->code && o->nmodes) {
+        group_save(ch);
+        account_audit(c->account ? c->account : c->nick, "group.mode", ch->name, o->modes);
+    }
     size_t dropped = r->dropped + o->dropped;
     if (dropped) {
         char text[200];

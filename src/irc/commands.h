@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct client;
 struct irc_msg;
@@ -56,6 +57,12 @@ void isupport_send(struct client *c);
 void motd_send(struct client *c);
 /* Sends LUSERS numerics (cmd_query.c). */
 void lusers_send(struct client *c);
+/* Puts c into ch (after every check), announces the JOIN and sends the
+ * topic, NAMES and, for a group, its description (cmd_channel.c). Used by
+ * JOIN and by ChanServ APPROVE. flags are ignored for group members, who
+ * get their role's. */
+struct channel;
+void join_enter(struct client *c, struct channel *ch, uint8_t flags, bool created);
 /* Sends NAMES for one channel, ending with RPL_ENDOFNAMES (cmd_channel.c). */
 struct channel;
 void names_send(struct client *c, struct channel *ch);

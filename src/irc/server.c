@@ -27,7 +27,9 @@
 
 #include "config/config.h"
 #include "account/account.h"
+#include "credit/credit.h"
 #include "ctl/ctl.h"
+#include "irc/group.h"
 #include "identity/verify.h"
 #include "irc/client.h"
 #include "irc/login.h"
@@ -398,6 +400,8 @@ int server_open_storage(char *err, size_t errlen)
     log_info("store %s open at schema version %d (%llu migration step(s) applied)", cfg->store_path,
              store_schema_version(server_store_handle), (unsigned long long)st.migrations_applied);
     if (account_directory_load(server_loop, server_store_handle, err, errlen) < 0 ||
+        credit_load(server_loop, server_store_handle, err, errlen) < 0 ||
+        group_load(server_loop, server_store_handle, err, errlen) < 0 ||
         verify_init(server_loop, cfg, server_store_handle, server_vault_handle, err, errlen) < 0)
         return -1;
     login_init();
@@ -507,6 +511,8 @@ static void server_finish_shutdown(void)
 {
     if (server_store_handle) {
         account_directory_detach_store();
+        credit_detach_store();
+        group_detach_store();
         store_close(server_store_handle, server_on_store_closed, NULL);
         server_store_handle = NULL;
     }

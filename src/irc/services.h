@@ -29,4 +29,11 @@ void svc_verify(struct client *c, enum svc_via via, struct account *a, const cha
 /* NickServ: text is the PRIVMSG body (modified in place). */
 void nickserv_command(struct client *c, char *text);
 
+/* ChanServ (svc_chanserv.c): group management for plain clients. */
+struct channel;
+bool svc_is_chanserv(const char *nick);
+void chanserv_command(struct client *c, char *text);
+/* Tells the group's online managers that requester asks to join. */
+void chanserv_request_notify(struct channel *ch, struct client *requester);
+
 #endif

@@ -1,0 +1,39 @@
+/*
+ * credit.h - credit scores and levels (SPEC §6): the single place that
+ * turns an account into a level and the privileges that level grants.
+ *
+ * A score is the configured initial score (groups.credit_initial, 600)
+ * plus the sum of the account's credit events, clamped to 0..1000. Events
+ * are append-only rows of credit_events (reason code, delta, evidence,
+ * author, time); the credit issue adds recovery, appeals and the user's
+ * view of the ledger on top of this same table. Every privilege check
+ * (groups owned, members per owned group, groups joined, managing) goes
+ * through credit_level().
+ *
+ * Threads: loop thread only.
+ */
+#ifndef QUN_CREDIT_CREDIT_H
+#define QUN_CREDIT_CREDIT_H
+
+#include <stdint.h>
+#include <uv.h>
+
+struct account;
+struct store;
+struct config_credit_level;
+
+/* Start-up: sums every account's events (runs the loop until done). */
+int credit_load(uv_loop_t *loop, struct store *st, char *err, size_t errlen);
+void credit_detach_store(void);
+
+int credit_score(const struct account *a);
+/* The level row for an account (never NULL; an account-less user gets
+ * the level of the initial score). */
+const struct config_credit_level *credit_level(const struct account *a);
+
+typedef void (*credit_cb)(void *ud, int status);
+/* Appends an event and applies it once committed; status 0 or -1. */
+int credit_adjust(struct account *a, int delta, const char *reason, const char *evidence,
+                  const char *author, credit_cb cb, void *ud);
+
+#endif
