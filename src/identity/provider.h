@@ -34,7 +34,8 @@
  *      Children are killed (SIGKILL) and handles closed; the loop must
  *      still run (uv_run) to finish closing them, after which it has no
  *      handle or request of this module left. An HTTP attempt already
- *      running on the pool is aborted within ~100 ms.
+ *      running on the pool is aborted within about a second (curl's
+ *      progress callback), so the loop may take that long to empty.
  *   5. No real name, document number or phone number is ever logged or put
  *      into a reason by this module, except the dev SMS log line (masked
  *      phone and the code, by design). Reasons given by a provider are
