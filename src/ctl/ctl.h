@@ -82,6 +82,8 @@ void ctl_stop(void);
 
 /* Registers the accounts.* and identity.* commands (ctl_accounts.c). */
 void ctl_accounts_register(void);
+/* credit.* and groups.* (ctl_accounts.c). */
+void ctl_groups_register(void);
 
 /* Roles of a unix user under the current lists (0: none). */
 unsigned ctl_roles_for_user(uid_t uid, const char *user);

@@ -21,7 +21,11 @@
 
 #include "account/account.h"
 #include "ctl/ctl.h"
+#include "config/config.h"
+#include "credit/credit.h"
 #include "identity/verify.h"
+#include "irc/channel.h"
+#include "irc/group.h"
 #include "irc/client.h"
 
 #define MOD_ROLES (CTL_ROLE_ADMINISTRATOR | CTL_ROLE_MODERATOR)
@@ -239,7 +243,118 @@ void ctl_accounts_register(void)
                  h_identity_approve);
     ctl_register("identity.reject", MOD_ROLES, "reject a pending identity request with a reason",
                  h_identity_reject);
+    ctl_groups_register();
     ctl_register("identity.reveal", CTL_ROLE_AUDITOR,
                  "reveal a real identity (auditors only; case reference required; audited)",
                  h_identity_reveal);
+}
+
+/* ---- credit and groups (read-mostly views for operators) ---- */
+
+static json_t *credit_json(const struct account *a)
+{
+    const struct config_credit_level *lv = credit_level(a);
+    char level[2] = {lv->level, '\0'};
+    return json_pack("{s:s, s:i, s:s, s:i, s:i, s:i, s:b}", "name", a->name, "score",
+                     credit_score(a), "level", level, "groups_owned_max", lv->groups_owned,
+                     "members_per_group_max", lv->members, "groups_joined_max", lv->groups_joined,
+                     "may_manage", lv->manage);
+}
+
+static void h_credit_show(struct ctl_request *req, json_t *args)
+{
+    struct account *a = arg_account(req, args);
+    if (a)
+        ctl_reply_ok(req, credit_json(a));
+}
+
+static void credit_done(void *ud, int status)
+{
+    struct ctl_request *req = ud;
+    if (status != 0)
+        ctl_reply_error(req, "store", "the credit event could not be stored");
+    else
+        ctl_reply_ok(req, json_pack("{s:s}", "result", "credit event recorded"));
+}
+
+static void h_credit_adjust(struct ctl_request *req, json_t *args)
+{
+    struct account *a = arg_account(req, args);
+    if (!a)
+        return;
+    json_t *d = json_object_get(args, "delta");
+    const char *reason = json_string_value(json_object_get(args, "reason"));
+    if (!json_is_integer(d) || json_integer_value(d) < -1000 || json_integer_value(d) > 1000 ||
+        !reason || !*reason) {
+        ctl_reply_error(req, "bad-request", "delta (-1000 to 1000) and a reason are required");
+        return;
+    }
+    char detail[256];
+    snprintf(detail, sizeof detail, "%+lld: %s", (long long)json_integer_value(d), reason);
+    account_audit(ctl_request_actor(req), "credit.adjust", a->name, detail);
+    if (credit_adjust(a, (int)json_integer_value(d), reason, NULL, ctl_request_actor(req),
+                      credit_done, req) != 0)
+        ctl_reply_error(req, "store", "the store is not available");
+}
+
+static json_t *group_json(struct channel *ch, bool full)
+{
+    const struct account *owner = account_find_id(ch->owner_id);
+    size_t members = group_member_count(ch);
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:I, s:s}", "code", (json_int_t)ch->code, "name",
+                          ch->name, "category", ch->category ? ch->category : "", "owner",
+                          owner ? owner->name : "", "members", (json_int_t)members, "size",
+                          group_size_name(group_size_class(members)));
+    if (full) {
+        json_object_set_new(o, "online", json_integer((json_int_t)ch->nmembers));
+        json_object_set_new(o, "messages_7_days", json_integer(group_activity(ch)));
+        json_object_set_new(o, "approval", json_boolean(group_needs_approval(ch)));
+        json_object_set_new(o, "pending_requests", json_integer((json_int_t)ch->nreq));
+        json_t *managers = json_array();
+        for (size_t i = 0; i < ch->ngm; i++) {
+            const struct account *m = account_find_id(ch->gm[i].account_id);
+            if (m && ch->gm[i].role == ROLE_MANAGER)
+                json_array_append_new(managers, json_string(m->name));
+        }
+        json_object_set_new(o, "managers", managers);
+    }
+    return o;
+}
+
+static void groups_one(struct channel *ch, void *ud)
+{
+    if (ch->code)
+        json_array_append_new(ud, group_json(ch, false));
+}
+
+static void h_groups_list(struct ctl_request *req, json_t *args)
+{
+    json_t *arr = json_array();
+    channel_foreach(groups_one, arr);
+    ctl_reply_ok(req, arr);
+}
+
+static void h_groups_show(struct ctl_request *req, json_t *args)
+{
+    const char *g = json_string_value(json_object_get(args, "group"));
+    struct channel *ch = NULL;
+    if (g && g[0] == '#')
+        ch = channel_find(g);
+    else if (g)
+        ch = group_find_code(strtoll(g, NULL, 10));
+    if (!ch || !ch->code) {
+        ctl_reply_error(req, "not-found", "no group %s", g ? g : "(none given)");
+        return;
+    }
+    ctl_reply_ok(req, group_json(ch, true));
+}
+
+void ctl_groups_register(void)
+{
+    ctl_register("credit.show", MOD_ROLES, "an account's credit score, level and privileges",
+                 h_credit_show);
+    ctl_register("credit.adjust", CTL_ROLE_ADMINISTRATOR,
+                 "append a credit event (administrators; audited)", h_credit_adjust);
+    ctl_register("groups.list", MOD_ROLES, "list groups", h_groups_list);
+    ctl_register("groups.show", MOD_ROLES, "show one group", h_groups_show);
 }

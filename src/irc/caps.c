@@ -51,6 +51,7 @@ static const struct cap_def cap_table[] = {
     {"batch", CAP_BATCH, false, NULL},
     {"cap-notify", CAP_CAP_NOTIFY, false, NULL},
     {"draft/account-registration", CAP_ACCOUNT_REGISTRATION, false, caps_register_value},
+    {"draft/message-redaction", CAP_REDACTION, false, NULL},
     {"chghost", CAP_CHGHOST, false, NULL},
     {"echo-message", CAP_ECHO_MESSAGE, false, NULL},
     {"extended-join", CAP_EXTENDED_JOIN, false, NULL},

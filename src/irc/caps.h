@@ -32,6 +32,7 @@ enum cap_bit {
     CAP_EXTENDED_MONITOR = 1u << 16,
     CAP_SASL = 1u << 17,
     CAP_ACCOUNT_REGISTRATION = 1u << 18,
+    CAP_REDACTION = 1u << 19, /* draft/message-redaction */
 };
 
 /* Capabilities that change the tag section of a relayed message. */

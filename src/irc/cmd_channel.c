@@ -197,37 +197,36 @@ static bool join_group_check(struct client *c, struct channel *ch)
 static const char *join_group_line(struct channel *ch, bool created)
 {
     static char line[300];
-    const struct account *owner = account_find_id(ch->owner_id);
-    if (created)
-        snprintf(
-            line, sizeof line,
-            "Group %lld created, category %s. Change the category with /msg ChanServ SET "
-            "%s CATEGORY <category>; /msg ChanServ HELP lists what owners and managers can do.",
-            (long long)ch->code, ch->category, ch->name);
-    else
-        snprintf(line, sizeof line, "Group %lld, category %s, owner %s, %zu members.",
-                 (long long)ch->code, ch->category, owner ? owner->name : "?",
-                 group_member_count(ch));
+    if (!created)
+        return group_describe(ch);
+    snprintf(line, sizeof line,
+             "Group %lld created, category %s. Change the category with /msg ChanServ SET %s "
+             "CATEGORY <category>; /msg ChanServ HELP lists what owners and managers can do.",
+             (long long)ch->code, ch->category, ch->name);
     return line;
 }
 
 /* Returns 0 if c may join the existing channel ch with key, else sends the
  * refusal and returns -1. An INVITE lifts +l, +i and +b; a +I entry lifts
- * +i only; a +e entry lifts +b (inside channel_is_banned). */
+ * +i only; a +e entry lifts +b (inside channel_is_banned). A member of the
+ * group passes +k, +l and +i but not a ban. */
 static int join_check(struct client *c, struct channel *ch, const char *key)
 {
+    /* a group's own member coming back is not an outsider: +i, +k and +l
+     * do not apply (a ban still does) */
     bool invited = channel_is_invited(ch, c);
-    if (ch->key && (!key || strcmp(key, ch->key) != 0)) {
+    bool member = ch->code && c->acct && group_member_find(ch, c->acct->id);
+    if (ch->key && !member && (!key || strcmp(key, ch->key) != 0)) {
         send_numeric(c, ERR_BADCHANNELKEY, "%s :Cannot join channel (+k: wrong or missing key)",
                      ch->name);
         return -1;
     }
-    if (ch->limit > 0 && ch->nmembers >= (size_t)ch->limit && !invited) {
+    if (ch->limit > 0 && ch->nmembers >= (size_t)ch->limit && !invited && !member) {
         send_numeric(c, ERR_CHANNELISFULL, "%s :Cannot join channel (+l: the channel is full)",
                      ch->name);
         return -1;
     }
-    if ((ch->modes & CMODE_INVITE) && !invited && !channel_is_invex(ch, c)) {
+    if ((ch->modes & CMODE_INVITE) && !invited && !member && !channel_is_invex(ch, c)) {
         send_numeric(c, ERR_INVITEONLYCHAN, "%s :Cannot join channel (+i: invitation needed)",
                      ch->name);
         return -1;
@@ -454,9 +453,12 @@ static void list_one(struct channel *ch, void *ud)
         return;
     if (!list_pass(q, ch))
         return;
-    char modes[300];
+    char modes[300], group[96] = "";
     channel_mode_string(ch, false, modes, sizeof modes);
-    send_numeric(q->c, RPL_LIST, "%s %zu :[%s] %s", ch->name, ch->nmembers, modes,
+    if (ch->code) /* "{code category size}" after the modes, as servers show "[+nt]" */
+        snprintf(group, sizeof group, "{%lld %s %s} ", (long long)ch->code, ch->category,
+                 group_size_name(group_size_class(group_member_count(ch))));
+    send_numeric(q->c, RPL_LIST, "%s %zu :[%s] %s%s", ch->name, ch->nmembers, modes, group,
                  ch->topic ? ch->topic : "");
 }
 

@@ -91,6 +91,13 @@ static const struct help_topic help_topics[] = {
                  "GHOST, REGAIN, DROP, CERT. NICKSERV HELP explains each."},
     {"NS", "NS <command> [<arguments>]\n"
            "Short for NICKSERV: the account service (NS HELP lists its commands)."},
+    {"CHANSERV", "CHANSERV <command> [<arguments>]  (also CS, or /msg ChanServ)\n"
+                 "The group service: INFO, SET, OP, DEOP, VOICE, DEVOICE,\n"
+                 "TRANSFER, ACCEPT, CANCEL, DISSOLVE, MUTE, UNMUTE, MUTEALL,\n"
+                 "UNMUTEALL, KICK, BAN, UNBAN, TOPIC, REQUESTS, APPROVE, DENY.\n"
+                 "CHANSERV HELP explains each."},
+    {"CS", "CS <command> [<arguments>]\n"
+           "Short for CHANSERV: the group service (CS HELP lists its commands)."},
     {"MODE", "MODE <nick> [<modes>] | MODE <#channel> [<modes> [<params>]...]\n"
              "Shows or changes your user modes or a channel's modes.\n"
              "User modes: +i invisible, +w receive WALLOPS, +B bot,\n"
@@ -135,6 +142,9 @@ static const struct help_topic help_topics[] = {
     {"TOPIC", "TOPIC <#channel> [:<topic>]\n"
               "Shows or sets a channel's topic; an empty topic clears it.\n"
               "With +t only channel operators may set it."},
+    {"REDACT", "REDACT <#group> <msgid> [:<reason>]\n"
+               "Removes a message from view (IRCv3 message-redaction). The author or\n"
+               "the group's managers may do it; the message stays in the network log."},
     {"REGISTER", "REGISTER <account>|* <phone>|* :<password>\n"
                  "Registers an account (IRCv3 account-registration); * takes your\n"
                  "nick. With a phone number (+8613800138000) a code is sent by\n"

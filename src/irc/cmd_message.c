@@ -7,6 +7,7 @@
  * are silent; PRIVMSG and TAGMSG refusals are numerics.
  */
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,7 +15,9 @@
 #include "irc/caps.h"
 #include "irc/channel.h"
 #include "irc/client.h"
+#include "account/account.h"
 #include "irc/commands.h"
+#include "irc/group.h"
 #include "irc/login.h"
 #include "irc/msgpath.h"
 #include "irc/numeric.h"
@@ -53,10 +56,27 @@ static void message_client_tags(const struct irc_msg *m, char *out, size_t cap)
     out[n] = '\0';
 }
 
+/* A manager's timed mute of this member (ChanServ MUTE), still running. */
+static const char *message_group_mute(struct client *c, struct channel *ch)
+{
+    static char why[160];
+    const struct group_member *gm = c->acct ? group_member_find(ch, c->acct->id) : NULL;
+    time_t now = time(NULL);
+    if (!gm || gm->muted_until <= now)
+        return NULL;
+    long minutes = (long)((gm->muted_until - now + 59) / 60);
+    snprintf(why, sizeof why, "Cannot send to channel (a manager muted you for %ld more minute%s)",
+             minutes, minutes == 1 ? "" : "s");
+    return why;
+}
+
 /* Returns NULL when c may speak in ch, else the reason. */
 static const char *message_channel_refusal(struct client *c, struct channel *ch)
 {
     struct member *mb = channel_member(ch, c);
+    const char *muted = ch->code ? message_group_mute(c, ch) : NULL;
+    if (muted && !(mb && (mb->flags & MEMBER_OWNER)))
+        return muted;
     if (!mb && (ch->modes & CMODE_NO_EXTERNAL))
         return "Cannot send to channel (no external messages)";
     if (mb && (mb->flags & (MEMBER_OWNER | MEMBER_OP | MEMBER_VOICE)))
@@ -96,6 +116,8 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
                 send_numeric(c, ERR_CANNOTSENDTOCHAN, "%s :%s", ch->name, why);
             return;
         }
+        if (ch->code && kind != CHAT_TAGMSG)
+            group_note_message(ch);
         if (name == target) {
             msgpath_submit(c, ch, NULL, kind, text, tags);
         } else {
@@ -107,6 +129,11 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
     if (svc_is_nickserv(target)) {
         if (kind == CHAT_PRIVMSG)
             nickserv_command(c, (char *)text);
+        return;
+    }
+    if (svc_is_chanserv(target)) {
+        if (kind == CHAT_PRIVMSG)
+            chanserv_command(c, (char *)text);
         return;
     }
     struct client *to = client_find(target);

@@ -182,6 +182,8 @@ static void mode_channel_query(struct client *c, struct channel *ch, const struc
     channel_mode_string(ch, me != NULL, modes, sizeof modes);
     send_numeric(c, RPL_CHANNELMODEIS, "%s %s", ch->name, modes);
     send_numeric(c, RPL_CREATIONTIME, "%s %lld", ch->name, (long long)ch->created);
+    if (ch->code) /* the group code goes with the creation numerics */
+        send_fail(c, "NOTE", "MODE", "GROUP_CODE", ch->name, group_describe(ch));
 }
 
 /* Per list mode: its letter, its channel.lists index and the numerics

@@ -35,6 +35,7 @@
 #include "irc/caps.h"
 #include "irc/channel.h"
 #include "irc/client.h"
+#include "irc/group.h"
 #include "irc/commands.h"
 #include "irc/numeric.h"
 #include "irc/send.h"
@@ -296,6 +297,8 @@ void cmd_who(struct client *c, struct irc_msg *m)
                  WHO_MAX_RESULTS);
         send_fail(c, "WARN", "WHO", "TOO_MANY_RESULTS", shown, text);
     }
+    if (ch && ch->code)
+        send_fail(c, "NOTE", "WHO", "GROUP_INFO", ch->name, group_describe(ch));
     send_numeric(c, RPL_ENDOFWHO, "%s :End of WHO list", shown);
 }
 

@@ -73,7 +73,7 @@ void cmd_nick(struct client *c, struct irc_msg *m)
         return;
     }
     struct client *other = client_find(nick);
-    if ((other && other != c) || svc_is_nickserv(nick)) {
+    if ((other && other != c) || svc_is_nickserv(nick) || svc_is_chanserv(nick)) {
         if (c->state != CLIENT_REGISTERED) {
             free(c->nick_wanted); /* REGISTER * names this nick (no land grabs) */
             c->nick_wanted = xstrdup(nick);

@@ -16,6 +16,7 @@
  *   cmd_help.c      HELP, HELPOP
  *   cmd_sasl.c      AUTHENTICATE;  cmd_account.c  REGISTER, VERIFY
  *   svc_nickserv.c  NICKSERV / NS (and PRIVMSG NickServ)
+ *   svc_chanserv.c  CHANSERV / CS (and PRIVMSG ChanServ)
  *   monitor.c       MONITOR;  whowas.c  WHOWAS
  *
  * Contract for handlers: m->nparams >= the table's min_params; parameters
@@ -72,6 +73,10 @@ void cmd_authenticate(struct client *c, struct irc_msg *m);     /* cmd_sasl.c */
 void cmd_register_account(struct client *c, struct irc_msg *m); /* cmd_account.c */
 void cmd_verify(struct client *c, struct irc_msg *m);
 void cmd_nickserv(struct client *c, struct irc_msg *m); /* svc_nickserv.c */
+void cmd_chanserv(struct client *c, struct irc_msg *m); /* svc_chanserv.c */
+void cmd_redact(struct client *c, struct irc_msg *m);   /* cmd_redact.c */
+/* Remembers a channel message for REDACT (cmd_redact.c). */
+void redact_remember(struct channel *ch, const char *msgid, const struct client *sender);
 /* Ends an AUTHENTICATE exchange in progress, wiping it (cmd_sasl.c). */
 void sasl_session_free(struct client *c);
 void cmd_nick(struct client *c, struct irc_msg *m);

@@ -677,3 +677,32 @@ void group_apply_role(struct channel *ch, const char *source, struct account *ta
         send_to_channel(ch, &ev, NULL, 0, 0);
     }
 }
+
+void group_show_role(struct channel *ch, struct client *c, const char *source)
+{
+    struct member *m = channel_member(ch, c);
+    uint8_t want = group_role_flags(group_role_of(ch, c));
+    if (!m || (m->flags & want) == want)
+        return;
+    m->flags |= want;
+    char modes[3] = {'+', want == MEMBER_OWNER ? 'q' : want == MEMBER_OP ? 'o' : 'v', '\0'};
+    struct irc_event ev;
+    event_init(&ev, source, "MODE", true);
+    event_param(&ev, ch->name);
+    event_param(&ev, modes);
+    event_param(&ev, c->nick);
+    send_to_channel(ch, &ev, NULL, 0, 0);
+}
+
+const char *group_describe(struct channel *ch)
+{
+    static char line[300];
+    const struct account *owner = account_find_id(ch->owner_id);
+    size_t members = group_member_count(ch);
+    snprintf(line, sizeof line,
+             "Group %lld, category %s, %s (%zu members), owner %s, %u messages in 7 days.",
+             (long long)ch->code, ch->category ? ch->category : "?",
+             group_size_name(group_size_class(members)), members, owner ? owner->name : "?",
+             group_activity(ch));
+    return line;
+}

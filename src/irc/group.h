@@ -52,6 +52,9 @@ const char *group_size_name(enum group_size s);
 /* Messages in the last 7 days. */
 uint32_t group_activity(struct channel *ch);
 void group_note_message(struct channel *ch);
+/* "Group 10001, category friends, small (3 members), owner ..., N messages
+ * in 7 days." (a static buffer: use before the next call). */
+const char *group_describe(struct channel *ch);
 /* Whether joins need approval (the group's switch or its policy row). */
 bool group_needs_approval(const struct channel *ch);
 
@@ -87,6 +90,10 @@ bool group_role_allowed(const struct channel *ch, int actor_role, const struct a
 /* Applies a role (after group_role_allowed): persists it and announces the
  * MODE change from source for each online connection of the account. */
 void group_apply_role(struct channel *ch, const char *source, struct account *target, int new_role);
+
+/* After a login: gives c, already in ch, the prefix of its account's role
+ * (announced from source). */
+void group_show_role(struct channel *ch, struct client *c, const char *source);
 
 /* The member flags (MEMBER_*) a role shows as. */
 uint8_t group_role_flags(int role);

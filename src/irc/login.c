@@ -14,6 +14,8 @@
 #include "irc/caps.h"
 #include "irc/client.h"
 #include "irc/commands.h"
+#include "irc/channel.h"
+#include "irc/group.h"
 #include "irc/numeric.h"
 #include "irc/send.h"
 #include "irc/server.h"
@@ -86,6 +88,9 @@ void login_complete(struct client *c, struct account *a, const char *mech)
                  client_prefix(c, prefix, sizeof prefix), a->name, a->name);
     login_session(c, "login");
     login_announce(c);
+    for (size_t i = 0; i < c->nchans; i++) /* a member's role comes back with the login */
+        if (c->chans[i]->code)
+            group_show_role(c->chans[i], c, server_name());
     log_info("accounts: client %llu logged in as %s (%s)", (unsigned long long)c->id, a->name,
              mech);
     const char *next = login_next_step(a);

@@ -3,6 +3,8 @@
  */
 #include "irc/msgpath.h"
 
+#include "irc/commands.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -95,6 +97,8 @@ static void msgpath_submit_to(struct client *c, struct channel *ch, struct clien
     cm->member_mask = member_mask;
     msgid_new(cm->msgid, sizeof cm->msgid);
     cm->time_ms = time_now_ms();
+    if (ch && kind != CHAT_TAGMSG)
+        redact_remember(ch, cm->msgid, c);
     /* The network log append goes here; delivery then happens from its
      * durable-completion callback. */
     msgpath_deliver(cm, c, ch, to);

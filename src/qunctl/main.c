@@ -32,7 +32,7 @@
 #define QUNCTL_ANSWER_MAX     (64u << 20) /* bytes of one answer line */
 #define QUNCTL_MAX_ARGS       4
 
-enum arg_type { ARG_STRING, ARG_ID };
+enum arg_type { ARG_STRING, ARG_ID, ARG_INT };
 
 /* One argument: a positional (flag == NULL) or an option "--flag VALUE". */
 struct arg_spec {
@@ -94,6 +94,24 @@ static const struct subcommand qunctl_commands[] = {
      "reveal an account's real identity (auditors only; recorded)",
      {{NULL, "ACCOUNT", "name", ARG_STRING, true, "account name"},
       {"--case", "REF", "case", ARG_STRING, true, "case reference that justifies the reveal"}}},
+    {"credit",
+     "show",
+     "credit.show",
+     "show an account's credit score and level",
+     {{NULL, "NAME", "name", ARG_STRING, true, "account name"}}},
+    {"credit",
+     "adjust",
+     "credit.adjust",
+     "append a credit event (administrators; recorded)",
+     {{NULL, "NAME", "name", ARG_STRING, true, "account name"},
+      {"--delta", "N", "delta", ARG_INT, true, "points to add (negative to deduct)"},
+      {"--reason", "TEXT", "reason", ARG_STRING, true, "reason code or sentence"}}},
+    {"groups", "list", "groups.list", "list groups with code, owner, category and size", {{0}}},
+    {"groups",
+     "show",
+     "groups.show",
+     "show one group (by name or code)",
+     {{NULL, "GROUP", "group", ARG_STRING, true, "#name or code"}}},
 };
 
 #define QUNCTL_NCOMMANDS (sizeof qunctl_commands / sizeof qunctl_commands[0])
@@ -195,12 +213,16 @@ static bool group_exists(const char *word)
 static int set_arg(const struct subcommand *sc, const struct arg_spec *a, const char *text,
                    json_t *args)
 {
-    if (a->type == ARG_ID) {
+    if (a->type == ARG_ID || a->type == ARG_INT) {
         char *end;
         errno = 0;
         long long v = strtoll(text, &end, 10);
-        if (errno || *end || end == text || v <= 0)
-            return usage_error(sc, "%s must be a positive whole number", a->metavar), -1;
+        if (errno || *end || end == text || (a->type == ARG_ID && v <= 0))
+            return usage_error(sc,
+                               a->type == ARG_ID ? "%s must be a positive whole number"
+                                                 : "%s must be a whole number",
+                               a->metavar),
+                   -1;
         json_object_set_new(args, a->key, json_integer(v));
     } else {
         json_object_set_new(args, a->key, json_string(text));

@@ -1,0 +1,109 @@
+/*
+ * cmd_redact.c - REDACT (IRCv3 draft/message-redaction): removing a group
+ * message from view.
+ *
+ * A redaction hides a message from members' view; it never deletes it:
+ * the message stays where the law wants it (the network log, issue 5),
+ * and the redaction itself is an audit record with its author. The
+ * author of a message may redact it; so may the group's managers and
+ * owner (SPEC §5).
+ *
+ * To check a msgid the server remembers, per channel, the last
+ * REDACT_RECENT messages (msgid and sender) in a ring allocated on the
+ * channel's first message. Older messages can no longer be redacted over
+ * IRC (FAIL REDACT UNKNOWN_MSGID); the console, with the network log,
+ * will reach them.
+ *
+ * Relay: ":<redactor> REDACT <#channel> <msgid> [:<reason>]" to members
+ * with the capability only (the spec forbids sending it to others).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account/account.h"
+#include "irc/caps.h"
+#include "irc/channel.h"
+#include "irc/client.h"
+#include "irc/commands.h"
+#include "irc/numeric.h"
+#include "irc/send.h"
+#include "proto/message.h"
+#include "util/alloc.h"
+
+#define REDACT_RECENT 128
+
+struct redact_entry {
+    char msgid[32];
+    uint64_t client_id; /* the sending connection */
+    int64_t account_id; /* its account, or 0 */
+};
+
+struct redact_ring {
+    size_t next;
+    struct redact_entry e[REDACT_RECENT];
+};
+
+void redact_remember(struct channel *ch, const char *msgid, const struct client *sender)
+{
+    if (!ch->recent)
+        ch->recent = xcalloc(1, sizeof *ch->recent);
+    struct redact_entry *e = &ch->recent->e[ch->recent->next++ % REDACT_RECENT];
+    snprintf(e->msgid, sizeof e->msgid, "%s", msgid);
+    e->client_id = sender->id;
+    e->account_id = sender->acct ? sender->acct->id : 0;
+}
+
+static struct redact_entry *redact_find(struct channel *ch, const char *msgid)
+{
+    if (!ch->recent)
+        return NULL;
+    for (size_t i = 0; i < REDACT_RECENT; i++)
+        if (ch->recent->e[i].msgid[0] && strcmp(ch->recent->e[i].msgid, msgid) == 0)
+            return &ch->recent->e[i];
+    return NULL;
+}
+
+void cmd_redact(struct client *c, struct irc_msg *m)
+{
+    const char *target = m->params[0], *msgid = m->params[1];
+    const char *reason = m->nparams > 2 && m->params[2][0] ? m->params[2] : NULL;
+    struct channel *ch = target[0] == '#' ? channel_find(target) : NULL;
+    struct member *me = ch ? channel_member(ch, c) : NULL;
+    if (!me) {
+        send_fail(c, "FAIL", "REDACT", "INVALID_TARGET", target,
+                  "You can redact messages only in a group you are in.");
+        return;
+    }
+    struct redact_entry *e = redact_find(ch, msgid);
+    if (!e) {
+        char ctx[300];
+        snprintf(ctx, sizeof ctx, "%s %s", ch->name, msgid);
+        send_fail(c, "FAIL", "REDACT", "UNKNOWN_MSGID", ctx,
+                  "That message is unknown here or too old to redact over IRC.");
+        return;
+    }
+    bool own = e->client_id == c->id || (e->account_id && c->acct && c->acct->id == e->account_id);
+    if (!own && !member_is_op(me)) {
+        char ctx[300];
+        snprintf(ctx, sizeof ctx, "%s %s", ch->name, msgid);
+        send_fail(c, "FAIL", "REDACT", "REDACT_FORBIDDEN", ctx,
+                  "Only the author or the group's managers may redact a message.");
+        return;
+    }
+    char prefix[512], detail[160];
+    struct irc_event ev;
+    event_init(&ev, client_prefix(c, prefix, sizeof prefix), "REDACT", true);
+    event_from_client(&ev, c);
+    event_param(&ev, ch->name);
+    event_param(&ev, msgid);
+    if (reason) {
+        event_param(&ev, reason);
+        ev.trailing = true;
+    }
+    send_to_channel(ch, &ev, NULL, CAP_REDACTION, CAP_REDACTION);
+    snprintf(detail, sizeof detail, "msgid %s%s%.100s", msgid, reason ? ": " : "",
+             reason ? reason : "");
+    account_audit(c->account ? c->account : c->nick, "group.redact", ch->name, detail);
+    e->msgid[0] = '\0'; /* once is enough */
+}
