@@ -87,6 +87,7 @@ void client_destroy(struct client *c, const char *quit_reason)
     free(c->account);
     free(c->chans);
     free(c->monitors);
+    free(c->sent_dms);
     free(c);
 }
 

@@ -142,13 +142,14 @@ static void join_announce(struct client *c, struct channel *ch)
     }
 }
 
-/* Creates the channel for JOIN: a group owned by c when c is logged in, a
- * transient channel otherwise (possible only with identity.create_level
- * 0, a conformance setting). NULL after telling c why not. */
+/* Creates the channel for JOIN: a group owned by c. With
+ * identity.create_level 0 (a conformance setting, development servers
+ * only) anyone creates plain IRC channels instead: no owner, gone with the
+ * last member. NULL after telling c why not. */
 static struct channel *join_create(struct client *c, const char *name)
 {
     struct channel *ch;
-    if (!c->acct && server_config->create_level == 0) {
+    if (server_config->create_level == 0) {
         ch = channel_create(name);
         if (ch)
             ch->modes = CMODE_NO_EXTERNAL | CMODE_TOPIC_LOCK;
@@ -185,11 +186,12 @@ static bool join_group_check(struct client *c, struct channel *ch)
                   "to ask.");
         return false;
     }
-    group_request_add(ch, c->acct->id);
+    bool fresh = group_request_add(ch, c->acct->id);
     send_fail(c, "FAIL", "JOIN", "APPROVAL_REQUIRED", ch->name,
               "Joining this group needs a manager's approval: your request is queued and you "
               "will be told the outcome.");
-    chanserv_request_notify(ch, c);
+    if (fresh) /* managers hear about a request once */
+        chanserv_request_notify(ch, c);
     return false;
 }
 

@@ -35,7 +35,7 @@
 
 struct redact_entry {
     char msgid[32];
-    uint64_t client_id; /* the sending connection */
+    uint64_t client_id; /* the sending connection (a DM: the recipient) */
     int64_t account_id; /* its account, or 0 */
 };
 
@@ -54,28 +54,78 @@ void redact_remember(struct channel *ch, const char *msgid, const struct client 
     e->account_id = sender->acct ? sender->acct->id : 0;
 }
 
-static struct redact_entry *redact_find(struct channel *ch, const char *msgid)
+void redact_remember_dm(struct client *sender, const char *msgid, const struct client *to)
 {
-    if (!ch->recent)
+    if (!sender->sent_dms)
+        sender->sent_dms = xcalloc(1, sizeof *sender->sent_dms);
+    struct redact_entry *e = &sender->sent_dms->e[sender->sent_dms->next++ % REDACT_RECENT];
+    snprintf(e->msgid, sizeof e->msgid, "%s", msgid);
+    e->client_id = to->id;
+    e->account_id = 0;
+}
+
+static struct redact_entry *redact_find(struct redact_ring *r, const char *msgid)
+{
+    if (!r)
         return NULL;
     for (size_t i = 0; i < REDACT_RECENT; i++)
-        if (ch->recent->e[i].msgid[0] && strcmp(ch->recent->e[i].msgid, msgid) == 0)
-            return &ch->recent->e[i];
+        if (r->e[i].msgid[0] && strcmp(r->e[i].msgid, msgid) == 0)
+            return &r->e[i];
     return NULL;
+}
+
+static void redact_event(struct irc_event *ev, struct client *c, char *prefix, size_t len,
+                         const char *target, const char *msgid, const char *reason)
+{
+    event_init(ev, client_prefix(c, prefix, len), "REDACT", true);
+    event_from_client(ev, c);
+    event_param(ev, target);
+    event_param(ev, msgid);
+    if (reason) {
+        event_param(ev, reason);
+        ev->trailing = true;
+    }
+}
+
+/* A direct message: only its author may redact it; the REDACT goes to the
+ * author and the recipient, each if they have the capability. */
+static void redact_dm(struct client *c, const char *target, const char *msgid, const char *reason)
+{
+    struct redact_entry *e = redact_find(c->sent_dms, msgid);
+    struct client *to = client_find(target);
+    char ctx[300];
+    snprintf(ctx, sizeof ctx, "%s %s", target, msgid);
+    if (!e || !to || e->client_id != to->id) {
+        send_fail(c, "FAIL", "REDACT", "UNKNOWN_MSGID", ctx,
+                  "That is not a recent direct message of yours to that user.");
+        return;
+    }
+    char prefix[512];
+    struct irc_event ev;
+    redact_event(&ev, c, prefix, sizeof prefix, to->nick, msgid, reason);
+    if (c->caps & CAP_REDACTION)
+        send_event(c, &ev);
+    if (to != c && (to->caps & CAP_REDACTION))
+        send_event_unlabeled(to, &ev);
+    e->msgid[0] = '\0';
 }
 
 void cmd_redact(struct client *c, struct irc_msg *m)
 {
     const char *target = m->params[0], *msgid = m->params[1];
     const char *reason = m->nparams > 2 && m->params[2][0] ? m->params[2] : NULL;
-    struct channel *ch = target[0] == '#' ? channel_find(target) : NULL;
+    if (target[0] != '#') {
+        redact_dm(c, target, msgid, reason);
+        return;
+    }
+    struct channel *ch = channel_find(target);
     struct member *me = ch ? channel_member(ch, c) : NULL;
     if (!me) {
         send_fail(c, "FAIL", "REDACT", "INVALID_TARGET", target,
                   "You can redact messages only in a group you are in.");
         return;
     }
-    struct redact_entry *e = redact_find(ch, msgid);
+    struct redact_entry *e = redact_find(ch->recent, msgid);
     if (!e) {
         char ctx[300];
         snprintf(ctx, sizeof ctx, "%s %s", ch->name, msgid);
@@ -93,14 +143,7 @@ void cmd_redact(struct client *c, struct irc_msg *m)
     }
     char prefix[512], detail[160];
     struct irc_event ev;
-    event_init(&ev, client_prefix(c, prefix, sizeof prefix), "REDACT", true);
-    event_from_client(&ev, c);
-    event_param(&ev, ch->name);
-    event_param(&ev, msgid);
-    if (reason) {
-        event_param(&ev, reason);
-        ev.trailing = true;
-    }
+    redact_event(&ev, c, prefix, sizeof prefix, ch->name, msgid, reason);
     send_to_channel(ch, &ev, NULL, CAP_REDACTION, CAP_REDACTION);
     snprintf(detail, sizeof detail, "msgid %s%s%.100s", msgid, reason ? ": " : "",
              reason ? reason : "");

@@ -77,6 +77,7 @@ void cmd_chanserv(struct client *c, struct irc_msg *m); /* svc_chanserv.c */
 void cmd_redact(struct client *c, struct irc_msg *m);   /* cmd_redact.c */
 /* Remembers a channel message for REDACT (cmd_redact.c). */
 void redact_remember(struct channel *ch, const char *msgid, const struct client *sender);
+void redact_remember_dm(struct client *sender, const char *msgid, const struct client *to);
 /* Ends an AUTHENTICATE exchange in progress, wiping it (cmd_sasl.c). */
 void sasl_session_free(struct client *c);
 void cmd_nick(struct client *c, struct irc_msg *m);

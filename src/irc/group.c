@@ -354,6 +354,11 @@ static bool group_room_for(const struct channel *ch, size_t after, char *why, si
     return true;
 }
 
+bool group_has_room(const struct channel *ch, char *why, size_t len)
+{
+    return group_room_for(ch, group_member_count(ch) + 1, why, len);
+}
+
 bool group_may_join(struct client *c, struct channel *ch, const char **code, char *why, size_t len)
 {
     struct account *a = c->acct;
@@ -520,11 +525,11 @@ void group_set_category(struct channel *ch, const char *category)
     group_write("UPDATE groups SET category = ? WHERE code = ?", b, 2);
 }
 
-void group_request_add(struct channel *ch, int64_t account_id)
+bool group_request_add(struct channel *ch, int64_t account_id)
 {
     for (size_t i = 0; i < ch->nreq; i++)
         if (ch->req[i].account_id == account_id)
-            return;
+            return false;
     if (ch->nreq == ch->req_cap) {
         ch->req_cap = ch->req_cap ? ch->req_cap * 2 : 4;
         ch->req = xrealloc(ch->req, ch->req_cap * sizeof *ch->req);
@@ -535,6 +540,7 @@ void group_request_add(struct channel *ch, int64_t account_id)
     group_write("INSERT OR IGNORE INTO group_requests (code, account_id, requested_at)"
                 " VALUES (?, ?, ?)",
                 b, 3);
+    return true;
 }
 
 bool group_request_remove(struct channel *ch, int64_t account_id)

@@ -66,6 +66,8 @@ struct channel *group_find_code(int64_t code);
 bool group_may_create(struct client *c, const char *category, char *why, size_t len);
 /* May c join ch as a new member? *code gets a FAIL code when not. */
 bool group_may_join(struct client *c, struct channel *ch, const char **code, char *why, size_t len);
+/* Room for one more member (the owner's cap, the policy, 100/500)? */
+bool group_has_room(const struct channel *ch, char *why, size_t len);
 /* May account a be a manager (identity level, credit)? */
 bool group_may_manage(const struct account *a, char *why, size_t len);
 
@@ -77,10 +79,14 @@ void group_member_set_role(struct channel *ch, int64_t account_id, int role);
 void group_member_set_mute(struct channel *ch, int64_t account_id, int64_t until);
 void group_save(struct channel *ch); /* modes, key, limit, topic, approval, lists */
 void group_set_category(struct channel *ch, const char *category);
-void group_request_add(struct channel *ch, int64_t account_id);
+/* Queues a join request; false when it was already queued. */
+bool group_request_add(struct channel *ch, int64_t account_id);
 bool group_request_remove(struct channel *ch, int64_t account_id);
 void group_transfer_offer(struct channel *ch, int64_t to);
 void group_transfer_complete(struct channel *ch, struct account *new_owner);
+/* Ends the group (its row stays, so the code is never reused) and makes
+ * the channel transient; the caller removes the online members and
+ * destroys the channel once it is empty. */
 void group_dissolve(struct channel *ch);
 
 /* May someone with actor_role give target new_role in ch? (owner: managers;

@@ -99,6 +99,8 @@ static void msgpath_submit_to(struct client *c, struct channel *ch, struct clien
     cm->time_ms = time_now_ms();
     if (ch && kind != CHAT_TAGMSG)
         redact_remember(ch, cm->msgid, c);
+    else if (to && kind != CHAT_TAGMSG)
+        redact_remember_dm(c, cm->msgid, to);
     /* The network log append goes here; delivery then happens from its
      * durable-completion callback. */
     msgpath_deliver(cm, c, ch, to);

@@ -825,6 +825,11 @@ static void cs_approve(struct client *c, int argc, char **argv)
                   a->groups_joined, lv->level);
         return;
     }
+    char why[300];
+    if (!group_has_room(ch, why, sizeof why)) {
+        cs_notice(c, "%s", why);
+        return;
+    }
     group_request_remove(ch, a->id);
     group_member_add(ch, a, ROLE_MEMBER);
     cs_audit(c, "approve", ch, "%s", a->name);

@@ -310,7 +310,8 @@ def test_group_survives_restart(qund_factory):
     owner.expect("MODE", pred=lambda m: "+b" in m.params)
     owner.send("MODE #长久 +i")
     owner.expect("MODE", pred=lambda m: m.params[1] == "+i")
-    code = db_rows(srv, "SELECT code FROM groups WHERE name = '#长久'")[0][0]
+    code = db_wait(srv, "SELECT code FROM groups WHERE name = '#长久'")[0][0]
+    # the last changes are committed before the stop (the store drains)
     for c in (owner, member):
         c.close()
     assert srv.stop() == 0, srv.stderr()
@@ -334,3 +335,34 @@ def test_group_survives_restart(qund_factory):
     assert "@member2" in names.last.split(), names.raw
     note = back.expect("NOTE", pred=lambda m: m.params[:2] == ["JOIN", "GROUP_INFO"])
     assert "Group %d" % code in note.last and "owner keeper" in note.last, note.raw
+
+
+# ---------------------------------------------------------------- REDACT
+
+def test_redact_hides_a_message_and_keeps_an_audit_row(qund_factory):
+    srv = group_server(qund_factory)
+    caps = ("message-tags", "echo-message", "standard-replies", "draft/message-redaction")
+    owner = verified_user(srv, "chief", caps=caps)
+    author = verified_user(srv, "writer", caps=caps)
+    other = verified_user(srv, "reader", caps=caps)
+    plain = verified_user(srv, "oldclient", caps=("standard-replies",))
+    for c in (owner, author, other, plain):
+        join_ok(c, "#编辑")
+    author.send("PRIVMSG #编辑 :一条错误的消息")
+    echo = author.expect("PRIVMSG", pred=lambda m: m.nick == "writer")
+    msgid = echo.tags["msgid"]
+    other.expect("PRIVMSG", pred=lambda m: m.tags.get("msgid") == msgid)
+    # a member who is neither the author nor a manager may not redact it
+    other.send("REDACT #编辑 %s :no" % msgid)
+    m = fail_of(other, "REDACT", "REDACT_FORBIDDEN")
+    # the owner (a manager) may; members with the capability see it, others not
+    owner.send("REDACT #编辑 %s :违规" % msgid)
+    for c in (owner, author, other):
+        m = c.expect("REDACT", pred=lambda m: m.params[:2] == ["#编辑", msgid])
+        assert m.nick == "chief" and m.params[2] == "违规", m.raw
+    plain.assert_no("REDACT")
+    # once is enough: the msgid is no longer known
+    owner.send("REDACT #编辑 %s" % msgid)
+    fail_of(owner, "REDACT", "UNKNOWN_MSGID")
+    rows = db_wait(srv, "SELECT actor, target, detail FROM audit WHERE action = 'group.redact'")
+    assert rows and rows[0][0] == "chief" and msgid in rows[0][2], rows

@@ -46,6 +46,7 @@ SPEC_CAPABILITIES = frozenset(
         Capabilities.EXTENDED_JOIN,
         Capabilities.EXTENDED_MONITOR,
         Capabilities.LABELED_RESPONSE,
+        Capabilities.MESSAGE_REDACTION,
         Capabilities.MESSAGE_TAGS,
         Capabilities.MULTI_PREFIX,
         Capabilities.SERVER_TIME,
