@@ -540,28 +540,52 @@ static bool cs_outranks(struct client *c, struct channel *ch, const struct accou
     return true;
 }
 
+/* "30" (minutes), "90s", "10m", "2h", "1d" into seconds; 0 if malformed
+ * or outside 1 second .. CS_MUTE_MAX minutes. */
+static long cs_duration(const char *text)
+{
+    char *end = NULL;
+    long n = strtol(text, &end, 10);
+    long unit = 60;
+    if (end && *end && !end[1]) {
+        unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400 : 0;
+        end++;
+    }
+    if (!end || *end || unit == 0 || n < 1 || n > (long)CS_MUTE_MAX * 60 / unit)
+        return 0;
+    return n * unit;
+}
+
+/* "10 minutes", "90 seconds" for sentences. */
+static const char *cs_duration_text(long seconds, char *buf, size_t len)
+{
+    if (seconds % 60)
+        snprintf(buf, len, "%ld second%s", seconds, seconds == 1 ? "" : "s");
+    else
+        snprintf(buf, len, "%ld minute%s", seconds / 60, seconds == 60 ? "" : "s");
+    return buf;
+}
+
 static void cs_mute(struct client *c, int argc, char **argv)
 {
     struct channel *ch = cs_group_role(c, argv[0], ROLE_MANAGER, "mute members");
     struct account *a = ch ? cs_member(c, ch, argv[1]) : NULL;
     if (!a || !cs_outranks(c, ch, a, "mute"))
         return;
-    long minutes = CS_MUTE_DEFAULT;
-    if (argc > 2) {
-        char *end = NULL;
-        minutes = strtol(argv[2], &end, 10);
-        if (!end || *end || minutes < 1 || minutes > CS_MUTE_MAX) {
-            cs_notice(c, "Give the minutes as a number from 1 to %d (a week); the default is %d.",
-                      CS_MUTE_MAX, CS_MUTE_DEFAULT);
-            return;
-        }
+    long seconds = CS_MUTE_DEFAULT * 60L;
+    if (argc > 2 && !(seconds = cs_duration(argv[2]))) {
+        cs_notice(c,
+                  "Give the time as minutes (30) or with a unit (90s, 10m, 2h, 1d), at most a "
+                  "week; the default is %d minutes.",
+                  CS_MUTE_DEFAULT);
+        return;
     }
-    group_member_set_mute(ch, a->id, (int64_t)time(NULL) + minutes * 60);
-    cs_audit(c, "mute", ch, "%s for %ld minutes", a->name, minutes);
-    cs_notice(c, "%s is muted in %s for %ld minute%s.", a->name, ch->name, minutes,
-              minutes == 1 ? "" : "s");
-    cs_tell(a, "A manager of %s (%s) muted you there for %ld minute%s.", ch->name, c->acct->name,
-            minutes, minutes == 1 ? "" : "s");
+    char how_long[48];
+    cs_duration_text(seconds, how_long, sizeof how_long);
+    group_member_set_mute(ch, a->id, (int64_t)time(NULL) + seconds);
+    cs_audit(c, "mute", ch, "%s for %s", a->name, how_long);
+    cs_notice(c, "%s is muted in %s for %s.", a->name, ch->name, how_long);
+    cs_tell(a, "A manager of %s (%s) muted you there for %s.", ch->name, c->acct->name, how_long);
 }
 
 static void cs_unmute(struct client *c, int argc, char **argv)
@@ -909,8 +933,9 @@ static const struct cs_cmd cs_commands[] = {
     {"DISSOLVE", 2, -1, true, cs_dissolve, "DISSOLVE <#group> <#group>",
      "The owner ends the group: everyone leaves it and its code is never reused. Give the name "
      "twice to confirm."},
-    {"MUTE", 2, -1, true, cs_mute, "MUTE <#group> <nick|account> [minutes]",
-     "A manager stops a member speaking for some minutes (default 10, at most 10080)."},
+    {"MUTE", 2, -1, true, cs_mute, "MUTE <#group> <nick|account> [time]",
+     "A manager stops a member speaking for a time: minutes (30) or with a unit (90s, 10m, 2h, "
+     "1d); the default is 10 minutes, at most a week."},
     {"UNMUTE", 2, -1, true, cs_unmute, "UNMUTE <#group> <nick|account>",
      "A manager ends a member's mute early."},
     {"MUTEALL", 1, -1, true, cs_muteall, "MUTEALL <#group>",

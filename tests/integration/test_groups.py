@@ -366,3 +366,24 @@ def test_redact_hides_a_message_and_keeps_an_audit_row(qund_factory):
     fail_of(owner, "REDACT", "UNKNOWN_MSGID")
     rows = db_wait(srv, "SELECT actor, target, detail FROM audit WHERE action = 'group.redact'")
     assert rows and rows[0][0] == "chief" and msgid in rows[0][2], rows
+
+
+def test_timed_mute_expires(qund_factory):
+    srv = group_server(qund_factory)
+    owner = verified_user(srv, "muter")
+    member = verified_user(srv, "muted")
+    watcher = verified_user(srv, "watcher")
+    for c in (owner, member, watcher):
+        join_ok(c, "#禁言")
+    owner.send("PRIVMSG ChanServ :MUTE #禁言 muted 2s")
+    owner.expect("NOTICE", pred=lambda m: m.nick == "ChanServ" and "2 seconds" in m.last)
+    member.send("PRIVMSG #禁言 :说话")
+    m = member.expect("404")
+    assert "muted you" in m.last, m.raw
+    watcher.assert_no("PRIVMSG", timeout=0.3)
+    time.sleep(2.2)
+    member.send("PRIVMSG #禁言 :又能说话了")
+    m = watcher.expect("PRIVMSG", pred=lambda m: m.nick == "muted")
+    assert m.params[-1] == "又能说话了"
+    rows = db_wait(srv, "SELECT detail FROM audit WHERE action = 'group.mute'")
+    assert rows and "2 seconds" in rows[0][0], rows

@@ -175,8 +175,8 @@ def test_help_and_reserved_nick(qund_factory):
                 "DISSOLVE", "MUTE", "UNMUTE", "MUTEALL", "UNMUTEALL", "KICK", "BAN", "UNBAN",
                 "TOPIC", "REQUESTS", "APPROVE", "DENY", "HELP"):
         assert cmd in listed, (cmd, [m.raw for m in lines])
-    cs(g, "HELP MUTE", "Syntax: MUTE <#group> <nick|account> [minutes]")
-    cs_wait(g, "default 10, at most 10080")
+    cs(g, "HELP MUTE", "Syntax: MUTE <#group> <nick|account> [time]")
+    cs_wait(g, "the default is 10 minutes, at most a week")
     # the CS and CHANSERV commands reach the same service
     g.send("CS HELP DISSOLVE")
     cs_wait(g, "Syntax: DISSOLVE <#group> <#group>")
@@ -305,7 +305,7 @@ def test_mute_unmute_and_muteall(qund_factory):
     srv = cs_server(qund_factory)
     alice, bob, carol = owner_with_group(srv, "#quiet", ("bob", 2), ("carol", 2))
     cs(carol, "MUTE #quiet bob", "Only managers of #quiet")
-    cs(alice, "MUTE #quiet bob 0", "from 1 to 10080")
+    cs(alice, "MUTE #quiet bob 0", "at most a week")
     cs(alice, "MUTE #quiet bob 5", "bob is muted in #quiet for 5 minutes")
     cs_wait(bob, "muted you there for 5 minutes")
     audit(srv, "group.mute", "alice", "#quiet", "bob for 5 minutes")

@@ -23,6 +23,8 @@ import os
 from pathlib import Path
 import pwd
 import shutil
+import subprocess
+import time
 from typing import Dict, List, Optional, Set, Type, Union
 
 from irctest import patma
@@ -277,6 +279,19 @@ class QunController(BaseServerController, DirectoryBasedController):
             assert msg.command != "NOTICE" or "NickServ" not in (msg.prefix or ""), msg
         case.sendLine(client, "QUIT")
         case.assertDisconnected(client)
+
+    def kill_proc(self) -> None:
+        """irctest stops the process (group) it started; under faketime that
+        is the wrapper, and qund may still be closing its database when the
+        directory is removed. Wait until no qund uses this configuration."""
+        super().kill_proc()
+        conf = str(self.directory / "qund.conf") if self.directory else None
+        deadline = time.monotonic() + 10
+        while conf and time.monotonic() < deadline:
+            r = subprocess.run(["pgrep", "-f", conf], capture_output=True)
+            if r.returncode != 0:
+                break
+            time.sleep(0.05)
 
     def restart(self) -> None:
         self.kill_proc()
