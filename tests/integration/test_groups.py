@@ -387,3 +387,18 @@ def test_timed_mute_expires(qund_factory):
     assert m.params[-1] == "又能说话了"
     rows = db_wait(srv, "SELECT detail FROM audit WHERE action = 'group.mute'")
     assert rows and "2 seconds" in rows[0][0], rows
+
+
+def test_member_cap_from_owner_credit_level(qund_factory):
+    levels = [{"level": "C", "min_score": 500, "groups_owned": 3, "members": 2,
+               "groups_joined": 200, "manage": True, "rate": 10},
+              {"level": "E", "min_score": 0, "post": False, "groups_owned": 0, "members": 0,
+               "groups_joined": 20, "manage": False, "rate": 0}]
+    srv = group_server(qund_factory, credit_levels=levels)
+    owner = verified_user(srv, "capped")
+    join_ok(owner, "#二人")
+    guests(srv, 1, "#二人")
+    late = srv.client("third", caps=("standard-replies",))
+    late.send("JOIN #二人")
+    m = fail_of(late, "JOIN", "GROUP_FULL")
+    assert "2 members is the most allowed (owner's credit level C)" in m.last, m.raw
