@@ -97,15 +97,23 @@ static const struct cfg_field cfg_fields[] = {
     F("identity.convention", CFG_STR, convention_file, 1, 4096, NULL, 0),
     F("identity.convention_version", CFG_INT, convention_version, 1, 1000000, NULL, 1),
     F("control.socket", CFG_STR, control_socket, 1, 107, "var/qund.sock", 0),
+    F("netlog.path", CFG_STR, netlog_path, 1, 4096, "var/netlog.db", 0),
+    F("netlog.key_file", CFG_STR, netlog_key_file, 1, 4096, "var/netlog.key", 0),
+    F("netlog.mode", CFG_STR, netlog_mode, 1, 16, "strict", 0),
+    F("netlog.checkpoint_events", CFG_INT, netlog_checkpoint_events, 1, 10000000, NULL, 1000),
+    F("netlog.checkpoint_seconds", CFG_INT, netlog_checkpoint_seconds, 1, 86400, NULL, 60),
+    F("netlog.keep_months", CFG_INT, netlog_keep_months, 0, 1200, NULL, 7),
+    F("netlog.direct_messages", CFG_STR, netlog_dm, 1, 16, "content", 0),
+    F("netlog.queue_max", CFG_INT, netlog_queue_max, 1000, 100000000, NULL, 1000000),
     F("groups.default_category", CFG_STR, group_default_category, 1, 32, "friends", 0),
     F("groups.managers_max", CFG_INT, managers_max, 0, 100, NULL, 10),
     F("groups.credit_initial", CFG_INT, credit_initial, 0, 1000, NULL, 600),
 };
 
 /* Names that are groups or lists handled outside the table. */
-static const char *const cfg_groups[] = {"server",   "admin",  "log",   "tls",      "limits",
-                                         "channels", "store",  "vault", "accounts", "identity",
-                                         "control",  "groups", NULL};
+static const char *const cfg_groups[] = {"server",   "admin",  "log",    "tls",      "limits",
+                                         "channels", "store",  "vault",  "accounts", "identity",
+                                         "control",  "groups", "netlog", NULL};
 
 static void cfg_error(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -754,6 +762,23 @@ static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t 
     if (cfg->phone_required && strcmp(cfg->sms_provider, "none") == 0) {
         cfg_error(err, errlen, cfg->path, cfg_line(lc, "accounts.phone_required"),
                   "accounts.phone_required needs an SMS sender (identity.sms)");
+        return -1;
+    }
+    if (cfg->netlog_keep_months < 6) {
+        cfg_error(err, errlen, cfg->path, cfg_line(lc, "netlog.keep_months"),
+                  "netlog.keep_months must be at least 6: the rules require keeping network logs "
+                  "for no less than six months");
+        return -1;
+    }
+    if (strcmp(cfg->netlog_mode, "strict") != 0 && strcmp(cfg->netlog_mode, "relaxed") != 0) {
+        cfg_error(err, errlen, cfg->path, cfg_line(lc, "netlog.mode"),
+                  "netlog.mode must be \"strict\" (messages are logged before delivery) or "
+                  "\"relaxed\" (benchmarks only)");
+        return -1;
+    }
+    if (strcmp(cfg->netlog_dm, "content") != 0 && strcmp(cfg->netlog_dm, "metadata") != 0) {
+        cfg_error(err, errlen, cfg->path, cfg_line(lc, "netlog.direct_messages"),
+                  "netlog.direct_messages must be \"content\" or \"metadata\"");
         return -1;
     }
     if (!config_category_valid(cfg, cfg->group_default_category)) {

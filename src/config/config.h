@@ -154,6 +154,16 @@ struct qun_config {
     size_t ncredit_levels;
     int credit_initial; /* score of a new account (SPEC: 600) */
 
+    /* the network log (src/netlog/) */
+    char *netlog_path;
+    char *netlog_key_file;
+    char *netlog_mode; /* "strict" (default) or "relaxed" (benchmarks only) */
+    int netlog_checkpoint_events;
+    int netlog_checkpoint_seconds;
+    int netlog_keep_months; /* at least 6 (art. 13) */
+    char *netlog_dm;        /* "content" or "metadata" */
+    int netlog_queue_max;
+
     /* control socket (src/ctl/, used by qunctl) */
     char *control_socket;
     char **control_administrators; /* unix user names; NULL-terminated */

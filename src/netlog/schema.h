@@ -1,0 +1,69 @@
+/*
+ * schema.h - the network log's SQLite schema, shared by the writer
+ * (netlog.c), verification (verify.c), retention (retention.c), history
+ * (chathistory) and inspection (search, export).
+ *
+ * The log is its own database file (log.path, default var/netlog.db), apart
+ * from the account store: its writer is tuned for one thing (appending
+ * events with group commit), and an inspector can copy or open it without
+ * touching account data.
+ *
+ *   events       one row per event; seq is dense and increasing from 1;
+ *                at is milliseconds since the epoch; leaf is the RFC 6962
+ *                leaf hash of the canonical bytes (event.h); chain is
+ *                SHA-256(previous chain || leaf).
+ *   checkpoints  one row per signed checkpoint: tree size, root, time,
+ *                the signed note text, and the Merkle accumulator state at
+ *                that size (struct merkle_acc's stack: depth * 40 bytes of
+ *                8-byte big-endian subtree size + 32-byte root), so start-up
+ *                and verification after a purge can resume the tree.
+ *   purged       retention: the first seq still present (first), the chain
+ *                value just before it and the accumulator state covering
+ *                everything purged.
+ *   holds        legal holds that keep events from the purge.
+ */
+#ifndef QUN_NETLOG_SCHEMA_H
+#define QUN_NETLOG_SCHEMA_H
+
+#define NETLOG_SCHEMA_VERSION 1
+
+#define NETLOG_SCHEMA_SQL                                                                          \
+    "CREATE TABLE IF NOT EXISTS events ("                                                          \
+    " seq INTEGER PRIMARY KEY,"                                                                    \
+    " at INTEGER NOT NULL,"                                                                        \
+    " kind TEXT NOT NULL,"                                                                         \
+    " actor TEXT NOT NULL,"                                                                        \
+    " target TEXT,"                                                                                \
+    " code INTEGER,"                                                                               \
+    " account_id INTEGER,"                                                                         \
+    " msgid TEXT,"                                                                                 \
+    " body TEXT,"                                                                                  \
+    " leaf BLOB NOT NULL,"                                                                         \
+    " chain BLOB NOT NULL);"                                                                       \
+    "CREATE INDEX IF NOT EXISTS events_code_at ON events (code, at) WHERE code IS NOT NULL;"       \
+    "CREATE INDEX IF NOT EXISTS events_account_at ON events (account_id, at)"                      \
+    " WHERE account_id IS NOT NULL;"                                                               \
+    "CREATE INDEX IF NOT EXISTS events_msgid ON events (msgid) WHERE msgid IS NOT NULL;"           \
+    "CREATE INDEX IF NOT EXISTS events_at ON events (at);"                                         \
+    "CREATE TABLE IF NOT EXISTS checkpoints ("                                                     \
+    " size INTEGER PRIMARY KEY,"                                                                   \
+    " at INTEGER NOT NULL,"                                                                        \
+    " root BLOB NOT NULL,"                                                                         \
+    " note TEXT NOT NULL,"                                                                         \
+    " acc BLOB NOT NULL);"                                                                         \
+    "CREATE TABLE IF NOT EXISTS purged ("                                                          \
+    " id INTEGER PRIMARY KEY CHECK (id = 1),"                                                      \
+    " first INTEGER NOT NULL,"                                                                     \
+    " chain BLOB NOT NULL,"                                                                        \
+    " acc BLOB NOT NULL,"                                                                          \
+    " at INTEGER NOT NULL);"                                                                       \
+    "CREATE TABLE IF NOT EXISTS holds ("                                                           \
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"                                                       \
+    " kind TEXT NOT NULL CHECK (kind IN ('group', 'account', 'case')),"                            \
+    " value TEXT NOT NULL,"                                                                        \
+    " reason TEXT,"                                                                                \
+    " created_at INTEGER NOT NULL,"                                                                \
+    " created_by TEXT NOT NULL,"                                                                   \
+    " released_at INTEGER);"
+
+#endif
