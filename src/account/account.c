@@ -19,7 +19,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "auth/password.h"
+#include "netlog/netlog.h"
 #include "config/config.h"
 #include "identity/ratelimit.h"
 #include "proto/casemap.h"
@@ -479,39 +482,41 @@ static int acct_write(struct account *a, const char *sql, const struct store_val
     return ACCOUNT_OK;
 }
 
+/* Audit records and sessions are network-log events ("audit.<action>",
+ * "session.login", "session.logout"): there is one log (SPEC §9). The
+ * audit and sessions tables of schema 1-2 are no longer written. */
 void account_audit(const char *actor, const char *action, const char *target, const char *detail)
 {
-    struct store_value b[] = {STORE_INT(acct_now()), STORE_TEXT(actor), STORE_TEXT(action),
-                              target ? STORE_TEXT(target) : STORE_NULL(),
-                              detail ? STORE_TEXT(detail) : STORE_NULL()};
-    if (!acct_store || store_exec_write(acct_store,
-                                        "INSERT INTO audit (at, actor, action, target, detail)"
-                                        " VALUES (?, ?, ?, ?, ?)",
-                                        b, 5, NULL, NULL) != STORE_OK)
-        log_error("audit: could not queue %s by %s", action, actor);
+    char kind[96];
+    snprintf(kind, sizeof kind, "audit.%s", action);
+    json_t *o = json_object();
+    if (detail)
+        json_object_set_new(o, "detail", json_string(detail));
+    char *body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    struct account *a = account_find(actor);
+    if (netlog_record(kind, actor, target, 0, a ? a->id : 0, NULL, body) < 0)
+        log_error("audit: could not log %s by %s", action, actor);
+    free(body);
 }
 
 void account_session_record(struct account *a, const struct account_session *s)
 {
-    struct store_value b[] = {
-        STORE_INT(a->id),
-        STORE_TEXT(a->name),
-        STORE_TEXT(s->event),
-        STORE_INT(acct_now()),
-        s->mechanism ? STORE_TEXT(s->mechanism) : STORE_NULL(),
-        STORE_TEXT(s->ip ? s->ip : ""),
-        STORE_INT(s->port),
-        s->tls_version ? STORE_TEXT(s->tls_version) : STORE_NULL(),
-        s->tls_cipher ? STORE_TEXT(s->tls_cipher) : STORE_NULL(),
-        s->certfp ? STORE_TEXT(s->certfp) : STORE_NULL(),
-    };
-    if (!acct_store ||
-        store_exec_write(
-            acct_store,
-            "INSERT INTO sessions (account_id, account, event, at, mechanism, ip, port,"
-            " tls_version, tls_cipher, certfp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            b, 10, NULL, NULL) != STORE_OK)
-        log_error("accounts: could not queue the %s record of %s", s->event, a->name);
+    json_t *o = json_pack("{s:s, s:s, s:i}", "mechanism", s->mechanism ? s->mechanism : "", "ip",
+                          s->ip ? s->ip : "", "port", s->port);
+    if (s->tls_version)
+        json_object_set_new(o, "tls_version", json_string(s->tls_version));
+    if (s->tls_cipher)
+        json_object_set_new(o, "tls_cipher", json_string(s->tls_cipher));
+    if (s->certfp)
+        json_object_set_new(o, "certfp", json_string(s->certfp));
+    char *body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    char kind[32];
+    snprintf(kind, sizeof kind, "session.%s", s->event);
+    if (netlog_record(kind, a->name, a->name, 0, a->id, NULL, body) < 0)
+        log_error("accounts: could not log the %s of %s", s->event, a->name);
+    free(body);
 }
 
 /* ---- registration ---- */

@@ -26,6 +26,7 @@
 #include "identity/verify.h"
 #include "irc/channel.h"
 #include "irc/group.h"
+#include "netlog/netlog.h"
 #include "irc/client.h"
 
 #define MOD_ROLES (CTL_ROLE_ADMINISTRATOR | CTL_ROLE_MODERATOR)
@@ -349,12 +350,35 @@ static void h_groups_show(struct ctl_request *req, json_t *args)
     ctl_reply_ok(req, group_json(ch, true));
 }
 
+static void h_log_access(struct ctl_request *req, json_t *args);
+
 void ctl_groups_register(void)
 {
+    ctl_register("log.access", CTL_ROLE_ADMINISTRATOR | CTL_ROLE_MODERATOR | CTL_ROLE_AUDITOR,
+                 "record a direct read of the network log (qunctl verify, search, export)",
+                 h_log_access);
     ctl_register("credit.show", MOD_ROLES, "an account's credit score, level and privileges",
                  h_credit_show);
     ctl_register("credit.adjust", CTL_ROLE_ADMINISTRATOR,
                  "append a credit event (administrators; audited)", h_credit_adjust);
     ctl_register("groups.list", MOD_ROLES, "list groups", h_groups_list);
     ctl_register("groups.show", MOD_ROLES, "show one group", h_groups_show);
+}
+
+/* ---- log access (qunctl verify, search, export read the file directly) ---- */
+
+static void h_log_access(struct ctl_request *req, json_t *args)
+{
+    const char *what = json_string_value(json_object_get(args, "what"));
+    if (!what || !*what) {
+        ctl_reply_error(req, "bad-request", "what (verify, search, export...) is required");
+        return;
+    }
+    char *body = json_dumps(args, JSON_COMPACT);
+    int64_t seq = netlog_record("log.access", ctl_request_actor(req), what, 0, 0, NULL, body);
+    free(body);
+    if (seq < 0)
+        ctl_reply_error(req, "log", "the network log cannot record the access right now");
+    else
+        ctl_reply_ok(req, json_pack("{s:I}", "seq", (json_int_t)seq));
 }

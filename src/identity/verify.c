@@ -10,6 +10,7 @@
  */
 #include "identity/verify.h"
 
+#include <jansson.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "identity/phone.h"
 #include "identity/provider.h"
 #include "identity/ratelimit.h"
+#include "netlog/netlog.h"
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -813,11 +815,13 @@ static void reveal_done(void *ud, int status, const char *err)
     free(j);
 }
 
-static void reveal_audited(void *ud, int status, int64_t last_id, int64_t changes, const char *err)
+/* The reveal's log event is durable (strict log): now read and open. */
+static void reveal_audited(void *ud, int status, int64_t seq)
 {
     struct reveal_job *j = ud;
     struct store_value b[] = {STORE_INT(j->account_id)};
-    if (status != STORE_OK) {
+    (void)seq;
+    if (status != 0) {
         j->cb(j->ud, -1, "The audit record could not be written, so nothing is revealed.", NULL);
         free(j);
         return;
@@ -847,13 +851,18 @@ void verify_reveal(const char *account, const char *case_ref, const char *actor,
     j->ud = ud;
     char detail[256];
     snprintf(detail, sizeof detail, "case %s", case_ref);
-    struct store_value b[] = {STORE_INT(verify_now()), STORE_TEXT(actor),
-                              STORE_TEXT("identity.reveal"), STORE_TEXT(a->name),
-                              STORE_TEXT(detail)};
-    log_notice("identity: %s reveals the identity of %s (case reference recorded in the audit)",
+    json_t *o = json_pack("{s:s}", "detail", detail);
+    char *body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    struct netlog_event ev = {.kind = "audit.identity.reveal",
+                              .actor = actor,
+                              .target = a->name,
+                              .account_id = 0,
+                              .body = body};
+    log_notice("identity: %s reveals the identity of %s (case reference recorded in the log)",
                actor, a->name);
-    if (v_write("INSERT INTO audit (at, actor, action, target, detail)"
-                " VALUES (?, ?, ?, ?, ?)",
-                b, 5, reveal_audited, j) != STORE_OK)
-        reveal_audited(j, STORE_ERR_CLOSING, 0, 0, NULL);
+    /* the vault is opened only once the log has the reveal */
+    if (netlog_append(&ev, reveal_audited, j) < 0)
+        reveal_audited(j, -1, 0);
+    free(body);
 }

@@ -8,6 +8,7 @@
 
 #include "irc/caps.h"
 #include "irc/channel.h"
+#include "irc/logevents.h"
 #include "irc/login.h"
 #include "irc/monitor.h"
 #include "irc/send.h"
@@ -50,6 +51,8 @@ static void client_leave_all(struct client *c, const char *reason)
     }
     while (c->nchans) {
         struct channel *ch = c->chans[c->nchans - 1];
+        if (c->state == CLIENT_REGISTERED)
+            log_group_event("quit", c, ch, "reason", reason, NULL, NULL);
         channel_remove_member(ch, c); /* also shrinks c->chans */
     }
 }

@@ -23,6 +23,7 @@
 #include "irc/numeric.h"
 #include "irc/send.h"
 #include "irc/server.h"
+#include "netlog/netlog.h"
 #include "irc/services.h"
 #include "proto/message.h"
 
@@ -70,6 +71,20 @@ static const char *message_group_mute(struct client *c, struct channel *ch)
     return why;
 }
 
+/* While the network log cannot be written (disk full, I/O error), nothing
+ * may be posted: a message that cannot be logged must not be delivered
+ * (SPEC §9). Posting resumes by itself once a commit succeeds. */
+static bool message_log_ok(struct client *c, enum chat_kind kind, const char *target)
+{
+    if (netlog_healthy())
+        return true;
+    static const char *const cmds[] = {"PRIVMSG", "NOTICE", "TAGMSG"};
+    send_fail(c, "FAIL", cmds[kind], "LOG_UNAVAILABLE", target,
+              "The group log cannot be written right now (the server's disk may be full), so "
+              "nothing can be posted; posting resumes by itself when the log is writable again.");
+    return false;
+}
+
 /* Returns NULL when c may speak in ch, else the reason. */
 static const char *message_channel_refusal(struct client *c, struct channel *ch)
 {
@@ -104,6 +119,8 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
                 send_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel", name);
             return;
         }
+        if (!message_log_ok(c, kind, ch->name))
+            return;
         if (!login_may_post(c,
                             kind == CHAT_PRIVMSG  ? "PRIVMSG"
                             : kind == CHAT_NOTICE ? "NOTICE"
@@ -142,6 +159,8 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
             send_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel", target);
         return;
     }
+    if (!message_log_ok(c, kind, target))
+        return;
     msgpath_submit(c, NULL, to, kind, text, tags);
     if (kind == CHAT_PRIVMSG && to->away)
         send_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->away);

@@ -40,6 +40,7 @@
 #include "account/account.h"
 #include "irc/client.h"
 #include "irc/group.h"
+#include "irc/logevents.h"
 #include "irc/commands.h"
 #include "irc/modeparse.h"
 #include "irc/numeric.h"
@@ -517,6 +518,8 @@ static void mode_channel_apply(struct client *c, struct channel *ch, const struc
         }
     }
     mode_out_announce(o, c, ch, prefix);
+    if (o->nmodes)
+        log_group_event("mode", c, ch, "modes", o->modes, NULL, NULL);
     if (ch->code && o->nmodes) {
         group_save(ch);
         account_audit(c->account ? c->account : c->nick, "group.mode", ch->name, o->modes);

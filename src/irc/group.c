@@ -18,6 +18,7 @@
 #include "credit/credit.h"
 #include "irc/channel.h"
 #include "irc/client.h"
+#include "irc/logevents.h"
 #include "irc/send.h"
 #include "store/store.h"
 #include "util/alloc.h"
@@ -655,6 +656,9 @@ void group_apply_role(struct channel *ch, const char *source, struct account *ta
         return;
     uint8_t old_flags = group_role_flags(tm->role), new_flags = group_role_flags(new_role);
     group_member_set_role(ch, target->id, new_role);
+    static const char *const names[] = {"member", "voice", "manager", "owner"};
+    log_group_event("role", NULL, ch, "account", target->name, "role",
+                    names[new_role >= 0 && new_role <= 3 ? new_role : 0]);
     /* every online connection of that account in the channel shows it */
     for (size_t i = 0; i < ch->members_cap; i++) {
         struct member *m = &ch->members[i];

@@ -13,6 +13,10 @@
 #include "irc/client.h"
 #include "irc/send.h"
 #include "util/alloc.h"
+#include "account/account.h"
+#include "irc/server.h"
+#include "netlog/netlog.h"
+#include <jansson.h>
 
 static const char *const chat_commands[] = {"PRIVMSG", "NOTICE", "TAGMSG"};
 
@@ -30,11 +34,12 @@ static char *chat_msg_copy(char **area, const char *s, size_t len)
 
 /* One allocation per message: the record and its strings together. */
 static struct chat_msg *chat_msg_new(const char *prefix, const char *account, const char *target,
-                                     const char *text, const char *tags)
+                                     const char *text, const char *tags, const char *channel)
 {
     size_t lp = strlen(prefix), la = account ? strlen(account) : 0, lt = strlen(target);
     size_t lx = text ? strlen(text) : 0, lg = tags ? strlen(tags) : 0;
-    struct chat_msg *cm = xmalloc(sizeof *cm + lp + la + lt + lx + lg + 5);
+    size_t lc = channel ? strlen(channel) : 0;
+    struct chat_msg *cm = xmalloc(sizeof *cm + lp + la + lt + lx + lg + lc + 6);
     memset(cm, 0, sizeof *cm);
     char *area = (char *)(cm + 1);
     cm->sender_prefix = chat_msg_copy(&area, prefix, lp);
@@ -42,6 +47,7 @@ static struct chat_msg *chat_msg_new(const char *prefix, const char *account, co
     cm->target = chat_msg_copy(&area, target, lt);
     cm->text = chat_msg_copy(&area, text, lx);
     cm->client_tags = chat_msg_copy(&area, tags, lg);
+    cm->channel = chat_msg_copy(&area, channel, lc);
     return cm;
 }
 
@@ -73,27 +79,73 @@ static void msgpath_deliver(struct chat_msg *cm, struct client *sender, struct c
     uint32_t need = cm->kind == CHAT_TAGMSG ? CAP_MESSAGE_TAGS : 0;
     if (ch)
         send_to_channel_members(ch, &ev, sender, need, need, cm->member_mask);
-    else if (to == sender && (to->caps & need) == need)
+    else if (to && to == sender && (to->caps & need) == need)
         send_event_unlabeled(to, &ev);
-    else if ((to->caps & need) == need)
+    else if (to && (to->caps & need) == need)
         send_event(to, &ev);
     if (sender && (sender->caps & CAP_ECHO_MESSAGE) && (sender->caps & need) == need)
         send_event(sender, &ev);
 }
 
-/* Builds the record for c's message and delivers it. target is the name
- * as relayed (a nick, a channel name, or a STATUSMSG prefix + channel). */
+/* The log's body for a message: JSON with the command, the text (or only
+ * its length, for a direct message when netlog.direct_messages is
+ * "metadata"), the client tags and a STATUSMSG prefix. */
+static char *msgpath_body(const struct chat_msg *cm)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "command", json_string(chat_commands[cm->kind]));
+    if (cm->text) {
+        if (cm->channel || netlog_dm_content())
+            json_object_set_new(o, "text", json_string(cm->text));
+        else
+            json_object_set_new(o, "length", json_integer((json_int_t)strlen(cm->text)));
+    }
+    if (cm->client_tags)
+        json_object_set_new(o, "tags", json_string(cm->client_tags));
+    if (cm->member_mask)
+        json_object_set_new(o, "relayed_as", json_string(cm->target));
+    char *body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return body;
+}
+
+/* The log has the message (or has been closed): deliver it, let the
+ * sender's next lines in, and end a labeled reply waiting for it. */
+static void msgpath_logged(void *ud, int status, int64_t seq)
+{
+    struct chat_msg *cm = ud;
+    (void)seq;
+    struct client *sender = client_by_id(cm->sender_id);
+    if (sender && cm->label)
+        label_group_resume(sender, cm->label);
+    if (status == 0) {
+        struct channel *ch = cm->channel ? channel_find(cm->channel) : NULL;
+        struct client *to = cm->to_id ? client_by_id(cm->to_id) : NULL;
+        if (ch || to || sender)
+            msgpath_deliver(cm, sender, ch, to);
+    }
+    if (cm->label)
+        label_group_done(cm->label, sender);
+    server_release_id(cm->sender_id);
+    free(cm);
+}
+
+/* Builds the record for c's message, logs it and delivers it once logged.
+ * target is the name as relayed (a nick, a channel name, or a STATUSMSG
+ * prefix + channel). */
 static void msgpath_submit_to(struct client *c, struct channel *ch, struct client *to,
                               const char *target, uint8_t member_mask, enum chat_kind kind,
                               const char *text, const char *client_tags)
 {
     char prefix[512];
-    struct chat_msg *cm = chat_msg_new(client_prefix(c, prefix, sizeof prefix), c->account, target,
-                                       text, client_tags && client_tags[0] ? client_tags : NULL);
+    struct chat_msg *cm =
+        chat_msg_new(client_prefix(c, prefix, sizeof prefix), c->account, target, text,
+                     client_tags && client_tags[0] ? client_tags : NULL, ch ? ch->name : NULL);
     cm->kind = kind;
     cm->sender_id = c->id;
     cm->sender_bot = (c->umodes & UMODE_BOT) != 0;
     cm->to_channel = ch != NULL;
+    cm->to_id = to ? to->id : 0;
     cm->member_mask = member_mask;
     msgid_new(cm->msgid, sizeof cm->msgid);
     cm->time_ms = time_now_ms();
@@ -101,10 +153,30 @@ static void msgpath_submit_to(struct client *c, struct channel *ch, struct clien
         redact_remember(ch, cm->msgid, c);
     else if (to && kind != CHAT_TAGMSG)
         redact_remember_dm(c, cm->msgid, to);
-    /* The network log append goes here; delivery then happens from its
-     * durable-completion callback. */
-    msgpath_deliver(cm, c, ch, to);
-    free(cm);
+    char *body = msgpath_body(cm);
+    static const char *const kinds[] = {"msg", "notice", "tagmsg"};
+    struct netlog_event ev = {.at_ms = (int64_t)cm->time_ms,
+                              .kind = ch ? kinds[kind] : "dm",
+                              .actor = cm->sender_prefix,
+                              .target = ch ? ch->name : to->nick,
+                              .code = ch ? ch->code : 0,
+                              .account_id = c->acct ? c->acct->id : 0,
+                              .msgid = cm->msgid,
+                              .body = body};
+    if (netlog_strict())
+        cm->label = label_group_join(c);
+    server_hold(c); /* released in msgpath_logged */
+    int64_t seq = netlog_append(&ev, msgpath_logged, cm);
+    free(body);
+    if (seq < 0) {
+        if (cm->label)
+            label_group_done(cm->label, NULL);
+        cm->label = NULL;
+        server_release_id(c->id);
+        send_fail(c, "FAIL", chat_commands[kind], "LOG_UNAVAILABLE", target,
+                  "The group log cannot take messages right now; yours was not sent.");
+        free(cm);
+    }
 }
 
 void msgpath_submit(struct client *c, struct channel *ch, struct client *to, enum chat_kind kind,

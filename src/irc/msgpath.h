@@ -43,10 +43,16 @@ struct chat_msg {
     char *client_tags;   /* escaped "+a=b;..." or NULL */
     char msgid[32];
     uint64_t time_ms;
+    /* found again when the log has it (delivery is asynchronous) */
+    char *channel;             /* channel name, or NULL for a direct message */
+    uint64_t to_id;            /* the recipient's id for a direct message */
+    struct label_group *label; /* the labeled reply waiting for it, or NULL */
 };
 
-/* Takes a checked message from c to a channel or a user and delivers it
- * once it is recorded. Exactly one of ch / to is non-NULL. */
+/* Takes a checked message from c to a channel or a user, appends it to the
+ * network log and delivers it once the log has it durably (strict mode;
+ * netlog.h). The sender's later lines wait until then (server_hold), so
+ * its commands keep their order. Exactly one of ch / to is non-NULL. */
 void msgpath_submit(struct client *c, struct channel *ch, struct client *to, enum chat_kind kind,
                     const char *text, const char *client_tags);
 /* STATUSMSG: a checked message to the members of ch whose MEMBER_* bits

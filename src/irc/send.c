@@ -147,9 +147,94 @@ static struct {
     char **lines;
     size_t *lens;
     size_t n, cap;
-    size_t bytes;  /* captured so far */
-    bool overflow; /* more than limits.sendq: the client is dropped */
+    size_t bytes;              /* captured so far */
+    bool overflow;             /* more than limits.sendq: the client is dropped */
+    struct label_group *group; /* the reply waits for logged messages */
 } label_ctx;
+
+/* A labeled reply that waits for messages being logged (strict network
+ * log): the lines captured so far, the messages still to be delivered,
+ * and whether the command has ended. */
+struct label_group {
+    char label[128];
+    char **lines;
+    size_t *lens;
+    size_t n, cap, bytes;
+    bool overflow;
+    bool closed;    /* the command ended: no more messages join */
+    unsigned waits; /* messages not yet delivered */
+    uint64_t client_id;
+};
+
+static void label_move(char **lines, size_t *lens, size_t n, size_t cap, size_t bytes,
+                       bool overflow, struct label_group *to)
+{
+    to->lines = lines;
+    to->lens = lens;
+    to->n = n;
+    to->cap = cap;
+    to->bytes = bytes;
+    to->overflow = overflow;
+}
+
+struct label_group *label_group_join(struct client *c)
+{
+    if (label_ctx.client != c)
+        return NULL;
+    if (!label_ctx.group) {
+        label_ctx.group = xcalloc(1, sizeof *label_ctx.group);
+        label_ctx.group->client_id = c->id;
+        snprintf(label_ctx.group->label, sizeof label_ctx.group->label, "%s", label_ctx.label);
+    }
+    label_ctx.group->waits++;
+    return label_ctx.group;
+}
+
+/* Puts a group's capture back as the current labeled reply of c. */
+void label_group_resume(struct client *c, struct label_group *g)
+{
+    label_ctx.client = c;
+    snprintf(label_ctx.label, sizeof label_ctx.label, "%s", g->label);
+    free(label_ctx.lines);
+    free(label_ctx.lens);
+    label_ctx.lines = g->lines;
+    label_ctx.lens = g->lens;
+    label_ctx.n = g->n;
+    label_ctx.cap = g->cap;
+    label_ctx.bytes = g->bytes;
+    label_ctx.overflow = g->overflow;
+    label_ctx.group = NULL;
+    g->lines = NULL;
+    g->lens = NULL;
+    g->n = g->cap = 0;
+}
+
+/* After one waiting message was delivered (or dropped): the last one ends
+ * the labeled reply; otherwise the capture goes back into the group. */
+void label_group_done(struct label_group *g, struct client *c)
+{
+    g->waits--;
+    if (g->waits == 0 && g->closed) {
+        if (c && label_ctx.client == c)
+            label_end();
+        else
+            label_forget(label_ctx.client);
+        for (size_t i = 0; i < g->n; i++)
+            free(g->lines[i]);
+        free(g->lines);
+        free(g->lens);
+        free(g);
+        return;
+    }
+    if (c && label_ctx.client == c) {
+        label_move(label_ctx.lines, label_ctx.lens, label_ctx.n, label_ctx.cap, label_ctx.bytes,
+                   label_ctx.overflow, g);
+        label_ctx.lines = NULL;
+        label_ctx.lens = NULL;
+        label_ctx.n = label_ctx.cap = 0;
+        label_ctx.client = NULL;
+    }
+}
 
 void label_begin(struct client *c, const char *label)
 {
@@ -200,6 +285,19 @@ void label_end(void)
     if (!c)
         return;
     label_ctx.client = NULL;
+    if (label_ctx.group) {
+        /* messages of this command wait for the log: keep the capture in
+         * their group; the last delivery ends the reply */
+        struct label_group *g = label_ctx.group;
+        label_ctx.group = NULL;
+        g->closed = true;
+        label_move(label_ctx.lines, label_ctx.lens, label_ctx.n, label_ctx.cap, label_ctx.bytes,
+                   label_ctx.overflow, g);
+        label_ctx.lines = NULL;
+        label_ctx.lens = NULL;
+        label_ctx.n = label_ctx.cap = 0;
+        return;
+    }
     if (label_ctx.overflow) {
         for (size_t i = 0; i < label_ctx.n; i++)
             free(label_ctx.lines[i]);
@@ -246,6 +344,7 @@ void label_forget(struct client *c)
         free(label_ctx.lines[i]);
     label_ctx.n = 0;
     label_ctx.client = NULL;
+    label_ctx.group = NULL;
 }
 
 /* ---- delivery ---------------------------------------------------------- */

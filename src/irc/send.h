@@ -100,5 +100,14 @@ void label_begin(struct client *c, const char *label);
 void label_end(void);
 /* Called from client_destroy: drop any capture for c. */
 void label_forget(struct client *c);
+/* A labeled command whose messages wait for the network log: each such
+ * message joins the command's group (NULL when c has no label running);
+ * at delivery, label_group_resume() makes the group's capture current
+ * again, the echo is sent, and label_group_done() either ends the labeled
+ * reply (last message, command over) or keeps the capture waiting. */
+struct label_group;
+struct label_group *label_group_join(struct client *c);
+void label_group_resume(struct client *c, struct label_group *g);
+void label_group_done(struct label_group *g, struct client *c);
 
 #endif

@@ -30,6 +30,7 @@
 #include "credit/credit.h"
 #include "ctl/ctl.h"
 #include "irc/group.h"
+#include "netlog/netlog.h"
 #include "identity/verify.h"
 #include "irc/client.h"
 #include "irc/login.h"
@@ -399,6 +400,8 @@ int server_open_storage(char *err, size_t errlen)
     store_get_stats(server_store_handle, &st);
     log_info("store %s open at schema version %d (%llu migration step(s) applied)", cfg->store_path,
              store_schema_version(server_store_handle), (unsigned long long)st.migrations_applied);
+    if (netlog_open(server_loop, cfg, err, errlen) < 0)
+        return -1;
     if (account_directory_load(server_loop, server_store_handle, err, errlen) < 0 ||
         credit_load(server_loop, server_store_handle, err, errlen) < 0 ||
         group_load(server_loop, server_store_handle, err, errlen) < 0 ||
@@ -509,6 +512,7 @@ void server_shutdown(const char *reason)
  * store, which drains its writes before freeing itself, and the wheel. */
 static void server_finish_shutdown(void)
 {
+    netlog_close(); /* after the last client: its quit is in the log */
     if (server_store_handle) {
         account_directory_detach_store();
         credit_detach_store();

@@ -21,6 +21,9 @@
  *                value just before it and the accumulator state covering
  *                everything purged.
  *   holds        legal holds that keep events from the purge.
+ *   audit, sessions  views over the events for inspectors: the operator
+ *                and management actions ("audit.<action>") and the logins
+ *                and logouts ("session.<event>") with their JSON details.
  */
 #ifndef QUN_NETLOG_SCHEMA_H
 #define QUN_NETLOG_SCHEMA_H
@@ -64,6 +67,15 @@
     " reason TEXT,"                                                                                \
     " created_at INTEGER NOT NULL,"                                                                \
     " created_by TEXT NOT NULL,"                                                                   \
-    " released_at INTEGER);"
+    " released_at INTEGER);"                                                                       \
+    "CREATE VIEW IF NOT EXISTS audit AS SELECT seq AS id, at / 1000 AS at, actor,"                 \
+    " substr(kind, 7) AS action, target, json_extract(body, '$.detail') AS detail"                 \
+    " FROM events WHERE kind LIKE 'audit.%';"                                                      \
+    "CREATE VIEW IF NOT EXISTS sessions AS SELECT seq AS id, account_id, actor AS account,"        \
+    " substr(kind, 9) AS event, at / 1000 AS at, json_extract(body, '$.mechanism') AS mechanism,"  \
+    " json_extract(body, '$.ip') AS ip, json_extract(body, '$.port') AS port,"                     \
+    " json_extract(body, '$.tls_version') AS tls_version,"                                         \
+    " json_extract(body, '$.tls_cipher') AS tls_cipher, json_extract(body, '$.certfp') AS certfp"  \
+    " FROM events WHERE kind LIKE 'session.%';"
 
 #endif

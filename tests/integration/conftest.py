@@ -104,7 +104,9 @@ def storage_config(datadir):
     """The store and vault groups pointing into datadir."""
     return {"store": {"path": os.path.join(datadir, "qun.db")},
             "vault": {"key_file": os.path.join(datadir, "vault.key")},
-            "control": {"socket": os.path.join(datadir, "qund.sock")}}
+            "control": {"socket": os.path.join(datadir, "qund.sock")},
+            "netlog": {"path": os.path.join(datadir, "netlog.db"),
+                       "key_file": os.path.join(datadir, "netlog.key")}}
 
 
 def write_file(path, text):
@@ -186,8 +188,9 @@ def port_listening(port):
 class QundServer:
     """One qund process with its own work directory, config and ports."""
 
-    def __init__(self, workdir, overrides, tls_files=None, tls=False):
+    def __init__(self, workdir, overrides, tls_files=None, tls=False, env=None):
         self.workdir = workdir
+        self.env = env  # extra environment variables for the daemon
         self.binary = qund_binary()
         self.config_path = os.path.join(workdir, "qund.conf")
         self.stderr_path = os.path.join(workdir, "qund.stderr")
@@ -196,6 +199,8 @@ class QundServer:
         self.db_path = os.path.join(self.datadir, "qun.db")
         self.key_path = os.path.join(self.datadir, "vault.key")
         self.control_path = os.path.join(self.datadir, "qund.sock")
+        self.netlog_path = os.path.join(self.datadir, "netlog.db")
+        self.netlog_key = os.path.join(self.datadir, "netlog.key")
         self.overrides = overrides
         self.tls = tls
         self.tls_files = tls_files
@@ -221,6 +226,7 @@ class QundServer:
                           "flood_exempt": ["127.0.0.0/8"]},
                "store": {"path": self.db_path}, "vault": {"key_file": self.key_path},
                "control": {"socket": self.control_path},
+               "netlog": {"path": self.netlog_path, "key_file": self.netlog_key},
                # The core protocol tests chat without accounts; the identity
                # tests (test_accounts.py) restore the SPEC levels 1 and 2.
                "identity": {"post_level": 0, "create_level": 0}}
@@ -269,9 +275,10 @@ class QundServer:
         """Starts the process and waits for its listeners; returns None on
         success or the reason (with stderr) on failure."""
         with open(self.stderr_path, "wb") as errf:
+            env = dict(os.environ, **self.env) if self.env else None
             self.proc = subprocess.Popen([self.binary, "-c", self.config_path],
                                          stdin=subprocess.DEVNULL, stdout=errf,
-                                         stderr=errf, cwd=self.workdir)
+                                         stderr=errf, cwd=self.workdir, env=env)
         ports = [p for p in (self.port, self.tls_port) if p]
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
@@ -381,11 +388,11 @@ def qund_factory(request):
     request.node._qund_servers = servers
     workdirs = []
 
-    def start(tls=False, **overrides):
+    def start(tls=False, env=None, **overrides):
         files = request.getfixturevalue("tls_files") if tls else None
         workdir = make_world_readable_dir("qund-it-")
         workdirs.append(workdir)
-        srv = QundServer(workdir, overrides, tls_files=files, tls=tls)
+        srv = QundServer(workdir, overrides, tls_files=files, tls=tls, env=env)
         servers.append(srv)
         return srv.start()
 

@@ -121,7 +121,9 @@ def names_of(c, chan):
 
 
 def db_rows(srv, sql, args=()):
-    conn = sqlite3.connect("file:%s?mode=ro" % srv.db_path, uri=True)
+    # audit records and sessions are network-log events (views in netlog.db)
+    path = srv.netlog_path if re.search(r"FROM (audit|sessions)\b", sql) else srv.db_path
+    conn = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
     try:
         return conn.execute(sql, args).fetchall()
     finally:

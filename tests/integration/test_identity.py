@@ -140,7 +140,9 @@ def my_name():
 def db_rows(srv, sql):
     """Runs a query on the daemon's SQLite file through a read-only URI
     connection (the daemon keeps it open; a reader does not disturb it)."""
-    conn = sqlite3.connect("file:%s?mode=ro" % srv.db_path, uri=True)
+    # audit records and sessions are network-log events (views in netlog.db)
+    path = srv.netlog_path if re.search(r"FROM (audit|sessions)\b", sql) else srv.db_path
+    conn = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
     try:
         return conn.execute(sql).fetchall()
     finally:

@@ -28,6 +28,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import ssl
@@ -159,7 +160,7 @@ def session_rows(srv, account, want, timeout=10.0):
     rows = []
     while time.monotonic() < deadline:
         try:
-            db = sqlite3.connect("file:%s?mode=ro" % srv.db_path, uri=True, timeout=2)
+            db = sqlite3.connect("file:%s?mode=ro" % srv.netlog_path, uri=True, timeout=2)
             try:
                 db.row_factory = sqlite3.Row
                 rows = [dict(r) for r in db.execute(

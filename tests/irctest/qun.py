@@ -194,6 +194,8 @@ class QunController(BaseServerController, DirectoryBasedController):
             f"store: {{ path = {_q(str(data_dir / 'qun.db'))}; }};\n"
             f"vault: {{ key_file = {_q(str(data_dir / 'vault.key'))}; }};\n"
             f"control: {{ socket = {_q(str(data_dir / 'qund.sock'))}; }};\n"
+            f"netlog: {{ path = {_q(str(data_dir / 'netlog.db'))}; "
+            f"key_file = {_q(str(data_dir / 'netlog.key'))}; }};\n"
         )
         # The conformance suite chats without verified identities: levels 0
         # (allowed on development servers only). The registration options

@@ -1,0 +1,528 @@
+/*
+ * netlog.c - the network log writer: a queue filled on the loop, one
+ * writer thread that commits batches (group commit) with leaf hashes,
+ * chain values, the Merkle accumulator and signed checkpoints, and an
+ * async handle that runs the callbacks back on the loop (see netlog.h).
+ *
+ * The writer owns its SQLite connection and two prepared statements; the
+ * loop never touches them. Shared state (the two lists, the flags) is
+ * under nl.mu.
+ */
+#include "netlog/netlog.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/config.h"
+#include "netlog/checkpoint.h"
+#include "netlog/merkle.h"
+#include "netlog/schema.h"
+#include "util/alloc.h"
+#include "util/log.h"
+
+struct nl_entry {
+    struct nl_entry *next;
+    struct netlog_event ev; /* strings point into the same allocation */
+    netlog_cb cb;
+    void *ud;
+};
+
+static struct {
+    bool open;
+    uv_loop_t *loop;
+    uv_async_t async;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* loop -> writer */
+    struct nl_entry *in_head, *in_tail;
+    size_t queued;
+    /* writer -> loop, in seq order */
+    struct nl_entry *done_head, *done_tail;
+    bool stop;
+    atomic_bool healthy;
+    bool strict;
+    bool dm_content;
+    int64_t next_seq; /* loop */
+    size_t queue_max;
+    /* writer-only */
+    sqlite3 *db;
+    sqlite3_stmt *ins, *cp_ins;
+    uint8_t chain[NETLOG_HASH_BYTES];
+    struct merkle_acc acc;
+    uint64_t cp_size;
+    int64_t cp_ms;
+    int cp_events, cp_seconds;
+    struct checkpoint_key key;
+    char origin[CHECKPOINT_NAME_MAX + 1];
+    struct netlog_stats stats; /* under mu */
+} nl;
+
+static int64_t nl_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the writer thread ---- */
+
+static int nl_bind_event(sqlite3_stmt *s, const struct netlog_event *e, const uint8_t *leaf,
+                         const uint8_t *chain)
+{
+    sqlite3_bind_int64(s, 1, e->seq);
+    sqlite3_bind_int64(s, 2, e->at_ms);
+    sqlite3_bind_text(s, 3, e->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, e->actor ? e->actor : "", -1, SQLITE_STATIC);
+    if (e->target)
+        sqlite3_bind_text(s, 5, e->target, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 5);
+    if (e->code)
+        sqlite3_bind_int64(s, 6, e->code);
+    else
+        sqlite3_bind_null(s, 6);
+    if (e->account_id)
+        sqlite3_bind_int64(s, 7, e->account_id);
+    else
+        sqlite3_bind_null(s, 7);
+    if (e->msgid)
+        sqlite3_bind_text(s, 8, e->msgid, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 8);
+    if (e->body)
+        sqlite3_bind_text(s, 9, e->body, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 9);
+    sqlite3_bind_blob(s, 10, leaf, NETLOG_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 11, chain, NETLOG_HASH_BYTES, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int nl_write_checkpoint(void)
+{
+    struct checkpoint cp;
+    snprintf(cp.origin, sizeof cp.origin, "%s", nl.origin);
+    cp.size = nl.acc.size;
+    merkle_acc_root(&nl.acc, cp.root);
+    char note[CHECKPOINT_NOTE_MAX];
+    uint8_t acc[MERKLE_ACC_BYTES_MAX];
+    size_t acc_len = merkle_acc_serialize(&nl.acc, acc, sizeof acc);
+    if (checkpoint_sign(&nl.key, &cp, note, sizeof note) < 0)
+        return -1;
+    int64_t now = nl_now_ms();
+    sqlite3_stmt *s = nl.cp_ins;
+    sqlite3_bind_int64(s, 1, (int64_t)cp.size);
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_blob(s, 3, cp.root, NETLOG_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, note, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 5, acc, (int)acc_len, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (rc != SQLITE_DONE)
+        return -1;
+    nl.cp_size = cp.size;
+    nl.cp_ms = now;
+    return 0;
+}
+
+static bool nl_checkpoint_due(bool closing)
+{
+    if (nl.acc.size <= nl.cp_size)
+        return false;
+    return closing || nl.acc.size - nl.cp_size >= (uint64_t)nl.cp_events ||
+           nl_now_ms() - nl.cp_ms >= (int64_t)nl.cp_seconds * 1000;
+}
+
+static bool nl_fault_injected(void)
+{
+#ifdef QUN_TEST_HOOKS
+    const char *f = getenv("QUN_NETLOG_FAULT");
+    return f && access(f, F_OK) == 0;
+#else
+    return false;
+#endif
+}
+
+/* Writes one batch in one transaction; on failure everything the batch
+ * changed in memory is put back. */
+static int nl_commit(struct nl_entry *batch, bool closing)
+{
+    uint8_t chain_before[NETLOG_HASH_BYTES];
+    struct merkle_acc acc_before = nl.acc;
+    uint64_t cp_size_before = nl.cp_size;
+    int64_t cp_ms_before = nl.cp_ms;
+    memcpy(chain_before, nl.chain, sizeof chain_before);
+    if (sqlite3_exec(nl.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    int rc = 0;
+    for (struct nl_entry *e = batch; e && rc == 0; e = e->next) {
+        uint8_t leaf[NETLOG_HASH_BYTES], chain[NETLOG_HASH_BYTES];
+        netlog_leaf_hash(&e->ev, leaf);
+        netlog_chain_next(nl.chain, leaf, chain);
+        rc = nl_bind_event(nl.ins, &e->ev, leaf, chain);
+        memcpy(nl.chain, chain, sizeof chain);
+        merkle_acc_add(&nl.acc, leaf);
+    }
+    if (rc == 0 && nl_checkpoint_due(closing))
+        rc = nl_write_checkpoint();
+    if (rc == 0 && nl_fault_injected())
+        rc = -1;
+    if (rc == 0 && sqlite3_exec(nl.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = -1;
+    if (rc != 0) {
+        log_error("netlog: commit failed: %s", nl_fault_injected() ? "injected fault (test build)"
+                                                                   : sqlite3_errmsg(nl.db));
+        sqlite3_exec(nl.db, "ROLLBACK", NULL, NULL, NULL);
+        memcpy(nl.chain, chain_before, sizeof chain_before);
+        nl.acc = acc_before;
+        nl.cp_size = cp_size_before;
+        nl.cp_ms = cp_ms_before;
+    }
+    return rc;
+}
+
+static void nl_wait(int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&nl.cv, &nl.mu, &ts);
+}
+
+static void *nl_writer(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&nl.mu);
+    for (;;) {
+        if (!nl.in_head && !nl.stop) {
+            /* relaxed: gather up to 100 ms; strict: wake on the first event,
+             * and at least once a second for time-based checkpoints */
+            nl_wait(1000);
+            if (!nl.in_head && !nl.stop) {
+                if (nl_checkpoint_due(false)) {
+                    pthread_mutex_unlock(&nl.mu);
+                    nl_commit(NULL, false);
+                    pthread_mutex_lock(&nl.mu);
+                }
+                continue;
+            }
+        }
+        if (!nl.strict && !nl.stop)
+            nl_wait(100);
+        struct nl_entry *batch = nl.in_head, *last = nl.in_tail;
+        size_t n = nl.queued;
+        bool stopping = nl.stop;
+        nl.in_head = nl.in_tail = NULL;
+        nl.queued = 0;
+        pthread_mutex_unlock(&nl.mu);
+        int rc = batch || stopping ? nl_commit(batch, stopping) : 0;
+        pthread_mutex_lock(&nl.mu);
+        if (rc != 0) {
+            /* keep the batch, in front of anything newer, and retry */
+            atomic_store(&nl.healthy, false);
+            nl.stats.batches_failed++;
+            if (batch) {
+                last->next = nl.in_head;
+                nl.in_head = batch;
+                if (!nl.in_tail)
+                    nl.in_tail = last;
+                nl.queued += n;
+            }
+            if (stopping) {
+                nl.stop = true;
+                break; /* the loop side fails what is left */
+            }
+            nl_wait(1000);
+            continue;
+        }
+        atomic_store(&nl.healthy, true);
+        if (batch) {
+            nl.stats.commits++;
+            nl.stats.durable_seq = last->ev.seq;
+            if (n > nl.stats.max_batch)
+                nl.stats.max_batch = n;
+            if (nl.done_tail)
+                nl.done_tail->next = batch;
+            else
+                nl.done_head = batch;
+            nl.done_tail = last;
+            uv_async_send(&nl.async);
+        }
+        if (stopping && !nl.in_head)
+            break;
+    }
+    pthread_mutex_unlock(&nl.mu);
+    return NULL;
+}
+
+/* ---- the loop side ---- */
+
+static void nl_run_callbacks(struct nl_entry *list, int status)
+{
+    while (list) {
+        struct nl_entry *next = list->next;
+        if (list->cb)
+            list->cb(list->ud, status, list->ev.seq);
+        free(list);
+        list = next;
+    }
+}
+
+static void nl_on_async(uv_async_t *h)
+{
+    pthread_mutex_lock(&nl.mu);
+    struct nl_entry *done = nl.done_head;
+    nl.done_head = nl.done_tail = NULL;
+    pthread_mutex_unlock(&nl.mu);
+    nl_run_callbacks(done, 0);
+}
+
+static char *nl_copy(char **p, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    memcpy(*p, s, n);
+    char *out = *p;
+    *p += n;
+    return out;
+}
+
+int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
+{
+    if (!nl.open || nl.stop || nl.queued >= nl.queue_max)
+        return -1;
+    size_t len = sizeof(struct nl_entry);
+    const char *texts[] = {e->kind, e->actor, e->target, e->msgid, e->body};
+    for (size_t i = 0; i < 5; i++)
+        len += texts[i] ? strlen(texts[i]) + 1 : 0;
+    struct nl_entry *x = xmalloc(len);
+    char *p = (char *)(x + 1);
+    x->next = NULL;
+    x->ev = *e;
+    x->ev.seq = nl.next_seq++;
+    if (!x->ev.at_ms)
+        x->ev.at_ms = nl_now_ms();
+    x->ev.kind = nl_copy(&p, e->kind);
+    x->ev.actor = nl_copy(&p, e->actor);
+    x->ev.target = nl_copy(&p, e->target);
+    x->ev.msgid = nl_copy(&p, e->msgid);
+    x->ev.body = nl_copy(&p, e->body);
+    int64_t seq = x->ev.seq;
+    if (!nl.strict && cb) { /* relaxed: the caller goes on at once */
+        cb(ud, 0, seq);
+        cb = NULL;
+    }
+    x->cb = cb;
+    x->ud = ud;
+    pthread_mutex_lock(&nl.mu);
+    if (nl.in_tail)
+        nl.in_tail->next = x;
+    else
+        nl.in_head = x;
+    nl.in_tail = x;
+    nl.queued++;
+    nl.stats.last_seq = seq;
+    pthread_cond_signal(&nl.cv);
+    pthread_mutex_unlock(&nl.mu);
+    return seq;
+}
+
+int64_t netlog_record(const char *kind, const char *actor, const char *target, int64_t code,
+                      int64_t account_id, const char *msgid, const char *body)
+{
+    struct netlog_event e = {.kind = kind,
+                             .actor = actor,
+                             .target = target,
+                             .code = code,
+                             .account_id = account_id,
+                             .msgid = msgid,
+                             .body = body};
+    int64_t seq = netlog_append(&e, NULL, NULL);
+    if (seq < 0 && nl.open)
+        log_error("netlog: event %s could not be queued (queue full)", kind);
+    return seq;
+}
+
+bool netlog_healthy(void)
+{
+    return nl.open && atomic_load(&nl.healthy);
+}
+
+bool netlog_strict(void)
+{
+    return nl.strict;
+}
+
+bool netlog_dm_content(void)
+{
+    return nl.dm_content;
+}
+
+void netlog_get_stats(struct netlog_stats *out)
+{
+    pthread_mutex_lock(&nl.mu);
+    *out = nl.stats;
+    out->queued = nl.queued;
+    pthread_mutex_unlock(&nl.mu);
+}
+
+/* ---- open and close ---- */
+
+static int nl_load_state(char *err, size_t errlen)
+{
+    sqlite3_stmt *s;
+    int64_t first = 1;
+    merkle_acc_init(&nl.acc);
+    memset(nl.chain, 0, sizeof nl.chain);
+    /* a purge left the accumulator and the chain of what it removed */
+    if (sqlite3_prepare_v2(nl.db, "SELECT first, chain, acc FROM purged WHERE id = 1", -1, &s,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+        first = sqlite3_column_int64(s, 0);
+        if (sqlite3_column_bytes(s, 1) == NETLOG_HASH_BYTES)
+            memcpy(nl.chain, sqlite3_column_blob(s, 1), NETLOG_HASH_BYTES);
+        merkle_acc_deserialize(&nl.acc, sqlite3_column_blob(s, 2),
+                               (size_t)sqlite3_column_bytes(s, 2));
+    }
+    sqlite3_finalize(s);
+    /* resume from the last checkpoint, then add the leaves after it */
+    int64_t from = first;
+    if (sqlite3_prepare_v2(nl.db, "SELECT size, acc, at FROM checkpoints ORDER BY size DESC LIMIT 1",
+                           -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) >= first - 1) {
+        struct merkle_acc a;
+        if (merkle_acc_deserialize(&a, sqlite3_column_blob(s, 1),
+                                   (size_t)sqlite3_column_bytes(s, 1)) &&
+            a.size == (uint64_t)sqlite3_column_int64(s, 0)) {
+            nl.acc = a;
+            nl.cp_size = a.size;
+            nl.cp_ms = sqlite3_column_int64(s, 2);
+            from = (int64_t)a.size + 1;
+        }
+    }
+    sqlite3_finalize(s);
+    nl.next_seq = from;
+    if (sqlite3_prepare_v2(nl.db, "SELECT seq, leaf, chain FROM events WHERE seq >= ? ORDER BY seq",
+                           -1, &s, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "netlog: cannot read the log: %s", sqlite3_errmsg(nl.db));
+        return -1;
+    }
+    sqlite3_bind_int64(s, 1, from);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(s, 1) != NETLOG_HASH_BYTES)
+            continue;
+        merkle_acc_add(&nl.acc, sqlite3_column_blob(s, 1));
+        nl.next_seq = sqlite3_column_int64(s, 0) + 1;
+    }
+    sqlite3_finalize(s);
+    /* the chain continues from the last row */
+    if (sqlite3_prepare_v2(nl.db, "SELECT seq, chain FROM events ORDER BY seq DESC LIMIT 1", -1, &s,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+        if (sqlite3_column_bytes(s, 1) == NETLOG_HASH_BYTES)
+            memcpy(nl.chain, sqlite3_column_blob(s, 1), NETLOG_HASH_BYTES);
+        if (sqlite3_column_int64(s, 0) + 1 > nl.next_seq)
+            nl.next_seq = sqlite3_column_int64(s, 0) + 1;
+    }
+    sqlite3_finalize(s);
+    if (nl.cp_ms == 0)
+        nl.cp_ms = nl_now_ms();
+    return 0;
+}
+
+int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t errlen)
+{
+    memset(&nl, 0, sizeof nl);
+    nl.loop = loop;
+    nl.strict = strcmp(cfg->netlog_mode, "strict") == 0;
+    nl.dm_content = strcmp(cfg->netlog_dm, "content") == 0;
+    nl.cp_events = cfg->netlog_checkpoint_events;
+    nl.cp_seconds = cfg->netlog_checkpoint_seconds;
+    nl.queue_max = (size_t)cfg->netlog_queue_max;
+    snprintf(nl.origin, sizeof nl.origin, "%s/qun-log", cfg->server_name);
+    if (checkpoint_key_load(cfg->netlog_key_file, nl.origin, &nl.key, err, errlen) < 0)
+        return -1;
+    if (sqlite3_open_v2(cfg->netlog_path, &nl.db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK ||
+        sqlite3_exec(nl.db,
+                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                     " PRAGMA busy_timeout = 5000;" NETLOG_SCHEMA_SQL,
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(nl.db,
+                           "INSERT INTO events (seq, at, kind, actor, target, code, account_id,"
+                           " msgid, body, leaf, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, SQLITE_PREPARE_PERSISTENT, &nl.ins, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(nl.db,
+                           "INSERT INTO checkpoints (size, at, root, note, acc)"
+                           " VALUES (?, ?, ?, ?, ?)",
+                           -1, SQLITE_PREPARE_PERSISTENT, &nl.cp_ins, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "netlog: %s: %s", cfg->netlog_path,
+                 nl.db ? sqlite3_errmsg(nl.db) : "cannot open");
+        sqlite3_close(nl.db);
+        nl.db = NULL;
+        checkpoint_key_wipe(&nl.key);
+        return -1;
+    }
+    if (nl_load_state(err, errlen) < 0)
+        return -1;
+    pthread_mutex_init(&nl.mu, NULL);
+    pthread_cond_init(&nl.cv, NULL);
+    uv_async_init(loop, &nl.async, nl_on_async);
+    atomic_store(&nl.healthy, true);
+    nl.stats.last_seq = nl.stats.durable_seq = nl.next_seq - 1;
+    if (pthread_create(&nl.thread, NULL, nl_writer, NULL) != 0) {
+        snprintf(err, errlen, "netlog: cannot start the writer thread");
+        return -1;
+    }
+    nl.open = true;
+    log_info("netlog: %s open, %lld events, last checkpoint at %llu, %s mode", cfg->netlog_path,
+             (long long)(nl.next_seq - 1), (unsigned long long)nl.cp_size,
+             nl.strict ? "strict" : "RELAXED (benchmarks only)");
+    return 0;
+}
+
+void netlog_close(void)
+{
+    if (!nl.open)
+        return;
+    pthread_mutex_lock(&nl.mu);
+    nl.stop = true;
+    pthread_cond_signal(&nl.cv);
+    pthread_mutex_unlock(&nl.mu);
+    pthread_join(nl.thread, NULL);
+    nl_on_async(&nl.async); /* what was committed last */
+    struct nl_entry *left = nl.in_head;
+    nl.in_head = nl.in_tail = NULL;
+    if (left)
+        log_error("netlog: closing with %zu event(s) that could not be written", nl.queued);
+    nl_run_callbacks(left, -1);
+    uv_close((uv_handle_t *)&nl.async, NULL);
+    sqlite3_finalize(nl.ins);
+    sqlite3_finalize(nl.cp_ins);
+    sqlite3_close(nl.db);
+    checkpoint_key_wipe(&nl.key);
+    pthread_mutex_destroy(&nl.mu);
+    pthread_cond_destroy(&nl.cv);
+    nl.open = false;
+    log_info("netlog: closed at seq %lld, checkpoint at %llu", (long long)(nl.next_seq - 1),
+             (unsigned long long)nl.cp_size);
+}
