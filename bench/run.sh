@@ -5,7 +5,8 @@
 # bench/results/latest.md (also printed at the end).  See bench/README.md.
 #
 # Environment knobs (all optional):
-#   BENCH_SERVERS     servers to run, default "qund ngircd inspircd hybrid"
+#   BENCH_SERVERS     servers to run, default "qund qund-relaxed ngircd inspircd hybrid"
+#                     (qund-relaxed: the same qund with netlog.mode = "relaxed")
 #   BENCH_IDLE        idle client counts, default "1000 10000 19500"
 #   BENCH_FULL_SECS   seconds of each full-speed phase, default 5
 #   BENCH_LAT_SECS    seconds of each steady-rate latency phase, default 5
@@ -16,7 +17,7 @@
 set -u
 BENCH=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
-SERVERS=${BENCH_SERVERS:-"qund ngircd inspircd hybrid"}
+SERVERS=${BENCH_SERVERS:-"qund qund-relaxed ngircd inspircd hybrid"}
 IDLE=${BENCH_IDLE:-"1000 10000 19500"}
 FULL=${BENCH_FULL_SECS:-5}
 LAT=${BENCH_LAT_SECS:-5}
@@ -35,7 +36,7 @@ PEERS=$BENCH/.peers
 OUT=$BENCH/results
 mkdir -p "$OUT" "$PEERS"
 
-declare -A PORT=([qund]=16667 [ngircd]=16668 [inspircd]=16669 [hybrid]=16670)
+declare -A PORT=([qund]=16667 [ngircd]=16668 [inspircd]=16669 [hybrid]=16670 [qund-relaxed]=16671)
 declare -A STATUS=()
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -143,8 +144,16 @@ start_server() {
 		sleep 0.1
 	done
 	case $name in
-	qund)
-		cp "$BENCH/qund.conf" "$RUN/qund.conf" && chmod 644 "$RUN/qund.conf"
+	qund | qund-relaxed)
+		# qund logs every message before delivery (strict); qund-relaxed is
+		# the same binary delivering first and committing within 100 ms
+		if [ "$name" = qund ]; then
+			cp "$BENCH/qund.conf" "$RUN/qund.conf"
+		else
+			sed -e 's/port = 16667;/port = 16671;/' \
+				-e 's/^netlog: { /netlog: { mode = "relaxed"; /' "$BENCH/qund.conf" >"$RUN/qund.conf"
+		fi
+		chmod 644 "$RUN/qund.conf"
 		# a fresh store and vault key per start, private to the server user
 		rm -rf "$RUN/qund-data" && mkdir -m 700 "$RUN/qund-data" &&
 			chown "$BENCH_USER" "$RUN/qund-data"
@@ -260,7 +269,7 @@ BUSY_BEFORE=$(busy_pct)
 T_START=$(date +%s)
 for name in $SERVERS; do
 	case $name in
-	qund)
+	qund | qund-relaxed)
 		if [ ! -x "$QUND" ]; then
 			log "qund: $QUND is missing (build it first: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build); skipping"
 			STATUS[qund]=missing
@@ -314,7 +323,7 @@ CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 	echo "Latency phases: ${LAT} s at a fixed rate; latency = receive time − send time stamped in the text (same process, CLOCK_MONOTONIC)."
 	echo
 	STAT=""
-	for name in qund ngircd inspircd hybrid; do STAT="$STAT $name=${STATUS[$name]:-skipped}"; done
+	for name in qund qund-relaxed ngircd inspircd hybrid; do STAT="$STAT $name=${STATUS[$name]:-skipped}"; done
 	awk -f "$BENCH/median.awk" "$RESULTS" | awk -v status="$STAT" -v idle="$IDLE" -f "$BENCH/table.awk"
 	echo
 	echo "Versions: ngircd $(dpkg-query -W -f='${Version}' ngircd 2>/dev/null), InspIRCd $(dpkg-query -W -f='${Version}' inspircd 2>/dev/null), ircd-hybrid $(zcat "$HYB/usr/share/doc/ircd-hybrid/changelog.Debian.gz" 2>/dev/null | awk -F'[()]' 'NR==1{print $2}'), qund $([ -x "$QUND" ] && echo "from ${QUND#"$ROOT"/}" || echo missing)."

@@ -28,6 +28,7 @@
 #include "irc/commands.h"
 #include "irc/numeric.h"
 #include "irc/send.h"
+#include "netlog/netlog.h"
 #include "proto/message.h"
 #include "util/alloc.h"
 
@@ -107,6 +108,7 @@ static void redact_dm(struct client *c, const char *target, const char *msgid, c
         send_event(c, &ev);
     if (to != c && (to->caps & CAP_REDACTION))
         send_event_unlabeled(to, &ev);
+    netlog_record("redact", prefix, to->nick, 0, c->acct ? c->acct->id : 0, msgid, NULL);
     e->msgid[0] = '\0';
 }
 
@@ -148,5 +150,8 @@ void cmd_redact(struct client *c, struct irc_msg *m)
     snprintf(detail, sizeof detail, "msgid %s%s%.100s", msgid, reason ? ": " : "",
              reason ? reason : "");
     account_audit(c->account ? c->account : c->nick, "group.redact", ch->name, detail);
+    /* the "redact" event names the hidden message: history leaves it out,
+     * the log keeps it */
+    netlog_record("redact", prefix, ch->name, ch->code, c->acct ? c->acct->id : 0, msgid, NULL);
     e->msgid[0] = '\0'; /* once is enough */
 }

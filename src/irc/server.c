@@ -409,6 +409,7 @@ int server_open_storage(char *err, size_t errlen)
         return -1;
     login_init();
     ctl_accounts_register();
+    ctl_netlog_register();
     if (ctl_start(server_loop, cfg, err, errlen) < 0)
         return -1;
     server_ready = true;

@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "netlog/checkpoint.h"
 #include "netlog/merkle.h"
+#include "netlog/retention.h"
 #include "netlog/schema.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -63,6 +64,15 @@ static struct {
     struct checkpoint_key key;
     char origin[CHECKPOINT_NAME_MAX + 1];
     struct netlog_stats stats; /* under mu */
+    /* the daily purge (retention.c) on the thread pool */
+    uv_timer_t purge_timer;
+    uv_work_t purge_work;
+    bool purge_running;
+    char *path;
+    int keep_months;
+    int purge_rc;
+    char purge_err[256];
+    struct retention_result purge_result;
 } nl;
 
 static int64_t nl_now_ms(void)
@@ -182,8 +192,8 @@ static int nl_commit(struct nl_entry *batch, bool closing)
     if (rc == 0 && sqlite3_exec(nl.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = -1;
     if (rc != 0) {
-        log_error("netlog: commit failed: %s", nl_fault_injected() ? "injected fault (test build)"
-                                                                   : sqlite3_errmsg(nl.db));
+        log_error("netlog: commit failed: %s",
+                  nl_fault_injected() ? "injected fault (test build)" : sqlite3_errmsg(nl.db));
         sqlite3_exec(nl.db, "ROLLBACK", NULL, NULL, NULL);
         memcpy(nl.chain, chain_before, sizeof chain_before);
         nl.acc = acc_before;
@@ -384,6 +394,49 @@ void netlog_get_stats(struct netlog_stats *out)
     pthread_mutex_unlock(&nl.mu);
 }
 
+/* ---- retention: the daily purge ---- */
+
+static void nl_purge_work(uv_work_t *w)
+{
+    nl.purge_rc = retention_purge_file(nl.path, nl.keep_months, nl_now_ms(), nl.purge_err,
+                                       sizeof nl.purge_err, &nl.purge_result);
+}
+
+static void nl_purge_after(uv_work_t *w, int status)
+{
+    nl.purge_running = false;
+    if (!nl.open) { /* closed meanwhile */
+        free(nl.path);
+        nl.path = NULL;
+        return;
+    }
+    if (status != 0)
+        return;
+    if (nl.purge_rc != 0)
+        log_error("netlog: retention purge refused: %s", nl.purge_err);
+    else if (nl.purge_result.purged > 0)
+        log_notice("netlog: retention purged %lld event(s) older than %d months; the log now "
+                   "starts at seq %lld",
+                   (long long)nl.purge_result.purged, nl.keep_months,
+                   (long long)nl.purge_result.first_kept);
+    if (nl.purge_rc == 0) {
+        char body[160];
+        snprintf(body, sizeof body, "{\"purged\":%lld,\"first_kept\":%lld,\"keep_months\":%d}",
+                 (long long)nl.purge_result.purged, (long long)nl.purge_result.first_kept,
+                 nl.keep_months);
+        netlog_record("log.purge", "server", NULL, 0, 0, NULL, body);
+    }
+}
+
+static void nl_purge_tick(uv_timer_t *t)
+{
+    if (nl.purge_running || !nl.open)
+        return;
+    nl.purge_running = true;
+    if (uv_queue_work(nl.loop, &nl.purge_work, nl_purge_work, nl_purge_after) != 0)
+        nl.purge_running = false;
+}
+
 /* ---- open and close ---- */
 
 static int nl_load_state(char *err, size_t errlen)
@@ -405,8 +458,9 @@ static int nl_load_state(char *err, size_t errlen)
     sqlite3_finalize(s);
     /* resume from the last checkpoint, then add the leaves after it */
     int64_t from = first;
-    if (sqlite3_prepare_v2(nl.db, "SELECT size, acc, at FROM checkpoints ORDER BY size DESC LIMIT 1",
-                           -1, &s, NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(nl.db,
+                           "SELECT size, acc, at FROM checkpoints ORDER BY size DESC LIMIT 1", -1,
+                           &s, NULL) == SQLITE_OK &&
         sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) >= first - 1) {
         struct merkle_acc a;
         if (merkle_acc_deserialize(&a, sqlite3_column_blob(s, 1),
@@ -463,10 +517,12 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
     if (sqlite3_open_v2(cfg->netlog_path, &nl.db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK ||
-        sqlite3_exec(nl.db,
-                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                     " PRAGMA busy_timeout = 5000;" NETLOG_SCHEMA_SQL,
-                     NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(
+            nl.db,
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;"
+            " PRAGMA wal_autocheckpoint = 16384;"
+            " PRAGMA busy_timeout = 5000;" NETLOG_SCHEMA_SQL,
+            NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(nl.db,
                            "INSERT INTO events (seq, at, kind, actor, target, code, account_id,"
                            " msgid, body, leaf, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -494,6 +550,11 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
         return -1;
     }
     nl.open = true;
+    nl.path = xstrdup(cfg->netlog_path);
+    nl.keep_months = cfg->netlog_keep_months;
+    uv_timer_init(loop, &nl.purge_timer);
+    uv_timer_start(&nl.purge_timer, nl_purge_tick, 10 * 1000, 24 * 3600 * 1000);
+    uv_unref((uv_handle_t *)&nl.purge_timer);
     log_info("netlog: %s open, %lld events, last checkpoint at %llu, %s mode", cfg->netlog_path,
              (long long)(nl.next_seq - 1), (unsigned long long)nl.cp_size,
              nl.strict ? "strict" : "RELAXED (benchmarks only)");
@@ -504,6 +565,8 @@ void netlog_close(void)
 {
     if (!nl.open)
         return;
+    uv_timer_stop(&nl.purge_timer);
+    uv_close((uv_handle_t *)&nl.purge_timer, NULL);
     pthread_mutex_lock(&nl.mu);
     nl.stop = true;
     pthread_cond_signal(&nl.cv);
@@ -522,6 +585,10 @@ void netlog_close(void)
     checkpoint_key_wipe(&nl.key);
     pthread_mutex_destroy(&nl.mu);
     pthread_cond_destroy(&nl.cv);
+    if (!nl.purge_running) { /* else the purge's completion frees it */
+        free(nl.path);
+        nl.path = NULL;
+    }
     nl.open = false;
     log_info("netlog: closed at seq %lld, checkpoint at %llu", (long long)(nl.next_seq - 1),
              (unsigned long long)nl.cp_size);
