@@ -37,7 +37,7 @@ bench: deps
 	@sh scripts/install-deps.sh bench
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
-	bash bench/run.sh
+	bash bench/run.sh; bash bench/netlog.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'bench/*.c' 'fuzz/*.c')

@@ -5,18 +5,20 @@
 #include "netlog/merkle.h"
 
 #include <sodium.h>
+
+#include "netlog/sha256.h"
 #include <string.h>
 
 void merkle_node_hash(const uint8_t left[NETLOG_HASH_BYTES], const uint8_t right[NETLOG_HASH_BYTES],
                       uint8_t out[NETLOG_HASH_BYTES])
 {
-    static const uint8_t node_prefix = 0x01;
-    crypto_hash_sha256_state ctx;
-    crypto_hash_sha256_init(&ctx);
-    crypto_hash_sha256_update(&ctx, &node_prefix, 1);
-    crypto_hash_sha256_update(&ctx, left, NETLOG_HASH_BYTES);
-    crypto_hash_sha256_update(&ctx, right, NETLOG_HASH_BYTES);
-    crypto_hash_sha256_final(&ctx, out);
+    uint8_t buf[1 + 2 * NETLOG_HASH_BYTES];
+    buf[0] = 0x01; /* RFC 6962 node prefix */
+    memcpy(buf + 1, left, NETLOG_HASH_BYTES);
+    memcpy(buf + 1 + NETLOG_HASH_BYTES, right, NETLOG_HASH_BYTES);
+    struct sha256_ctx *ctx = sha256_begin();
+    sha256_update(ctx, buf, sizeof buf);
+    sha256_finish(ctx, out);
 }
 
 void merkle_acc_init(struct merkle_acc *a)

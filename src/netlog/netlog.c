@@ -28,6 +28,8 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
+#define NL_BATCH_MAX 4096 /* events per transaction */
+
 struct nl_entry {
     struct nl_entry *next;
     struct netlog_event ev; /* strings point into the same allocation */
@@ -113,9 +115,8 @@ static int nl_bind_event(sqlite3_stmt *s, const struct netlog_event *e, const ui
         sqlite3_bind_null(s, 9);
     sqlite3_bind_blob(s, 10, leaf, NETLOG_HASH_BYTES, SQLITE_STATIC);
     sqlite3_bind_blob(s, 11, chain, NETLOG_HASH_BYTES, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
+    int rc = sqlite3_step(s); /* every parameter is bound each time: no clear */
     sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -236,11 +237,21 @@ static void *nl_writer(void *arg)
         }
         if (!nl.strict && !nl.stop)
             nl_wait(100);
-        struct nl_entry *batch = nl.in_head, *last = nl.in_tail;
-        size_t n = nl.queued;
-        bool stopping = nl.stop;
-        nl.in_head = nl.in_tail = NULL;
-        nl.queued = 0;
+        /* at most NL_BATCH_MAX events per transaction: a bigger one spills
+         * SQLite's page cache to the WAL before the commit */
+        struct nl_entry *batch = nl.in_head, *last = batch;
+        size_t n = batch ? 1 : 0;
+        while (last && last->next && n < NL_BATCH_MAX) {
+            last = last->next;
+            n++;
+        }
+        bool stopping = nl.stop && (!last || !last->next);
+        nl.in_head = last ? last->next : NULL;
+        if (!nl.in_head)
+            nl.in_tail = NULL;
+        if (last)
+            last->next = NULL;
+        nl.queued -= n;
         pthread_mutex_unlock(&nl.mu);
         int rc = batch || stopping ? nl_commit(batch, stopping) : 0;
         pthread_mutex_lock(&nl.mu);
