@@ -85,6 +85,10 @@ void ctl_accounts_register(void);
 /* credit.* and groups.* (ctl_accounts.c). */
 void ctl_groups_register(void);
 
+/* hold.add, hold.list, hold.release: legal holds on the network log
+ * (ctl_netlog.c). */
+void ctl_netlog_register(void);
+
 /* Roles of a unix user under the current lists (0: none). */
 unsigned ctl_roles_for_user(uid_t uid, const char *user);
 /* Open connections (for tests and diagnostics). */

@@ -51,6 +51,8 @@ static const struct cap_def cap_table[] = {
     {"batch", CAP_BATCH, false, NULL},
     {"cap-notify", CAP_CAP_NOTIFY, false, NULL},
     {"draft/account-registration", CAP_ACCOUNT_REGISTRATION, false, caps_register_value},
+    {"draft/chathistory", CAP_CHATHISTORY, false, NULL},
+    {"draft/event-playback", CAP_EVENT_PLAYBACK, false, NULL},
     {"draft/message-redaction", CAP_REDACTION, false, NULL},
     {"chghost", CAP_CHGHOST, false, NULL},
     {"echo-message", CAP_ECHO_MESSAGE, false, NULL},
@@ -85,10 +87,13 @@ static const struct cap_def *cap_find(const char *name, size_t len)
 }
 
 /* Sends a list of names as one or more "CAP * LS" lines; with 302 the
- * non-final lines carry the "*" continuation marker. */
+ * non-final lines carry the "*" continuation marker. A client before 302
+ * has no continuation, so it gets one line (the names alone fit in one
+ * 512-byte line; values are only for 302). */
 static void caps_send_list(struct client *c, const char *sub, uint32_t filter, bool all)
 {
-    char line[400];
+    char line[460];
+    size_t max = c->cap_version >= 302 ? 380 : sizeof line - 1;
     size_t len = 0;
     line[0] = '\0';
     for (size_t i = 0; i < CAP_COUNT; i++) {
@@ -97,7 +102,7 @@ static void caps_send_list(struct client *c, const char *sub, uint32_t filter, b
         const char *value =
             c->cap_version >= 302 && cap_table[i].value ? cap_table[i].value() : NULL;
         size_t n = strlen(cap_table[i].name) + (value ? strlen(value) + 1 : 0);
-        if (len + n + 1 > 300) {
+        if (len + n + 1 > max) {
             if (c->cap_version >= 302)
                 send_line(c, ":%s CAP %s %s * :%s", server_name(), client_nick(c), sub, line);
             else

@@ -32,7 +32,9 @@ enum cap_bit {
     CAP_EXTENDED_MONITOR = 1u << 16,
     CAP_SASL = 1u << 17,
     CAP_ACCOUNT_REGISTRATION = 1u << 18,
-    CAP_REDACTION = 1u << 19, /* draft/message-redaction */
+    CAP_REDACTION = 1u << 19,      /* draft/message-redaction */
+    CAP_CHATHISTORY = 1u << 20,    /* draft/chathistory (cmd_chathistory.c) */
+    CAP_EVENT_PLAYBACK = 1u << 21, /* draft/event-playback: events in history */
 };
 
 /* Capabilities that change the tag section of a relayed message. */

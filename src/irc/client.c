@@ -52,7 +52,7 @@ static void client_leave_all(struct client *c, const char *reason)
     while (c->nchans) {
         struct channel *ch = c->chans[c->nchans - 1];
         if (c->state == CLIENT_REGISTERED)
-            log_group_event("quit", c, ch, "reason", reason, NULL, NULL);
+            log_group_event("quit", c, ch, true, "reason", reason, NULL, NULL);
         channel_remove_member(ch, c); /* also shrinks c->chans */
     }
 }

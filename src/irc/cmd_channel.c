@@ -285,8 +285,8 @@ void join_enter(struct client *c, struct channel *ch, uint8_t flags, bool create
     }
     channel_clear_invite(ch, c->nick_folded);
     channel_add_member(ch, c, flags);
-    log_group_event("join", c, ch, "account", c->account, NULL, NULL);
     join_announce(c, ch);
+    log_group_event("join", c, ch, true, "account", c->account, NULL, NULL);
     topic_send(c, ch, false);
     names_send(c, ch);
     if (ch->code)
@@ -306,7 +306,7 @@ static void part_one(struct client *c, struct channel *ch, const char *reason)
         ev.trailing = true;
     }
     send_to_channel(ch, &ev, NULL, 0, 0);
-    log_group_event("part", c, ch, "reason", reason, NULL, NULL);
+    log_group_event("part", c, ch, true, "reason", reason, NULL, NULL);
     /* leaving a group ends the membership (and a manager's role); the
      * owner stays its owner and member */
     if (ch->code && c->acct && group_role_of(ch, c) != ROLE_OWNER)
@@ -380,7 +380,6 @@ void cmd_topic(struct client *c, struct irc_msg *m)
     ch->topic_setter = len ? xstrdup(prefix) : NULL;
     ch->topic_time = time(NULL);
     group_save(ch);
-    log_group_event("topic", c, ch, "topic", ch->topic ? ch->topic : "", NULL, NULL);
     struct irc_event ev;
     event_init(&ev, prefix, "TOPIC", true);
     event_from_client(&ev, c);
@@ -388,6 +387,7 @@ void cmd_topic(struct client *c, struct irc_msg *m)
     event_param(&ev, ch->topic ? ch->topic : "");
     ev.trailing = true;
     send_to_channel(ch, &ev, NULL, 0, 0);
+    log_group_event("topic", c, ch, true, "topic", ch->topic ? ch->topic : "", NULL, NULL);
 }
 
 /* ---- LIST (ELIST=CMNTU) ------------------------------------------------------
@@ -558,7 +558,7 @@ static void kick_one(struct client *c, struct channel *ch, struct member *me, co
     event_param(&ev, rbuf);
     ev.trailing = true;
     send_to_channel(ch, &ev, NULL, 0, 0);
-    log_group_event("kick", c, ch, "kicked", t->nick, "reason", rbuf);
+    log_group_event("kick", c, ch, true, "kicked", t->nick, "reason", rbuf);
     if (ch->code && t->acct && group_role_of(ch, t) != ROLE_OWNER) {
         group_member_remove(ch, t->acct->id); /* a kick ends the membership */
         char detail[64];

@@ -142,6 +142,12 @@ static const struct help_topic help_topics[] = {
     {"TOPIC", "TOPIC <#channel> [:<topic>]\n"
               "Shows or sets a channel's topic; an empty topic clears it.\n"
               "With +t only channel operators may set it."},
+    {"CHATHISTORY", "CHATHISTORY LATEST|BEFORE|AFTER|AROUND <target> <ref> <limit>\n"
+                    "CHATHISTORY BETWEEN <target> <ref> <ref> <limit>\n"
+                    "CHATHISTORY TARGETS <timestamp=> <timestamp=> <limit>\n"
+                    "Replays history from the network log (IRCv3 chathistory): a channel\n"
+                    "you are in, or your direct messages with a nick. <ref> is * (LATEST\n"
+                    "only), msgid=<id> or timestamp=YYYY-MM-DDThh:mm:ss.sssZ."},
     {"REDACT", "REDACT <#group> <msgid> [:<reason>]\n"
                "Removes a message from view (IRCv3 message-redaction). The author or\n"
                "the group's managers may do it; the message stays in the network log."},

@@ -518,8 +518,13 @@ static void mode_channel_apply(struct client *c, struct channel *ch, const struc
         }
     }
     mode_out_announce(o, c, ch, prefix);
-    if (o->nmodes)
-        log_group_event("mode", c, ch, "modes", o->modes, NULL, NULL);
+    if (o->nmodes) { /* the modes and their arguments, as relayed */
+        char all[600];
+        size_t n = (size_t)snprintf(all, sizeof all, "%s", o->modes);
+        for (size_t i = 0; i < o->nargs && n < sizeof all; i++)
+            n += (size_t)snprintf(all + n, sizeof all - n, " %s", o->args[i]);
+        log_group_event("mode", c, ch, true, "modes", all, NULL, NULL);
+    }
     if (ch->code && o->nmodes) {
         group_save(ch);
         account_audit(c->account ? c->account : c->nick, "group.mode", ch->name, o->modes);

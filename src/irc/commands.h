@@ -18,6 +18,7 @@
  *   svc_nickserv.c  NICKSERV / NS (and PRIVMSG NickServ)
  *   svc_chanserv.c  CHANSERV / CS (and PRIVMSG ChanServ)
  *   monitor.c       MONITOR;  whowas.c  WHOWAS
+ *   cmd_chathistory.c  CHATHISTORY (history from the network log)
  *
  * Contract for handlers: m->nparams >= the table's min_params; parameters
  * are NUL-terminated and may be modified in place; a refusal is always an
@@ -75,6 +76,12 @@ void cmd_verify(struct client *c, struct irc_msg *m);
 void cmd_nickserv(struct client *c, struct irc_msg *m); /* svc_nickserv.c */
 void cmd_chanserv(struct client *c, struct irc_msg *m); /* svc_chanserv.c */
 void cmd_redact(struct client *c, struct irc_msg *m);   /* cmd_redact.c */
+/* CHATHISTORY from the network log (cmd_chathistory.c). CHATHISTORY_MAX
+ * caps a request's limit and is advertised as ISUPPORT CHATHISTORY. */
+#define CHATHISTORY_MAX 1000
+void cmd_chathistory(struct client *c, struct irc_msg *m);
+/* "YYYY-MM-DDThh:mm:ss[.sss]Z" to milliseconds since the epoch, or -1. */
+int64_t chathistory_parse_time(const char *s);
 /* Remembers a channel message for REDACT (cmd_redact.c). */
 void redact_remember(struct channel *ch, const char *msgid, const struct client *sender);
 void redact_remember_dm(struct client *sender, const char *msgid, const struct client *to);

@@ -48,6 +48,7 @@ static const struct command command_table[] = {
     {"REGISTER", cmd_register_account, 3, BOTH, 3000},
     {"VERIFY", cmd_verify, 2, BOTH, 1000},
     {"REDACT", cmd_redact, 2, CMD_REG, 1000},
+    {"CHATHISTORY", cmd_chathistory, 1, CMD_REG, 500},
     {"NICKSERV", cmd_nickserv, 0, CMD_REG, 1000},
     {"NS", cmd_nickserv, 0, CMD_REG, 1000},
     {"CHANSERV", cmd_chanserv, 0, CMD_REG, 1000},

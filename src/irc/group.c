@@ -657,7 +657,7 @@ void group_apply_role(struct channel *ch, const char *source, struct account *ta
     uint8_t old_flags = group_role_flags(tm->role), new_flags = group_role_flags(new_role);
     group_member_set_role(ch, target->id, new_role);
     static const char *const names[] = {"member", "voice", "manager", "owner"};
-    log_group_event("role", NULL, ch, "account", target->name, "role",
+    log_group_event("role", NULL, ch, false, "account", target->name, "role",
                     names[new_role >= 0 && new_role <= 3 ? new_role : 0]);
     /* every online connection of that account in the channel shows it */
     for (size_t i = 0; i < ch->members_cap; i++) {

@@ -111,6 +111,7 @@ void isupport_send(struct client *c)
     isupport_add(&l, "CHANMODES=beI,k,l,imnst");
     isupport_addf(&l, "CHANNELLEN=%d", cfg->channel_length);
     isupport_add(&l, "CHANTYPES=#");
+    isupport_addf(&l, "CHATHISTORY=%d", CHATHISTORY_MAX); /* cmd_chathistory.c */
     isupport_add(&l, "ELIST=CMNTU");
     isupport_add(&l, "EXCEPTS=e");
     isupport_add(&l, "EXTBAN=,am"); /* modeparse_ban_mask: a:<account>, m:<mask> */
@@ -121,6 +122,7 @@ void isupport_send(struct client *c)
     isupport_addf(&l, "MAXLIST=beI:%d", cfg->max_list);
     isupport_addf(&l, "MAXTARGETS=%d", cfg->max_targets);
     isupport_addf(&l, "MODES=%d", MODEPARSE_MAX_PARAM);
+    isupport_add(&l, "MSGREFTYPES=msgid,timestamp"); /* CHATHISTORY references */
     if (cfg->monitor_max > 0)
         isupport_addf(&l, "MONITOR=%d", cfg->monitor_max);
     isupport_addf(&l, "NETWORK=%s", isupport_escape(cfg->network_name, net, sizeof net));

@@ -12,10 +12,11 @@
 #include "account/account.h"
 #include "irc/channel.h"
 #include "irc/client.h"
+#include "irc/send.h"
 #include "netlog/netlog.h"
 
-void log_group_event(const char *kind, struct client *c, struct channel *ch, const char *k1,
-                     const char *v1, const char *k2, const char *v2)
+void log_group_event(const char *kind, struct client *c, struct channel *ch, bool relayed,
+                     const char *k1, const char *v1, const char *k2, const char *v2)
 {
     char prefix[512];
     json_t *o = json_object();
@@ -25,7 +26,16 @@ void log_group_event(const char *kind, struct client *c, struct channel *ch, con
         json_object_set_new(o, k2, json_string(v2));
     char *body = json_object_size(o) ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    netlog_record(kind, c ? client_prefix(c, prefix, sizeof prefix) : "server", ch->name, ch->code,
-                  c && c->acct ? c->acct->id : 0, NULL, body);
+    uint64_t at = 0;
+    const char *msgid = relayed ? event_last_msgid(&at) : NULL;
+    struct netlog_event e = {.at_ms = relayed ? (int64_t)at : 0,
+                             .kind = kind,
+                             .actor = c ? client_prefix(c, prefix, sizeof prefix) : "server",
+                             .target = ch->name,
+                             .code = ch->code,
+                             .account_id = c && c->acct ? c->acct->id : 0,
+                             .msgid = msgid,
+                             .body = body};
+    netlog_append(&e, NULL, NULL);
     free(body);
 }

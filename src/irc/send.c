@@ -70,17 +70,26 @@ void msgid_new(char *buf, size_t len)
     buf[off < len ? off : len - 1] = '\0';
 }
 
+static char event_msgid[32];
+static uint64_t event_msgid_time;
+
 void event_init(struct irc_event *ev, const char *source, const char *command, bool with_msgid)
 {
-    static char msgid[32];
     memset(ev, 0, sizeof *ev);
     ev->source = source;
     ev->command = command;
     ev->time_ms = time_now_ms();
     if (with_msgid) {
-        msgid_new(msgid, sizeof msgid);
-        ev->msgid = msgid;
+        msgid_new(event_msgid, sizeof event_msgid);
+        ev->msgid = event_msgid;
+        event_msgid_time = ev->time_ms;
     }
+}
+
+const char *event_last_msgid(uint64_t *time_ms)
+{
+    *time_ms = event_msgid_time;
+    return event_msgid[0] ? event_msgid : NULL;
 }
 
 void event_from_client(struct irc_event *ev, const struct client *c)

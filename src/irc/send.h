@@ -49,6 +49,9 @@ void event_from_client(struct irc_event *ev, const struct client *c);
  * with_msgid, a fresh msgid (stored in a static buffer valid until the next
  * call of event_init). */
 void event_init(struct irc_event *ev, const char *source, const char *command, bool with_msgid);
+/* The msgid and time of the last event made with a msgid (the network log
+ * records a relayed event under them, so history replays it as sent). */
+const char *event_last_msgid(uint64_t *time_ms);
 void event_param(struct irc_event *ev, const char *param);
 /* Generates a new unique msgid into buf (at least 24 bytes). */
 void msgid_new(char *buf, size_t len);

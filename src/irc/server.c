@@ -31,6 +31,7 @@
 #include "ctl/ctl.h"
 #include "irc/group.h"
 #include "netlog/netlog.h"
+#include "netlog/reader.h"
 #include "identity/verify.h"
 #include "irc/client.h"
 #include "irc/login.h"
@@ -402,6 +403,7 @@ int server_open_storage(char *err, size_t errlen)
              store_schema_version(server_store_handle), (unsigned long long)st.migrations_applied);
     if (netlog_open(server_loop, cfg, err, errlen) < 0)
         return -1;
+    netlog_reader_init(server_loop, cfg->netlog_path); /* CHATHISTORY reads */
     if (account_directory_load(server_loop, server_store_handle, err, errlen) < 0 ||
         credit_load(server_loop, server_store_handle, err, errlen) < 0 ||
         group_load(server_loop, server_store_handle, err, errlen) < 0 ||
@@ -513,7 +515,8 @@ void server_shutdown(const char *reason)
  * store, which drains its writes before freeing itself, and the wheel. */
 static void server_finish_shutdown(void)
 {
-    netlog_close(); /* after the last client: its quit is in the log */
+    netlog_reader_close(); /* no new history reads; running ones finish */
+    netlog_close();        /* after the last client: its quit is in the log */
     if (server_store_handle) {
         account_directory_detach_store();
         credit_detach_store();

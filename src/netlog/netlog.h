@@ -68,8 +68,8 @@ bool netlog_strict(void);
 bool netlog_dm_content(void);
 
 struct netlog_stats {
-    int64_t last_seq;      /* assigned */
-    int64_t durable_seq;   /* committed */
+    int64_t last_seq;    /* assigned */
+    int64_t durable_seq; /* committed */
     uint64_t commits, batches_failed, checkpoints, max_batch;
     size_t queued;
 };

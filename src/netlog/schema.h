@@ -48,6 +48,8 @@
     " WHERE account_id IS NOT NULL;"                                                               \
     "CREATE INDEX IF NOT EXISTS events_msgid ON events (msgid) WHERE msgid IS NOT NULL;"           \
     "CREATE INDEX IF NOT EXISTS events_at ON events (at);"                                         \
+    "CREATE INDEX IF NOT EXISTS events_target_at ON events (target, at)"                           \
+    " WHERE target IS NOT NULL;"                                                                   \
     "CREATE TABLE IF NOT EXISTS checkpoints ("                                                     \
     " size INTEGER PRIMARY KEY,"                                                                   \
     " at INTEGER NOT NULL,"                                                                        \

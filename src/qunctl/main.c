@@ -25,12 +25,15 @@
 #include <sys/un.h>
 #include <jansson.h>
 
+#include "netlog/verify.h"
 #include "qunctl/qunctl.h"
 
-#define QUNCTL_DEFAULT_SOCKET "var/qund.sock"
-#define QUNCTL_TIMEOUT_S      30
-#define QUNCTL_ANSWER_MAX     (64u << 20) /* bytes of one answer line */
-#define QUNCTL_MAX_ARGS       4
+#define QUNCTL_DEFAULT_SOCKET  "var/qund.sock"
+#define QUNCTL_TIMEOUT_S       30
+#define QUNCTL_ANSWER_MAX      (64u << 20) /* bytes of one answer line */
+#define QUNCTL_MAX_ARGS        4
+#define QUNCTL_DEFAULT_LOG_DB  "var/netlog.db"
+#define QUNCTL_DEFAULT_LOG_KEY "var/netlog.key.pub"
 
 enum arg_type { ARG_STRING, ARG_ID, ARG_INT };
 
@@ -106,6 +109,20 @@ static const struct subcommand qunctl_commands[] = {
      {{NULL, "NAME", "name", ARG_STRING, true, "account name"},
       {"--delta", "N", "delta", ARG_INT, true, "points to add (negative to deduct)"},
       {"--reason", "TEXT", "reason", ARG_STRING, true, "reason code or sentence"}}},
+    {"hold",
+     "add",
+     "hold.add",
+     "place a legal hold: keeps events from the retention purge (recorded)",
+     {{"--group", "CODE", "group", ARG_STRING, false, "group code"},
+      {"--account", "NAME", "account", ARG_STRING, false, "account name"},
+      {"--case", "ID[:FROM-TO]", "case", ARG_STRING, false, "case id, optionally a seq range"},
+      {"--reason", "TEXT", "reason", ARG_STRING, true, "why (kept in the audit record)"}}},
+    {"hold", "list", "hold.list", "list the active legal holds", {{0}}},
+    {"hold",
+     "release",
+     "hold.release",
+     "release a legal hold (recorded)",
+     {{NULL, "ID", "id", ARG_ID, true, "number from `hold list`"}}},
     {"groups", "list", "groups.list", "list groups with code, owner, category and size", {{0}}},
     {"groups",
      "show",
@@ -164,6 +181,9 @@ static void print_usage(FILE *out, const char *group)
                  sc->verb ? sc->verb : "");
         fprintf(out, "  %-20s %s\n", words, sc->help);
     }
+    if (!group || strcmp(group, "verify") == 0)
+        fprintf(out, "  %-20s %s\n", "verify",
+                "check the network log file [--db PATH] [--key PATH.pub] (reads it directly)");
 }
 
 static int usage_error(const struct subcommand *sc, const char *fmt, const char *what)
@@ -397,6 +417,101 @@ static json_t *exchange(const char *path, const char *cmd, json_t *args)
     return answer;
 }
 
+/* ---------------------------------------------------------------- verify */
+
+/* `qunctl verify` reads the log database itself (netlog/verify.h), then
+ * tells the daemon, if one runs, that the log was accessed: every access
+ * to the log is a logged event. Exit 0 all well, 1 altered, 2 usage, 3
+ * the files cannot be opened. */
+
+static void verify_print(const struct netlog_verify_report *r, const char *db, bool as_json)
+{
+    if (as_json) {
+        json_t *o = json_pack(
+            "{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:f}", "db", db, "ok", r->ok,
+            "events", (json_int_t)r->events, "first_seq", (json_int_t)r->first_seq, "last_seq",
+            (json_int_t)r->last_seq, "checkpoints", (json_int_t)r->checkpoints, "signed_size",
+            (json_int_t)r->signed_size, "unsigned_events", (json_int_t)r->unsigned_events,
+            "problems", (json_int_t)r->problems, "purged", r->purged, "seconds", r->seconds);
+        if (!r->ok) {
+            json_object_set_new(o, "first_bad_seq", json_integer(r->bad_seq));
+            json_object_set_new(o, "bad_checkpoint", json_integer(r->bad_cp));
+            json_object_set_new(o, "message", json_string(r->message));
+        }
+        qunctl_print_json(stdout, o);
+        json_decref(o);
+        return;
+    }
+    printf("log:          %s\n", db);
+    printf("events:       %lld (seq %lld..%lld)%s\n", (long long)r->events, (long long)r->first_seq,
+           (long long)r->last_seq, r->purged ? ", older events purged" : "");
+    printf("checkpoints:  %lld, signed up to %lld\n", (long long)r->checkpoints,
+           (long long)r->signed_size);
+    printf("not signed:   %lld events after the last checkpoint\n", (long long)r->unsigned_events);
+    printf("speed:        %.2f s, %.0f records/s\n", r->seconds,
+           r->seconds > 0 ? (double)r->events / r->seconds : 0.0);
+    if (r->ok)
+        printf("result:       OK, the log is intact\n");
+    else
+        printf("result:       ALTERED: %s (%lld problems)\n", r->message, (long long)r->problems);
+}
+
+static void verify_log_access(const char *sock, const char *db,
+                              const struct netlog_verify_report *r)
+{
+    json_t *args = json_pack("{s:s, s:s, s:b, s:I}", "what", "verify", "path", db, "ok", r->ok,
+                             "events", (json_int_t)r->events);
+    if (!r->ok && r->bad_seq)
+        json_object_set_new(args, "first_bad_seq", json_integer(r->bad_seq));
+    json_t *answer = exchange(sock, "log.access", args);
+    json_decref(args);
+    if (!answer)
+        fputs("qunctl: note: no daemon answered; this access to the log is not recorded\n", stderr);
+    else if (!json_is_true(json_object_get(answer, "ok")))
+        fputs("qunctl: note: the daemon did not record this access to the log\n", stderr);
+    json_decref(answer);
+}
+
+static int verify_command(const char *sock, int argc, char **argv, bool as_json)
+{
+    const char *db = QUNCTL_DEFAULT_LOG_DB, *key = QUNCTL_DEFAULT_LOG_KEY;
+    for (int i = 0; i < argc; i++) {
+        const char **dst = !strcmp(argv[i], "--db") ? &db : !strcmp(argv[i], "--key") ? &key : NULL;
+        if (!strcmp(argv[i], "--json")) {
+            as_json = true;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            puts("usage: qunctl verify [--db PATH] [--key PATH.pub] [--json]\n\n"
+                 "Checks every retained event of the network log (hashes, chain, signed\n"
+                 "checkpoints) and names the first altered record. Defaults: "
+                 "--db " QUNCTL_DEFAULT_LOG_DB ", --key " QUNCTL_DEFAULT_LOG_KEY
+                 ".\nExit: 0 intact, 1 altered, 3 cannot open.");
+            return 0;
+        } else if (dst && i + 1 < argc) {
+            *dst = argv[++i];
+        } else {
+            fprintf(stderr, "qunctl: %s: %s\nusage: qunctl verify [--db PATH] [--key PATH.pub]\n",
+                    argv[i], dst ? "needs a value" : "unknown argument");
+            return 2;
+        }
+    }
+    struct netlog_verify_report r;
+    enum netlog_verify_result res = netlog_verify_file(db, key, &r);
+    if (res == NETLOG_VERIFY_ERROR) {
+        fprintf(stderr, "qunctl: verify: %s\n", r.message);
+        return 3;
+    }
+    verify_print(&r, db, as_json);
+    if (res == NETLOG_VERIFY_BAD)
+        fprintf(stderr, "qunctl: verify: the log was altered: %s\n", r.message);
+    verify_log_access(sock, db, &r);
+    return res == NETLOG_VERIFY_OK ? 0 : 1;
+}
+
+json_t *qunctl_exchange(const char *path, const char *cmd, json_t *args)
+{
+    return exchange(path, cmd, args);
+}
+
 /* ---------------------------------------------------------------- main */
 
 static int report(json_t *answer, bool as_json)
@@ -443,6 +558,11 @@ int main(int argc, char **argv)
     }
     if (i >= argc)
         return usage_error(NULL, "%s", "no command given");
+    if (strcmp(argv[i], "verify") == 0)
+        return verify_command(path, argc - i - 1, argv + i + 1, as_json);
+    int local_rc; /* search, export, verify-bundle (netlog_cmds.c) */
+    if (qunctl_netlog_command(path, argc - i, argv + i, as_json, &local_rc))
+        return local_rc;
     int used = 0;
     const struct subcommand *sc = find_subcommand(argc - i, argv + i, &used);
     if (!sc) {

@@ -7,6 +7,7 @@
 #ifndef QUN_QUNCTL_QUNCTL_H
 #define QUN_QUNCTL_QUNCTL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <jansson.h>
 
@@ -16,5 +17,12 @@
 void qunctl_print(FILE *out, const json_t *result);
 /* The result as one line of compact JSON (null included). */
 void qunctl_print_json(FILE *out, const json_t *result);
+
+/* One request to the daemon (main.c); the parsed answer, or NULL with a
+ * sentence on stderr when no daemon answered. */
+json_t *qunctl_exchange(const char *path, const char *cmd, json_t *args);
+/* Runs `search`, `export` or `verify-bundle` when words[0] names one: then
+ * returns true with the exit status in *rc (netlog_cmds.c). */
+bool qunctl_netlog_command(const char *sock, int n, char **words, bool as_json, int *rc);
 
 #endif

@@ -120,6 +120,17 @@ def names_of(c, chan):
     return sorted(c.names(chan))
 
 
+def db_eventually(srv, sql, want=[(0,)], timeout=5.0, args=()):
+    """Group changes reach the store on its writer thread after the answer:
+    poll until the rows are as expected (or time out and return them)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = db_rows(srv, sql, args)
+        if rows == want or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.05)
+
+
 def db_rows(srv, sql, args=()):
     # audit records and sessions are network-log events (views in netlog.db)
     path = srv.netlog_path if re.search(r"FROM (audit|sessions)\b", sql) else srv.db_path
@@ -268,8 +279,8 @@ def test_op_voice_and_manager_limit(qund_factory):
     cs(alice, "DEOP #roles bob", "bob is now a member of #roles")
     cs_mode(carol, "#roles", "-o", "bob")
     audit(srv, "group.deop", "alice", "#roles", "bob")
-    assert db_rows(srv, "SELECT role FROM group_members m JOIN accounts a ON a.id = m.account_id"
-                        " WHERE a.name = 'bob'") == [(0,)]
+    assert db_eventually(srv, "SELECT role FROM group_members m JOIN accounts a"
+                              " ON a.id = m.account_id WHERE a.name = 'bob'") == [(0,)]
 
 
 def test_transfer_cancel_and_accept(qund_factory):
@@ -292,8 +303,8 @@ def test_transfer_cancel_and_accept(qund_factory):
     names = names_of(carol, "#own")
     assert "~bob" in names and "@alice" in names, names
     audit(srv, "group.transfer", "bob", "#own", "from alice to bob")
-    owner = db_rows(srv, "SELECT a.name FROM groups g JOIN accounts a ON a.id = g.owner_id"
-                         " WHERE g.name = '#own'")
+    owner = db_eventually(srv, "SELECT a.name FROM groups g JOIN accounts a ON a.id = g.owner_id"
+                               " WHERE g.name = '#own'", want=[("bob",)])
     assert owner == [("bob",)], owner
     # the new owner runs it; the old one is a manager now
     cs(alice, "TRANSFER #own carol", "Only the owner of #own")
@@ -337,7 +348,12 @@ def test_mute_unmute_and_muteall(qund_factory):
     cs(bob, "UNMUTEALL #quiet", "#quiet is unmuted")
     cs_mode(carol, "#quiet", "-m")
     audit(srv, "group.unmuteall", "bob", "#quiet")
-    modes = db_rows(srv, "SELECT modes FROM groups WHERE name = '#quiet'")[0][0]
+    deadline = time.monotonic() + 5
+    while True:  # the store's writer thread commits after the answer
+        modes = db_rows(srv, "SELECT modes FROM groups WHERE name = '#quiet'")[0][0]
+        if modes & 2 == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert modes & 2 == 0, modes  # CMODE_MODERATED persisted as cleared
 
 
@@ -378,7 +394,7 @@ def test_join_approval_requests_approve_deny(qund_factory):
     assert m.last.endswith(": not this time"), m.raw
     audit(srv, "group.deny", "alice", "#club", "frank: not this time")
     cs(alice, "REQUESTS #club", "No join requests are waiting for #club")
-    assert db_rows(srv, "SELECT count(*) FROM group_requests")[0][0] == 0
+    assert db_eventually(srv, "SELECT count(*) FROM group_requests") == [(0,)]
     # erin is a persistent member now: she comes back without asking
     erin.send("PART #club")
     erin.expect("PART")
@@ -408,7 +424,8 @@ def test_kick_ban_unban_topic(qund_factory):
     audit(srv, "group.ban", "bob", "#rules", "a:carol")
     carol.send("JOIN #rules")
     carol.expect("474")
-    assert db_rows(srv, "SELECT mask FROM group_lists WHERE list = 0") == [("a:carol",)]
+    assert db_eventually(srv, "SELECT mask FROM group_lists WHERE list = 0",
+                         want=[("a:carol",)]) == [("a:carol",)]
     cs(bob, "BAN #rules carol", "already banned")
     cs(bob, "UNBAN #rules a:carol", "a:carol is no longer banned from #rules")
     cs_mode(alice, "#rules", "-b", "a:carol")
@@ -422,8 +439,8 @@ def test_kick_ban_unban_topic(qund_factory):
     m = carol.expect("TOPIC")
     assert m.prefix == CS_PREFIX and m.params == ["#rules", "Be kind  to each other"], m.raw
     audit(srv, "group.topic", "bob", "#rules", "Be kind")
-    assert db_rows(srv, "SELECT topic FROM groups WHERE name = '#rules'") == [
-        ("Be kind  to each other",)]
+    assert db_eventually(srv, "SELECT topic FROM groups WHERE name = '#rules'",
+                         want=[("Be kind  to each other",)]) == [("Be kind  to each other",)]
 
 
 # ---------------------------------------------------------------- DISSOLVE
@@ -451,7 +468,8 @@ def test_dissolve(qund_factory):
             break
         time.sleep(0.05)
     assert rows == [(1,)], rows
-    assert db_rows(srv, "SELECT count(*) FROM group_members WHERE code = ?", (code,)) == [(0,)]
+    assert db_eventually(srv, "SELECT count(*) FROM group_members WHERE code = ?",
+                         args=(code,)) == [(0,)]
     cs(carol, "INFO #gone", "There is no group #gone")
     cs(carol, "INFO %d" % code, "There is no group")
     # the name can become a new group, with a new code

@@ -1,0 +1,119 @@
+/*
+ * bundle.h - inspection of the network log: search, case bundles and their
+ * offline verification (`qunctl search`, `qunctl export`, `qunctl
+ * verify-bundle`; SPEC §9, issue 5 item 7).
+ *
+ * Search and export open the log database READ-ONLY (their own connection;
+ * the daemon may be writing meanwhile, WAL lets both run). A query filters
+ * by group code, account, time range [from, to) and a text substring:
+ *
+ *   code      events.code = ?            index events_code_at (code, at)
+ *   account   events.account_id = ?      index events_account_at; a NAME is
+ *             first resolved to its id from the newest event whose actor is
+ *             that name (a scan from the end); a name never seen with an id
+ *             matches actor = name (a full scan)
+ *   from, to  events.at range            index events_at, or the second
+ *                                        column of the two above
+ *   text      body LIKE '%text%'         no index: evaluated on the rows
+ *                                        the other filters leave (ASCII
+ *                                        case-insensitive, like LIKE)
+ *
+ * Results come in (at, seq) order, the order of those indexes.
+ *
+ * A case bundle is a directory:
+ *   events.jsonl   one JSON object per matching event: seq, at, kind,
+ *                  actor, target, code, account_id, msgid, body (null for
+ *                  NULL columns) and leaf (hex)
+ *   manifest.json  format, case id, query, export time, counts, the latest
+ *                  checkpoint (signed note text, size, root hex) and per
+ *                  event its inclusion proof (leaf index = seq - 1, audit
+ *                  path as hex hashes) against that checkpoint's tree
+ *   key.pub        the log's verifier key text (a copy: a verifier should
+ *                  get the key from the operator independently, --key)
+ *
+ * Only events covered by the latest checkpoint (seq <= its size) can be
+ * proven; later matches are counted in the manifest (after_checkpoint) and
+ * left out. After a purge the proofs are computed from the kept leaves and
+ * the purged accumulator (purged.acc): the audit path of a kept leaf only
+ * ever needs whole purged subtrees, never their insides; purged events
+ * themselves cannot be exported (they are gone).
+ *
+ * Memory: export holds the leaf hashes from purged.first to the checkpoint
+ * size (32 bytes each: 320 MB at 10 million events) plus one hash per
+ * 1024 leaves; each proof then costs about 1024 + size/1024 hashes.
+ *
+ * Threads: none; blocking file I/O; for the command-line tool.
+ */
+#ifndef QUN_NETLOG_BUNDLE_H
+#define QUN_NETLOG_BUNDLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "netlog/event.h"
+
+#define BUNDLE_DEFAULT_LIMIT 1000
+#define BUNDLE_EXPORT_MAX    1000000 /* events in one bundle */
+#define BUNDLE_MESSAGE_MAX   512
+
+struct bundle_query {
+    int64_t code;        /* group code, or 0 for any */
+    const char *account; /* account name or id, or NULL */
+    int64_t from_ms;     /* at >= from_ms, or 0 */
+    int64_t to_ms;       /* at < to_ms, or 0 */
+    const char *text;    /* substring of body, or NULL */
+    int64_t limit;       /* search only: rows at most (0: BUNDLE_DEFAULT_LIMIT) */
+};
+
+/* The query as a JSON object (for the manifest and log.access). */
+json_t *bundle_query_json(const struct bundle_query *q);
+/* One event as its events.jsonl object (leaf may be NULL: not included). */
+json_t *bundle_event_json(const struct netlog_event *e, const uint8_t *leaf);
+/* Parses "1718000000000" (ms), "2024-06-01" or "2024-06-01 12:30[:45]"
+ * (China time; 'T' may replace the space). false when not a time. */
+bool bundle_parse_time(const char *text, int64_t *ms);
+
+/* Calls fn for each matching event in (at, seq) order, up to the limit.
+ * Returns the number of events, or -1 with a sentence in err. fn returning
+ * non-zero stops the search. */
+typedef int (*bundle_event_fn)(void *ud, const struct netlog_event *e);
+int64_t bundle_search(const char *db_path, const struct bundle_query *q, bundle_event_fn fn,
+                      void *ud, char *err, size_t errlen);
+
+struct bundle_export_result {
+    int64_t events;           /* written with a proof */
+    int64_t after_checkpoint; /* matched but newer than the checkpoint */
+    uint64_t tree_size;       /* of the checkpoint proven against */
+    double seconds;
+};
+
+/* Writes a case bundle into out_dir (created 0700 if missing). pub_path is
+ * the log's ".pub" key; the checkpoint must verify with it. Returns 0, or
+ * -1 with a sentence in err (a record that does not match its leaf or
+ * proof is named: the log itself is then damaged). */
+int bundle_export(const char *db_path, const char *pub_path, const struct bundle_query *q,
+                  const char *case_id, const char *out_dir, struct bundle_export_result *r,
+                  char *err, size_t errlen);
+
+enum bundle_verify_result {
+    BUNDLE_VERIFY_OK = 0,
+    BUNDLE_VERIFY_BAD = 1,   /* message names the first bad event or the note */
+    BUNDLE_VERIFY_ERROR = 3, /* a file could not be read or parsed */
+};
+
+struct bundle_verify_report {
+    int64_t events; /* events checked */
+    uint64_t tree_size;
+    int64_t bad_seq; /* first bad event, or 0 */
+    char message[BUNDLE_MESSAGE_MAX];
+};
+
+/* Checks a bundle offline: the note's signature with the key at pub_path
+ * (NULL: the bundle's own key.pub, weaker), each event's leaf recomputed
+ * from its fields and its proof against the signed root. */
+enum bundle_verify_result bundle_verify(const char *dir, const char *pub_path,
+                                        struct bundle_verify_report *r);
+
+#endif

@@ -1,0 +1,561 @@
+/*
+ * verify.c - end-to-end check of a network-log database (see verify.h).
+ *
+ * One read transaction over two cursors that advance together: the
+ * events in seq order (one prepared statement) and the checkpoints in size
+ * order. A reader thread (verify_read.c, protocol in verify_int.h) steps
+ * them and hands over batches of copied rows; this file does every check
+ * on the caller's thread, in seq order. State of the walk (struct walk):
+ *
+ *   next_seq   the seq the next row must have
+ *   chain      the chain value the next row must extend (stored values:
+ *              after a break the walk goes on from the row's own chain)
+ *   acc        the Merkle accumulator over the RECOMPUTED leaves, so a
+ *              checkpoint proves the content itself, whatever the leaf
+ *              and chain columns say; acc_valid is false after a gap
+ *              (the tree cannot be rebuilt) until a signed checkpoint
+ *              gives a trusted accumulator to resume from
+ *   good_cp    the last checkpoint whose root matched: a mismatch at the
+ *              next one names the records between them
+ *
+ * Problems are recorded with problem(): the first one (in walk order,
+ * which is seq order) is described in the report, later ones counted.
+ */
+#include "netlog/verify.h"
+
+/* OpenSSL 3 marks the SHA256_* functions deprecated in favour of EVP,
+ * whose per-call overhead would cost a quarter of the speed here. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/sha.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "netlog/checkpoint.h"
+#include "netlog/event.h"
+#include "netlog/merkle.h"
+#include "netlog/verify_int.h"
+#include "util/alloc.h"
+
+#define PUBKEY_FILE_MAX 1024
+
+struct hasher {
+    uint8_t *buf; /* canonical bytes of one record; grows, never per row */
+    size_t cap;
+};
+
+struct walk {
+    sqlite3 *db;
+    sqlite3_stmt *ev, *cps;
+    struct checkpoint_key key;
+    struct netlog_verify_report *r;
+    int64_t next_seq;
+    uint8_t chain[NETLOG_HASH_BYTES];
+    struct merkle_acc acc;
+    bool acc_valid;
+    int64_t good_cp; /* the size of the last checkpoint whose root matched */
+    bool beyond_reported;
+    struct hasher h;
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Records a problem; only the first one is described. */
+__attribute__((format(printf, 4, 5))) static void problem(struct walk *w, int64_t seq, int64_t cp,
+                                                          const char *fmt, ...)
+{
+    struct netlog_verify_report *r = w->r;
+    r->problems++;
+    if (!r->ok)
+        return;
+    r->ok = false;
+    r->bad_seq = seq;
+    r->bad_cp = cp;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->message, sizeof r->message, fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------ opening */
+
+static int fail_open(struct netlog_verify_report *r, const char *fmt, const char *what,
+                     const char *why)
+{
+    snprintf(r->message, sizeof r->message, fmt, what, why);
+    r->ok = false;
+    return -1;
+}
+
+static int load_pubkey(const char *path, struct checkpoint_key *key, struct netlog_verify_report *r)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return fail_open(r, "%s: cannot open the public key: %s", path, strerror(errno));
+    char text[PUBKEY_FILE_MAX + 1];
+    size_t n = fread(text, 1, PUBKEY_FILE_MAX, f);
+    bool too_long = n == PUBKEY_FILE_MAX && fgetc(f) != EOF;
+    fclose(f);
+    text[n] = '\0';
+    if (too_long || !checkpoint_key_parse_public(text, key))
+        return fail_open(r, "%s: %s", path,
+                         "not a log verifier key (expected \"name+hash+base64key\")");
+    return 0;
+}
+
+static int open_db(const char *path, struct walk *w)
+{
+    static const char ev_sql[] = "SELECT seq, at, kind, actor, target, code, account_id, msgid,"
+                                 " body, leaf, chain FROM events ORDER BY seq";
+    static const char cp_sql[] = "SELECT size, root, note, acc FROM checkpoints ORDER BY size";
+    /* read-only: verify must never be able to change what it checks */
+    if (sqlite3_open_v2(path, &w->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK)
+        return fail_open(w->r, "%s: cannot open the log database: %s", path,
+                         w->db ? sqlite3_errmsg(w->db) : "out of memory");
+    sqlite3_busy_timeout(w->db, 5000);
+    /* one snapshot for both cursors, even while the daemon appends */
+    if (sqlite3_exec(w->db, "PRAGMA mmap_size = 1073741824; BEGIN", NULL, NULL, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(w->db, ev_sql, -1, &w->ev, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(w->db, cp_sql, -1, &w->cps, NULL) != SQLITE_OK)
+        return fail_open(w->r, "%s: not a readable network log database: %s", path,
+                         sqlite3_errmsg(w->db));
+    return 0;
+}
+
+/* Reads the purged row, if any: the walk then starts at purged.first with
+ * its chain and accumulator. -1 when the database cannot be read. */
+static int load_purged(const char *path, struct walk *w)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(w->db, "SELECT first, chain, acc FROM purged WHERE id = 1", -1, &s,
+                           NULL) != SQLITE_OK)
+        return fail_open(w->r, "%s: not a readable network log database: %s", path,
+                         sqlite3_errmsg(w->db));
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        w->r->purged = true;
+        int64_t first = sqlite3_column_int64(s, 0);
+        const void *chain = sqlite3_column_blob(s, 1);
+        bool chain_ok = sqlite3_column_bytes(s, 1) == NETLOG_HASH_BYTES;
+        bool acc_ok = merkle_acc_deserialize(&w->acc, sqlite3_column_blob(s, 2),
+                                             (size_t)sqlite3_column_bytes(s, 2));
+        w->next_seq = first;
+        if (chain_ok)
+            memcpy(w->chain, chain, NETLOG_HASH_BYTES);
+        if (first < 1 || !chain_ok || !acc_ok || w->acc.size != (uint64_t)(first - 1)) {
+            w->acc_valid = false;
+            problem(w, first, 0,
+                    "the purge record is damaged: it cannot say what the %" PRId64
+                    " purged records hashed to",
+                    first - 1);
+        }
+    } else if (rc != SQLITE_DONE) {
+        sqlite3_finalize(s);
+        return fail_open(w->r, "%s: cannot read the purge record: %s", path, sqlite3_errmsg(w->db));
+    }
+    sqlite3_finalize(s);
+    w->r->first_seq = w->next_seq;
+    return 0;
+}
+
+/* ------------------------------------------------------------ checkpoints */
+
+/* The walk has reached cp->size: compare the tree with the signed root. */
+static void check_root(struct walk *w, const struct verify_cp *cp)
+{
+    if (w->acc_valid && w->acc.size == (uint64_t)cp->size) {
+        uint8_t root[NETLOG_HASH_BYTES];
+        merkle_acc_root(&w->acc, root);
+        if (memcmp(root, cp->root, NETLOG_HASH_BYTES) == 0) {
+            w->good_cp = cp->size;
+            return;
+        }
+        int64_t from = w->good_cp >= w->r->first_seq ? w->good_cp + 1 : w->r->first_seq;
+        if (w->r->ok)
+            w->r->bad_from = from;
+        problem(w, 0, cp->size,
+                "checkpoint at size %" PRId64 ": root does not match (records before it were "
+                "altered: one or more of %" PRId64 "..%" PRId64 ")",
+                cp->size, from, cp->size);
+    }
+    /* resume from the signed state so later checkpoints are judged alone */
+    uint8_t acc_root[NETLOG_HASH_BYTES];
+    if (cp->acc_ok)
+        merkle_acc_root(&cp->acc, acc_root);
+    if (cp->acc_ok && memcmp(acc_root, cp->root, NETLOG_HASH_BYTES) == 0) {
+        w->acc = cp->acc;
+        w->acc_valid = true;
+        w->good_cp = cp->size;
+    }
+}
+
+/* A checkpoint row, in walk order: right after the record of seq = size,
+ * or before the first record (older ones, after a purge), or after the
+ * last record when it covers records that are gone. Before the first
+ * retained record only its signature can be checked, except at the purge
+ * boundary, where the purged accumulator gives the root. */
+static void check_checkpoint(struct walk *w, const struct verify_cp *cp)
+{
+    struct netlog_verify_report *r = w->r;
+    r->checkpoints++;
+    if (cp->size > r->last_seq) {
+        if (!w->beyond_reported)
+            problem(w, r->last_seq + 1, cp->size,
+                    "record %" PRId64 " is missing (removed): the checkpoint at size %" PRId64
+                    " covers it, but the log ends at %" PRId64,
+                    r->last_seq + 1, cp->size, r->last_seq);
+        w->beyond_reported = true;
+    } else if (!cp->trusted) {
+        problem(w, 0, cp->size, "checkpoint at size %" PRId64 ": %s", cp->size, cp->why);
+    } else {
+        r->signed_size = cp->size;
+        if (cp->size == r->last_seq)
+            check_root(w, cp);
+    }
+}
+
+/* ------------------------------------------------------------ hashing */
+
+/* The walk hashes each record three times (leaf, chain, about one tree
+ * node). event.c and merkle.c use libsodium's SHA-256, portable C; the
+ * OpenSSL one uses the CPU's SHA instructions and is 4-5 times faster,
+ * which is what makes a million records per second possible. So the walk
+ * has its own copy of the canonical bytes (event.h) and of the
+ * accumulator step (merkle.h), reading fields in place from SQLite with
+ * their lengths (sqlite3_column_text would copy each one to add a NUL).
+ * hash_selftest() proves before every walk that this copy gives exactly
+ * netlog_leaf_hash and merkle_acc_add; if it ever did not, verify refuses
+ * to run rather than judge the log with different bytes. */
+
+struct span {
+    const void *p;
+    size_t n;
+};
+
+struct row {
+    int64_t seq, at, code, account;
+    struct span kind, actor, target, msgid, body;
+};
+
+static void sha256_2(const void *a, size_t an, const void *b, size_t bn,
+                     uint8_t out[NETLOG_HASH_BYTES])
+{
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, a, an);
+    if (bn)
+        SHA256_Update(&c, b, bn);
+    SHA256_Final(out, &c);
+}
+
+static void fast_node(const uint8_t l[NETLOG_HASH_BYTES], const uint8_t r[NETLOG_HASH_BYTES],
+                      uint8_t out[NETLOG_HASH_BYTES])
+{
+    uint8_t in[1 + 2 * NETLOG_HASH_BYTES];
+    in[0] = 0x01;
+    memcpy(in + 1, l, NETLOG_HASH_BYTES);
+    memcpy(in + 1 + NETLOG_HASH_BYTES, r, NETLOG_HASH_BYTES);
+    sha256_2(in, sizeof in, NULL, 0, out);
+}
+
+static void fast_chain(const uint8_t prev[NETLOG_HASH_BYTES], const uint8_t leaf[NETLOG_HASH_BYTES],
+                       uint8_t out[NETLOG_HASH_BYTES])
+{
+    sha256_2(prev, NETLOG_HASH_BYTES, leaf, NETLOG_HASH_BYTES, out);
+}
+
+/* merkle_acc_add with fast_node. */
+static void fast_acc_add(struct merkle_acc *a, const uint8_t leaf[NETLOG_HASH_BYTES])
+{
+    uint8_t cur[NETLOG_HASH_BYTES];
+    uint64_t cur_size = 1;
+    memcpy(cur, leaf, NETLOG_HASH_BYTES);
+    while (a->depth > 0 && a->stack_sizes[a->depth - 1] == cur_size) {
+        fast_node(a->stack[a->depth - 1], cur, cur);
+        cur_size *= 2;
+        a->depth--;
+    }
+    memcpy(a->stack[a->depth], cur, NETLOG_HASH_BYTES);
+    a->stack_sizes[a->depth] = cur_size;
+    a->depth++;
+    a->size++;
+}
+
+static uint8_t *put_bytes(uint8_t *p, const void *data, size_t n)
+{
+    *p++ = (uint8_t)(n >> 24);
+    *p++ = (uint8_t)(n >> 16);
+    *p++ = (uint8_t)(n >> 8);
+    *p++ = (uint8_t)n;
+    if (n)
+        memcpy(p, data, n);
+    return p + n;
+}
+
+/* A decimal integer as a field, as "%" PRId64 prints it. */
+static uint8_t *put_int(uint8_t *p, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[sizeof tmp - 1 - n++] = '-';
+    return put_bytes(p, tmp + sizeof tmp - n, n);
+}
+
+/* The leaf of row as if its seq were `seq` (event.h's canonical bytes). */
+static void fast_leaf(struct hasher *h, const struct row *r, int64_t seq,
+                      uint8_t out[NETLOG_HASH_BYTES])
+{
+    size_t need =
+        1 + 9 * 4 + 4 * 24 + r->kind.n + r->actor.n + r->target.n + r->msgid.n + r->body.n;
+    if (need > h->cap) {
+        h->cap = need * 2;
+        h->buf = xrealloc(h->buf, h->cap);
+    }
+    uint8_t *p = h->buf;
+    *p++ = 0x00;
+    p = put_int(p, seq);
+    p = put_int(p, r->at);
+    p = put_bytes(p, r->kind.p, r->kind.n);
+    p = put_bytes(p, r->actor.p, r->actor.n);
+    p = put_bytes(p, r->target.p, r->target.n);
+    p = put_int(p, r->code);
+    p = put_int(p, r->account);
+    p = put_bytes(p, r->msgid.p, r->msgid.n);
+    p = put_bytes(p, r->body.p, r->body.n);
+    sha256_2(h->buf, (size_t)(p - h->buf), NULL, 0, out);
+}
+
+static struct span span_of(const char *s)
+{
+    return (struct span){s, s ? strlen(s) : 0};
+}
+
+/* True when the fast path agrees with event.c and merkle.c. */
+static bool hash_selftest(struct hasher *h)
+{
+    struct netlog_event e = {.seq = 9007199254740993LL,
+                             .at_ms = -1767225600123LL,
+                             .kind = "msg",
+                             .actor = "alice!a@198.51.100.7",
+                             .target = "#家庭",
+                             .code = 100042,
+                             .account_id = 7,
+                             .msgid = "m0123456789",
+                             .body = "{\"text\":\"你好\"}"};
+    struct row r = {e.seq,
+                    e.at_ms,
+                    e.code,
+                    e.account_id,
+                    span_of(e.kind),
+                    span_of(e.actor),
+                    span_of(e.target),
+                    span_of(e.msgid),
+                    span_of(e.body)};
+    uint8_t a[NETLOG_HASH_BYTES], b[NETLOG_HASH_BYTES];
+    netlog_leaf_hash(&e, a);
+    fast_leaf(h, &r, e.seq, b);
+    bool ok = memcmp(a, b, sizeof a) == 0;
+    struct netlog_event empty = {.seq = 1, .kind = "", .actor = ""};
+    struct row er = {.seq = 1};
+    netlog_leaf_hash(&empty, a);
+    fast_leaf(h, &er, 1, b);
+    ok = ok && memcmp(a, b, sizeof a) == 0;
+    struct merkle_acc x, y;
+    merkle_acc_init(&x);
+    merkle_acc_init(&y);
+    for (int i = 0; i < 11; i++) {
+        uint8_t leaf[NETLOG_HASH_BYTES];
+        memset(leaf, i, sizeof leaf);
+        merkle_acc_add(&x, leaf);
+        fast_acc_add(&y, leaf);
+    }
+    uint8_t c1[NETLOG_HASH_BYTES] = {1}, c2[NETLOG_HASH_BYTES] = {2};
+    netlog_chain_next(c1, c2, a);
+    fast_chain(c1, c2, b);
+    ok = ok && memcmp(a, b, sizeof a) == 0;
+    merkle_acc_root(&x, a);
+    merkle_acc_root(&y, b);
+    return ok && memcmp(a, b, sizeof a) == 0 && x.depth == y.depth && x.size == y.size;
+}
+
+/* ------------------------------------------------------------ events */
+
+/* The row does not extend the chain: say the likeliest why. A row whose
+ * content hashes with a neighbouring seq was moved there. */
+static void chain_break(struct walk *w, const struct row *r, bool leaf_ok, const uint8_t *leaf)
+{
+    int64_t seq = r->seq;
+    if (leaf_ok) {
+        problem(w, seq, 0,
+                "record %" PRId64 ": its chain value does not follow the previous record (that "
+                "record was changed and rehashed, or records were inserted or reordered)",
+                seq);
+        return;
+    }
+    uint8_t h[NETLOG_HASH_BYTES];
+    for (int d = -1; d <= 1; d += 2) {
+        fast_leaf(&w->h, r, seq + d, h);
+        if (memcmp(h, leaf, NETLOG_HASH_BYTES) != 0)
+            continue;
+        problem(w, seq, 0, "record %" PRId64 " holds what was record %" PRId64 " (%s)", seq,
+                seq + d,
+                d < 0 ? "a record was inserted before it"
+                      : "a record was removed and the rest renumbered");
+        return;
+    }
+    problem(w, seq, 0,
+            "record %" PRId64 " does not follow the previous record in the hash chain (inserted "
+            "or reordered)",
+            seq);
+}
+
+/* A row whose seq is not the next one. Returns false when the row is to
+ * be skipped (it lies before the start of the log). */
+static bool seq_jump(struct walk *w, int64_t seq)
+{
+    if (seq < w->next_seq) {
+        /* only the first row can be here: seq is the primary key */
+        problem(w, seq, 0,
+                "record %" PRId64 " lies before the first record of the log, %" PRId64
+                " (inserted)",
+                seq, w->next_seq);
+        return false;
+    }
+    if (seq == w->next_seq + 1)
+        problem(w, w->next_seq, 0, "record %" PRId64 " is missing (removed)", w->next_seq);
+    else
+        problem(w, w->next_seq, 0, "records %" PRId64 "..%" PRId64 " are missing (removed)",
+                w->next_seq, seq - 1);
+    w->acc_valid = false; /* until a signed accumulator lets the tree resume */
+    return true;
+}
+
+static void item_row(const struct verify_batch *b, const struct verify_item *it, struct row *r)
+{
+    struct span *t[VT_COUNT] = {&r->kind, &r->actor, &r->target, &r->msgid, &r->body};
+    r->seq = it->seq;
+    r->at = it->at;
+    r->code = it->code;
+    r->account = it->account;
+    for (int i = 0; i < VT_COUNT; i++)
+        *t[i] = (struct span){b->arena + it->off[i], it->len[i]};
+}
+
+static void check_item(struct walk *w, const struct verify_batch *b, const struct verify_item *it)
+{
+    bool after_gap = false;
+    if (it->seq != w->next_seq) {
+        if (!seq_jump(w, it->seq))
+            return;
+        after_gap = true;
+    }
+    w->r->events++;
+    w->r->last_seq = it->seq;
+    w->next_seq = it->seq + 1;
+    const uint8_t *leaf = it->has_leaf ? it->leaf : NULL, *chain = it->has_chain ? it->chain : NULL;
+    uint8_t mine[NETLOG_HASH_BYTES] = {0}, next_chain[NETLOG_HASH_BYTES];
+    struct row r;
+    item_row(b, it, &r);
+    if (it->typed)
+        fast_leaf(&w->h, &r, r.seq, mine);
+    bool leaf_ok = it->typed && leaf && memcmp(mine, leaf, NETLOG_HASH_BYTES) == 0;
+    bool link_ok = after_gap; /* a gap is reported once, not again as a break */
+    if (leaf && chain && !after_gap) {
+        fast_chain(w->chain, leaf, next_chain);
+        link_ok = memcmp(next_chain, chain, NETLOG_HASH_BYTES) == 0;
+    }
+    if (!it->typed)
+        problem(w, r.seq, 0, "record %" PRId64 ": a field has the wrong type (changed)", r.seq);
+    else if (!leaf || !chain)
+        problem(w, r.seq, 0, "record %" PRId64 ": its stored hash values are damaged (changed)",
+                r.seq);
+    else if (!link_ok)
+        chain_break(w, &r, leaf_ok, leaf);
+    else if (!leaf_ok)
+        problem(w, r.seq, 0, "record %" PRId64 ": content does not match its hash (changed)",
+                r.seq);
+    /* go on from what is stored, so one edit is one problem */
+    if (chain)
+        memcpy(w->chain, chain, NETLOG_HASH_BYTES);
+    if (w->acc_valid)
+        fast_acc_add(&w->acc, mine);
+}
+
+/* ------------------------------------------------------------ the walk */
+
+static int walk_events(struct walk *w, const char *path)
+{
+    struct netlog_verify_report *r = w->r;
+    r->last_seq = w->next_seq - 1;
+    struct verify_reader *rd = verify_reader_start(w->db, w->ev, w->cps, &w->key, r->first_seq);
+    if (!rd)
+        return fail_open(r, "%s: %s", path, "cannot start the reader thread");
+    const struct verify_batch *b;
+    do {
+        b = verify_reader_next(rd);
+        for (size_t i = 0; i < b->n; i++) {
+            const struct verify_item *it = &b->items[i];
+            if (it->cp >= 0)
+                check_checkpoint(w, &b->cps[it->cp]);
+            else
+                check_item(w, b, it);
+        }
+    } while (!b->last);
+    char why[256];
+    if (verify_reader_finish(rd, why, sizeof why) < 0)
+        return fail_open(r, "%s: cannot read the events: %s", path, why);
+    int64_t covered = r->signed_size > r->first_seq - 1 ? r->signed_size : r->first_seq - 1;
+    r->unsigned_events = r->last_seq > covered ? r->last_seq - covered : 0;
+    return 0;
+}
+
+enum netlog_verify_result netlog_verify_file(const char *db_path, const char *pubkey_path,
+                                             struct netlog_verify_report *r)
+{
+    memset(r, 0, sizeof *r);
+    r->ok = true;
+    double t0 = now_seconds();
+    struct walk w = {.r = r, .next_seq = 1, .acc_valid = true};
+    merkle_acc_init(&w.acc);
+    int rc = -1;
+    if (sodium_init() < 0)
+        fail_open(r, "%s%s", "libsodium could not be initialised", "");
+    else if (!hash_selftest(&w.h))
+        fail_open(r, "%s%s", "internal error: verify's hashing disagrees with event.c", "");
+    else if (load_pubkey(pubkey_path, &w.key, r) == 0 && open_db(db_path, &w) == 0 &&
+             load_purged(db_path, &w) == 0)
+        rc = walk_events(&w, db_path);
+    sqlite3_finalize(w.ev);
+    sqlite3_finalize(w.cps);
+    if (w.db) {
+        sqlite3_exec(w.db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(w.db);
+    }
+    free(w.h.buf);
+    r->seconds = now_seconds() - t0;
+    if (rc < 0) {
+        r->ok = false;
+        return NETLOG_VERIFY_ERROR;
+    }
+    return r->ok ? NETLOG_VERIFY_OK : NETLOG_VERIFY_BAD;
+}
