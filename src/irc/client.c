@@ -91,6 +91,7 @@ void client_destroy(struct client *c, const char *quit_reason)
     free(c->chans);
     free(c->monitors);
     free(c->sent_dms);
+    free(c->deferred_line);
     free(c);
 }
 

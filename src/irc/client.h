@@ -86,8 +86,11 @@ struct client {
     uint64_t last_read_ms;   /* last line received */
     uint64_t penalty_ms;     /* flood: commands are paid up to this time */
     bool ping_sent;
-    bool paused;   /* transport paused for flood penalty */
-    uint8_t holds; /* asynchronous commands still running (server_hold) */
+    bool paused;             /* transport paused for flood penalty */
+    uint8_t holds;           /* asynchronous commands still running (server_hold) */
+    uint32_t msgs_in_flight; /* its chat messages the log has not committed yet */
+    char *deferred_line;     /* a later non-chat line waiting for them (server.c) */
+    size_t deferred_len;
     bool flood_exempt;
     time_t signon;
     time_t idle_since; /* last PRIVMSG/NOTICE sent */

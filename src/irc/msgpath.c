@@ -126,8 +126,9 @@ static void msgpath_logged(void *ud, int status, int64_t seq)
     }
     if (cm->label)
         label_group_done(cm->label, sender);
-    server_release_id(cm->sender_id);
+    uint64_t id = cm->sender_id;
     free(cm);
+    server_message_logged(id);
 }
 
 /* Builds the record for c's message, logs it and delivers it once logged.
@@ -165,14 +166,14 @@ static void msgpath_submit_to(struct client *c, struct channel *ch, struct clien
                               .body = body};
     if (netlog_strict())
         cm->label = label_group_join(c);
-    server_hold(c); /* released in msgpath_logged */
+    c->msgs_in_flight++; /* counted down in msgpath_logged */
     int64_t seq = netlog_append(&ev, msgpath_logged, cm);
     free(body);
     if (seq < 0) {
         if (cm->label)
             label_group_done(cm->label, NULL);
         cm->label = NULL;
-        server_release_id(c->id);
+        c->msgs_in_flight--;
         send_fail(c, "FAIL", chat_commands[kind], "LOG_UNAVAILABLE", target,
                   "The group log cannot take messages right now; yours was not sent.");
         free(cm);

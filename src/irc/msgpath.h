@@ -51,8 +51,9 @@ struct chat_msg {
 
 /* Takes a checked message from c to a channel or a user, appends it to the
  * network log and delivers it once the log has it durably (strict mode;
- * netlog.h). The sender's later lines wait until then (server_hold), so
- * its commands keep their order. Exactly one of ch / to is non-NULL. */
+ * netlog.h). The sender's next chat messages are pipelined behind it;
+ * any other command of the sender waits until its messages are delivered
+ * (server.c, server_message_logged), so its commands keep their order. Exactly one of ch / to is non-NULL. */
 void msgpath_submit(struct client *c, struct channel *ch, struct client *to, enum chat_kind kind,
                     const char *text, const char *client_tags);
 /* STATUSMSG: a checked message to the members of ch whose MEMBER_* bits

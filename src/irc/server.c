@@ -167,7 +167,7 @@ void server_release_id(uint64_t client_id)
     struct client *c = client_by_id(client_id);
     if (!c || !c->holds)
         return;
-    if (--c->holds == 0 && !c->paused && !c->conn->closing)
+    if (--c->holds == 0 && !c->paused && !c->conn->closing && !c->deferred_line)
         conn_resume(c->conn);
 }
 
@@ -260,11 +260,56 @@ static size_t server_tag_bytes(const char *line, size_t len)
     return sp ? (size_t)(sp - line) - 1 : len - 1;
 }
 
+static bool server_is_chat(const char *command)
+{
+    return strcmp(command, "PRIVMSG") == 0 || strcmp(command, "NOTICE") == 0 ||
+           strcmp(command, "TAGMSG") == 0;
+}
+
+/* A client's chat messages are pipelined: they go to the network log in
+ * order and are delivered in that order as the log commits them, so the
+ * next PRIVMSG need not wait. Any other command waits until the client's
+ * messages before it are delivered (its line is kept here and the
+ * connection paused), so a PART, a QUIT or a reply never overtakes them. */
+static bool server_defer_line(struct client *c, const char *line, size_t len)
+{
+    if (c->msgs_in_flight == 0)
+        return false;
+    char *copy = xstrndup(line, len);
+    struct irc_msg m;
+    bool chat = irc_msg_parse(copy, len, &m) == 0 && server_is_chat(m.command);
+    free(copy);
+    if (chat)
+        return false;
+    c->deferred_line = xstrndup(line, len);
+    c->deferred_len = len;
+    return true;
+}
+
+static enum conn_line_result server_on_line(struct conn *conn, char *line, size_t len);
+
+void server_message_logged(uint64_t client_id)
+{
+    struct client *c = client_by_id(client_id);
+    if (!c || !c->msgs_in_flight || --c->msgs_in_flight || !c->deferred_line)
+        return;
+    char *line = c->deferred_line;
+    size_t len = c->deferred_len;
+    c->deferred_line = NULL;
+    enum conn_line_result r = server_on_line(c->conn, line, len);
+    free(line);
+    if (r == CONN_LINE_CONTINUE && !c->holds && !c->paused && !c->conn->closing &&
+        !c->deferred_line)
+        conn_resume(c->conn);
+}
+
 static enum conn_line_result server_on_line(struct conn *conn, char *line, size_t len)
 {
     struct client *c = conn->owner;
     if (!c || conn->closing)
         return CONN_LINE_CONTINUE;
+    if (server_defer_line(c, line, len))
+        return CONN_LINE_PAUSE;
     c->last_read_ms = server_now_ms();
     c->ping_sent = false;
     char cmd[40];

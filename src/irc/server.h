@@ -65,6 +65,9 @@ bool server_flood_charge(struct client *c, uint64_t cost_ms);
  * client; its further lines wait, unread, until every hold is released,
  * so answers come in the order the commands were sent. */
 void server_hold(struct client *c);
+/* One chat message of this client was delivered (or dropped) after the
+ * network log had it; the last one lets a deferred command run. */
+void server_message_logged(uint64_t client_id);
 /* Releases one hold of the client with this id, if it is still there. */
 void server_release_id(uint64_t client_id);
 /* Closes the client's connection after sending "ERROR :reason". */
