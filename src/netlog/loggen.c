@@ -81,7 +81,10 @@ static void gen_event(struct gen *g, int64_t seq, struct netlog_event *e, char *
     if (pick < 16) {
         snprintf(msgid, 32, "m%016" PRIx64,
                  (uint64_t)((uint64_t)seq * UINT64_C(0x9E3779B97F4A7C15)));
-        snprintf(body, 256, "{\"text\":\"%s %" PRIu32 "\",\"tags\":{\"+draft/reply\":\"x\"}}",
+        /* the body as msgpath.c writes it (history replays it) */
+        snprintf(body, 256,
+                 "{\"command\":\"PRIVMSG\",\"text\":\"%s %" PRIu32
+                 "\",\"tags\":\"+draft/reply=x\"}",
                  words[(r >> 16) % 8], gen_rand(g));
         e->msgid = msgid;
         e->body = body;
