@@ -33,15 +33,23 @@ struct opts {
     bool json;
 };
 
+static void usage_text(FILE *out)
+{
+    fprintf(
+        out,
+        "usage: qunctl search [--group CODE] [--account NAME] [--from T] [--to T]"
+        " [--text SUBSTR] [--limit N] [--json] [--db PATH]\n"
+        "       qunctl export FILTERS --case ID --out DIR [--db PATH] [--key PATH.pub]\n"
+        "       qunctl verify-bundle DIR [--key PATH.pub]\n"
+        "T: milliseconds since the epoch or YYYY-MM-DD[ HH:MM[:SS]] (China time)\n"
+        "search and export read the log file directly (read-only) and record the access in\n"
+        "the log through the daemon; verify-bundle needs only the bundle and the public key.\n");
+}
+
 static int usage(const char *cmd, const char *why, const char *what)
 {
     fprintf(stderr, "qunctl: %s: %s%s%s\n", cmd, why, what ? " " : "", what ? what : "");
-    fprintf(stderr,
-            "usage: qunctl search [--group CODE] [--account NAME] [--from T] [--to T]"
-            " [--text SUBSTR] [--limit N] [--json] [--db PATH]\n"
-            "       qunctl export FILTERS --case ID --out DIR [--db PATH] [--key PATH.pub]\n"
-            "       qunctl verify-bundle DIR [--key PATH.pub]\n"
-            "T: milliseconds since the epoch or YYYY-MM-DD[ HH:MM[:SS]] (China time)\n");
+    usage_text(stderr);
     return 2;
 }
 
@@ -79,9 +87,10 @@ static int parse(struct opts *o, const char *cmd, int n, char **w)
     for (int i = 0; i < n; i++) {
         if (!strcmp(w[i], "--json"))
             o->json = true;
-        else if (!strcmp(w[i], "--help") || !strcmp(w[i], "-h"))
-            return usage(cmd, "help", NULL) ? 1 : 1;
-        else if (strncmp(w[i], "--", 2) != 0 && !o->dir)
+        else if (!strcmp(w[i], "--help") || !strcmp(w[i], "-h")) {
+            usage_text(stdout); /* asked for: stdout, and the caller exits 0 */
+            return 1;
+        } else if (strncmp(w[i], "--", 2) != 0 && !o->dir)
             o->dir = w[i];
         else if (i + 1 >= n)
             return usage(cmd, w[i], "needs a value");
