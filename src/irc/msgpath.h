@@ -53,7 +53,8 @@ struct chat_msg {
  * network log and delivers it once the log has it durably (strict mode;
  * netlog.h). The sender's next chat messages are pipelined behind it;
  * any other command of the sender waits until its messages are delivered
- * (server.c, server_message_logged), so its commands keep their order. Exactly one of ch / to is non-NULL. */
+ * (server.c, server_message_logged), so its commands keep their order. Exactly one of ch / to is
+ * non-NULL. */
 void msgpath_submit(struct client *c, struct channel *ch, struct client *to, enum chat_kind kind,
                     const char *text, const char *client_tags);
 /* STATUSMSG: a checked message to the members of ch whose MEMBER_* bits
