@@ -29,6 +29,7 @@
 #include "util/log.h"
 
 #define NL_BATCH_MAX 4096 /* events per transaction */
+#define NL_ROWS      64   /* rows per multi-row INSERT */
 
 struct nl_entry {
     struct nl_entry *next;
@@ -57,7 +58,7 @@ static struct {
     size_t queue_max;
     /* writer-only */
     sqlite3 *db;
-    sqlite3_stmt *ins, *cp_ins;
+    sqlite3_stmt *ins, *ins_many, *cp_ins;
     uint8_t chain[NETLOG_HASH_BYTES];
     struct merkle_acc acc;
     uint64_t cp_size;
@@ -86,38 +87,71 @@ static int64_t nl_now_ms(void)
 
 /* ---- the writer thread ---- */
 
-static int nl_bind_event(sqlite3_stmt *s, const struct netlog_event *e, const uint8_t *leaf,
-                         const uint8_t *chain)
+/* Binds event e as the row starting at parameter base + 1. */
+static void nl_bind_row(sqlite3_stmt *s, int base, const struct netlog_event *e,
+                        const uint8_t *leaf, const uint8_t *chain)
 {
-    sqlite3_bind_int64(s, 1, e->seq);
-    sqlite3_bind_int64(s, 2, e->at_ms);
-    sqlite3_bind_text(s, 3, e->kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, e->actor ? e->actor : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, base + 1, e->seq);
+    sqlite3_bind_int64(s, base + 2, e->at_ms);
+    sqlite3_bind_text(s, base + 3, e->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, base + 4, e->actor ? e->actor : "", -1, SQLITE_STATIC);
     if (e->target)
-        sqlite3_bind_text(s, 5, e->target, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, base + 5, e->target, -1, SQLITE_STATIC);
     else
-        sqlite3_bind_null(s, 5);
+        sqlite3_bind_null(s, base + 5);
     if (e->code)
-        sqlite3_bind_int64(s, 6, e->code);
+        sqlite3_bind_int64(s, base + 6, e->code);
     else
-        sqlite3_bind_null(s, 6);
+        sqlite3_bind_null(s, base + 6);
     if (e->account_id)
-        sqlite3_bind_int64(s, 7, e->account_id);
+        sqlite3_bind_int64(s, base + 7, e->account_id);
     else
-        sqlite3_bind_null(s, 7);
+        sqlite3_bind_null(s, base + 7);
     if (e->msgid)
-        sqlite3_bind_text(s, 8, e->msgid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, base + 8, e->msgid, -1, SQLITE_STATIC);
     else
-        sqlite3_bind_null(s, 8);
+        sqlite3_bind_null(s, base + 8);
     if (e->body)
-        sqlite3_bind_text(s, 9, e->body, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, base + 9, e->body, -1, SQLITE_STATIC);
     else
-        sqlite3_bind_null(s, 9);
-    sqlite3_bind_blob(s, 10, leaf, NETLOG_HASH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 11, chain, NETLOG_HASH_BYTES, SQLITE_STATIC);
+        sqlite3_bind_null(s, base + 9);
+    sqlite3_bind_blob(s, base + 10, leaf, NETLOG_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(s, base + 11, chain, NETLOG_HASH_BYTES, SQLITE_STATIC);
+}
+
+static int nl_step(sqlite3_stmt *s)
+{
     int rc = sqlite3_step(s); /* every parameter is bound each time: no clear */
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Hashes and inserts the batch: NL_ROWS events per INSERT statement (one
+ * statement per row costs more in SQLite's VM than the row itself), the
+ * rest one by one. */
+static int nl_insert_batch(struct nl_entry *batch)
+{
+    uint8_t leaf[NL_ROWS][NETLOG_HASH_BYTES], chain[NL_ROWS][NETLOG_HASH_BYTES];
+    struct nl_entry *group[NL_ROWS];
+    int n = 0, rc = 0;
+    for (struct nl_entry *e = batch; e && rc == 0; e = e->next) {
+        netlog_leaf_hash(&e->ev, leaf[n]);
+        netlog_chain_next(nl.chain, leaf[n], chain[n]);
+        memcpy(nl.chain, chain[n], NETLOG_HASH_BYTES);
+        merkle_acc_add(&nl.acc, leaf[n]);
+        group[n++] = e;
+        if (n == NL_ROWS) {
+            for (int i = 0; i < n; i++)
+                nl_bind_row(nl.ins_many, i * 11, &group[i]->ev, leaf[i], chain[i]);
+            rc = nl_step(nl.ins_many);
+            n = 0;
+        }
+    }
+    for (int i = 0; i < n && rc == 0; i++) {
+        nl_bind_row(nl.ins, 0, &group[i]->ev, leaf[i], chain[i]);
+        rc = nl_step(nl.ins);
+    }
+    return rc;
 }
 
 static int nl_write_checkpoint(void)
@@ -177,15 +211,7 @@ static int nl_commit(struct nl_entry *batch, bool closing)
     memcpy(chain_before, nl.chain, sizeof chain_before);
     if (sqlite3_exec(nl.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return -1;
-    int rc = 0;
-    for (struct nl_entry *e = batch; e && rc == 0; e = e->next) {
-        uint8_t leaf[NETLOG_HASH_BYTES], chain[NETLOG_HASH_BYTES];
-        netlog_leaf_hash(&e->ev, leaf);
-        netlog_chain_next(nl.chain, leaf, chain);
-        rc = nl_bind_event(nl.ins, &e->ev, leaf, chain);
-        memcpy(nl.chain, chain, sizeof chain);
-        merkle_acc_add(&nl.acc, leaf);
-    }
+    int rc = nl_insert_batch(batch);
     if (rc == 0 && nl_checkpoint_due(closing))
         rc = nl_write_checkpoint();
     if (rc == 0 && nl_fault_injected())
@@ -513,6 +539,24 @@ static int nl_load_state(char *err, size_t errlen)
     return 0;
 }
 
+static int nl_prepare_many(char *err, size_t errlen)
+{
+    char sql[4096];
+    size_t n =
+        (size_t)snprintf(sql, sizeof sql,
+                         "INSERT INTO events (seq, at, kind, actor, target, code, account_id,"
+                         " msgid, body, leaf, chain) VALUES ");
+    for (int i = 0; i < NL_ROWS; i++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              i ? ", " : "");
+    if (sqlite3_prepare_v3(nl.db, sql, -1, SQLITE_PREPARE_PERSISTENT, &nl.ins_many, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "netlog: %s", sqlite3_errmsg(nl.db));
+        return -1;
+    }
+    return 0;
+}
+
 int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t errlen)
 {
     memset(&nl, 0, sizeof nl);
@@ -549,7 +593,7 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
         checkpoint_key_wipe(&nl.key);
         return -1;
     }
-    if (nl_load_state(err, errlen) < 0)
+    if (nl_prepare_many(err, errlen) < 0 || nl_load_state(err, errlen) < 0)
         return -1;
     pthread_mutex_init(&nl.mu, NULL);
     pthread_cond_init(&nl.cv, NULL);
@@ -591,6 +635,7 @@ void netlog_close(void)
     nl_run_callbacks(left, -1);
     uv_close((uv_handle_t *)&nl.async, NULL);
     sqlite3_finalize(nl.ins);
+    sqlite3_finalize(nl.ins_many);
     sqlite3_finalize(nl.cp_ins);
     sqlite3_close(nl.db);
     checkpoint_key_wipe(&nl.key);
