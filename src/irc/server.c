@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -260,10 +261,26 @@ static size_t server_tag_bytes(const char *line, size_t len)
     return sp ? (size_t)(sp - line) - 1 : len - 1;
 }
 
-static bool server_is_chat(const char *command)
+/* Whether the raw line's command is PRIVMSG, NOTICE or TAGMSG: a look at
+ * the command word only (after any tags and source), without parsing, so
+ * a pipelined message is not parsed twice. A malformed line is "not
+ * chat": it waits its turn and is refused by the parser then. */
+static bool server_line_is_chat(const char *line, size_t len)
 {
-    return strcmp(command, "PRIVMSG") == 0 || strcmp(command, "NOTICE") == 0 ||
-           strcmp(command, "TAGMSG") == 0;
+    const char *p = line, *end = line + len;
+    for (int part = 0; part < 2 && p < end && (*p == '@' || *p == ':'); part++) {
+        if (part == 1 && *p == '@')
+            break;
+        while (p < end && *p != ' ')
+            p++;
+        while (p < end && *p == ' ')
+            p++;
+    }
+    size_t n = 0;
+    while (p + n < end && p[n] != ' ')
+        n++;
+    return (n == 7 && strncasecmp(p, "PRIVMSG", 7) == 0) ||
+           (n == 6 && (strncasecmp(p, "NOTICE", 6) == 0 || strncasecmp(p, "TAGMSG", 6) == 0));
 }
 
 /* A client's chat messages are pipelined: they go to the network log in
@@ -273,13 +290,7 @@ static bool server_is_chat(const char *command)
  * connection paused), so a PART, a QUIT or a reply never overtakes them. */
 static bool server_defer_line(struct client *c, const char *line, size_t len)
 {
-    if (c->msgs_in_flight == 0)
-        return false;
-    char *copy = xstrndup(line, len);
-    struct irc_msg m;
-    bool chat = irc_msg_parse(copy, len, &m) == 0 && server_is_chat(m.command);
-    free(copy);
-    if (chat)
+    if (c->msgs_in_flight == 0 || server_line_is_chat(line, len))
         return false;
     c->deferred_line = xstrndup(line, len);
     c->deferred_len = len;
