@@ -519,26 +519,33 @@ void account_session_record(struct account *a, const struct account_session *s)
     free(body);
 }
 
-/* ---- registration ---- */
+/* ---- registration and password changes ---- */
 
-struct reg_job {
-    struct account *a;
+/* Registration and a password change share one job: argon2id on the pool
+ * (password.c), then the SCRAM derivation on the pool, then one write (an
+ * INSERT for a new account, an UPDATE for a new password), then the
+ * in-memory account changes. */
+struct cred_job {
+    struct account *a; /* referenced */
+    bool registering;
     char *pw; /* wiped and freed when the job ends */
     size_t len;
+    char *hash;
+    struct scram_credentials scram;
+    int scram_rc;
     account_cb cb;
     void *ud;
     uv_work_t work;
-    struct scram_credentials scram;
-    int scram_rc;
 };
 
-static void reg_end(struct reg_job *j, int status)
+static void cred_end(struct cred_job *j, int status)
 {
     struct account *a = j->a;
-    if (status != ACCOUNT_OK)
+    if (status != ACCOUNT_OK && j->registering)
         acct_unlink(a); /* the reservation ends */
     sodium_memzero(j->pw, j->len);
     free(j->pw);
+    free(j->hash);
     sodium_memzero(&j->scram, sizeof j->scram);
     if (j->cb)
         j->cb(j->ud, status, status == ACCOUNT_OK ? a : NULL);
@@ -546,69 +553,121 @@ static void reg_end(struct reg_job *j, int status)
     free(j);
 }
 
-static void reg_written(void *ud, int status, int64_t last_id, int64_t changes, const char *err)
+static void cred_written(void *ud, int status, int64_t last_id, int64_t changes, const char *err)
 {
-    struct reg_job *j = ud;
+    struct cred_job *j = ud;
+    struct account *a = j->a;
     if (status != STORE_OK) {
-        log_error("accounts: registering %s failed: %s", j->a->name,
-                  err ? err : store_status_name(status));
-        reg_end(j, status == STORE_ERR_CONSTRAINT ? ACCOUNT_ERR_EXISTS : ACCOUNT_ERR_STORE);
+        log_error("accounts: %s of %s failed: %s", j->registering ? "registration" : "password",
+                  a->name, err ? err : store_status_name(status));
+        cred_end(j, j->registering && status == STORE_ERR_CONSTRAINT ? ACCOUNT_ERR_EXISTS
+                                                                     : ACCOUNT_ERR_STORE);
         return;
     }
-    j->a->id = last_id;
-    log_info("accounts: %s registered (id %lld)", j->a->name, (long long)last_id);
-    account_audit(j->a->name, "account.register", j->a->name, NULL);
-    reg_end(j, ACCOUNT_OK);
+    if (a->dropped) {
+        cred_end(j, ACCOUNT_ERR_NOT_FOUND);
+        return;
+    }
+    free(a->password_hash);
+    a->password_hash = j->hash;
+    j->hash = NULL;
+    a->scram = j->scram;
+    if (j->registering) {
+        a->id = last_id;
+        log_info("accounts: %s registered (id %lld)", a->name, (long long)last_id);
+    }
+    account_audit(a->name, j->registering ? "account.register" : "account.password", a->name, NULL);
+    cred_end(j, ACCOUNT_OK);
 }
 
-static void reg_scram_work(uv_work_t *w)
+static void cred_scram_work(uv_work_t *w)
 {
-    struct reg_job *j = w->data;
+    struct cred_job *j = w->data;
     j->scram_rc = scram_credentials_new(j->pw, j->len, SCRAM_ITER_DEFAULT, &j->scram);
 }
 
-static void reg_scram_after(uv_work_t *w, int status)
+static void cred_scram_after(uv_work_t *w, int status)
 {
-    struct reg_job *j = w->data;
+    struct cred_job *j = w->data;
     struct account *a = j->a;
     if (status != 0 || j->scram_rc != SCRAM_OK) {
-        reg_end(j, ACCOUNT_ERR_INTERNAL);
+        cred_end(j, ACCOUNT_ERR_INTERNAL);
         return;
     }
-    a->scram = j->scram;
-    a->created_at = acct_now();
-    struct store_value b[] = {
-        STORE_TEXT(a->name),
-        STORE_TEXT(a->name_folded),
-        STORE_INT(a->created_at),
-        STORE_TEXT(a->password_hash),
-        STORE_BLOB(a->scram.salt, a->scram.salt_len),
-        STORE_INT(a->scram.iterations),
-        STORE_BLOB(a->scram.stored_key, SCRAM_KEY_LEN),
-        STORE_BLOB(a->scram.server_key, SCRAM_KEY_LEN),
-    };
-    if (!acct_store ||
-        store_exec_write(acct_store,
-                         "INSERT INTO accounts (name, name_folded, created_at, password_hash,"
-                         " scram_salt, scram_iterations, scram_stored_key, scram_server_key, level)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                         b, 8, reg_written, j) != STORE_OK)
-        reg_end(j, ACCOUNT_ERR_STORE);
+    const struct scram_credentials *sc = &j->scram;
+    int rc;
+    if (j->registering) {
+        a->created_at = acct_now();
+        struct store_value b[] = {
+            STORE_TEXT(a->name),
+            STORE_TEXT(a->name_folded),
+            STORE_INT(a->created_at),
+            STORE_TEXT(j->hash),
+            STORE_BLOB(sc->salt, sc->salt_len),
+            STORE_INT(sc->iterations),
+            STORE_BLOB(sc->stored_key, SCRAM_KEY_LEN),
+            STORE_BLOB(sc->server_key, SCRAM_KEY_LEN),
+        };
+        rc = acct_store ? store_exec_write(acct_store,
+                                           "INSERT INTO accounts (name, name_folded, created_at,"
+                                           " password_hash, scram_salt, scram_iterations,"
+                                           " scram_stored_key, scram_server_key, level)"
+                                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                                           b, 8, cred_written, j)
+                        : STORE_ERR_CLOSING;
+    } else {
+        struct store_value b[] = {
+            STORE_TEXT(j->hash),
+            STORE_BLOB(sc->salt, sc->salt_len),
+            STORE_INT(sc->iterations),
+            STORE_BLOB(sc->stored_key, SCRAM_KEY_LEN),
+            STORE_BLOB(sc->server_key, SCRAM_KEY_LEN),
+            STORE_INT(a->id),
+        };
+        rc = acct_store ? store_exec_write(acct_store,
+                                           "UPDATE accounts SET password_hash = ?, scram_salt = ?,"
+                                           " scram_iterations = ?, scram_stored_key = ?,"
+                                           " scram_server_key = ? WHERE id = ?",
+                                           b, 6, cred_written, j)
+                        : STORE_ERR_CLOSING;
+    }
+    if (rc != STORE_OK)
+        cred_end(j, ACCOUNT_ERR_STORE);
 }
 
-static void reg_hashed(int result, const char *hash, void *ud)
+static void cred_hashed(int result, const char *hash, void *ud)
 {
-    struct reg_job *j = ud;
+    struct cred_job *j = ud;
     if (result != PASSWORD_OK) {
-        reg_end(j, ACCOUNT_ERR_INTERNAL);
+        cred_end(j, ACCOUNT_ERR_INTERNAL);
         return;
     }
-    j->a->password_hash = xstrdup(hash);
+    j->hash = xstrdup(hash);
     j->work.data = j;
-    if (uv_queue_work(acct_loop, &j->work, reg_scram_work, reg_scram_after) != 0)
-        reg_end(j, ACCOUNT_ERR_INTERNAL);
+    if (uv_queue_work(acct_loop, &j->work, cred_scram_work, cred_scram_after) != 0)
+        cred_end(j, ACCOUNT_ERR_INTERNAL);
 }
 
+/* Starts the job for a (referenced by the job from here on). */
+static int cred_start(struct account *a, bool registering, const char *password, size_t len,
+                      account_cb cb, void *ud)
+{
+    struct cred_job *j = xcalloc(1, sizeof *j);
+    j->a = a;
+    account_ref(a);
+    j->registering = registering;
+    j->pw = xmalloc(len + 1);
+    memcpy(j->pw, password, len);
+    j->len = len;
+    j->cb = cb;
+    j->ud = ud;
+    if (password_hash_async(acct_loop, password, len, cred_hashed, j) != PASSWORD_OK) {
+        j->cb = NULL;
+        cred_end(j, ACCOUNT_ERR_INTERNAL);
+        return ACCOUNT_ERR_INTERNAL;
+    }
+    return ACCOUNT_OK;
+}
 static size_t password_min(void)
 {
     return server_config ? (size_t)server_config->password_min : 8;
@@ -632,21 +691,9 @@ int account_register(const char *name, const char *password, size_t len, account
         return ACCOUNT_ERR_WEAK_PASSWORD;
     if (!acct_store)
         return ACCOUNT_ERR_STORE;
-    struct reg_job *j = xcalloc(1, sizeof *j);
-    j->a = acct_new(name, folded);
-    account_ref(j->a); /* the job's */
-    strmap_put(&acct_by_name, j->a->name_folded, j->a);
-    j->pw = xmalloc(len + 1);
-    memcpy(j->pw, password, len);
-    j->len = len;
-    j->cb = cb;
-    j->ud = ud;
-    if (password_hash_async(acct_loop, password, len, reg_hashed, j) != PASSWORD_OK) {
-        j->cb = NULL;
-        reg_end(j, ACCOUNT_ERR_INTERNAL);
-        return ACCOUNT_ERR_INTERNAL;
-    }
-    return ACCOUNT_OK;
+    struct account *a = acct_new(name, folded); /* reserved: id 0 */
+    strmap_put(&acct_by_name, a->name_folded, a);
+    return cred_start(a, true, password, len, cb, ud);
 }
 
 /* ---- password login ---- */
@@ -709,86 +756,6 @@ int account_login_password(const char *name, const char *password, size_t len, c
 
 /* ---- changes ---- */
 
-struct pw_job {
-    struct account *a;
-    char *pw;
-    size_t len;
-    char *hash;
-    account_cb cb;
-    void *ud;
-    uv_work_t work;
-    struct scram_credentials scram;
-    int scram_rc;
-};
-
-static void pw_end(struct pw_job *j, int status)
-{
-    sodium_memzero(j->pw, j->len);
-    free(j->pw);
-    free(j->hash);
-    sodium_memzero(&j->scram, sizeof j->scram);
-    if (j->cb)
-        j->cb(j->ud, status, status == ACCOUNT_OK ? j->a : NULL);
-    account_unref(j->a);
-    free(j);
-}
-
-static void pw_written(void *ud, int status, int64_t last_id, int64_t changes, const char *err)
-{
-    struct pw_job *j = ud;
-    if (status == STORE_OK && !j->a->dropped) {
-        free(j->a->password_hash);
-        j->a->password_hash = j->hash;
-        j->hash = NULL;
-        j->a->scram = j->scram;
-        account_audit(j->a->name, "account.password", j->a->name, NULL);
-    }
-    pw_end(j, status == STORE_OK ? ACCOUNT_OK : ACCOUNT_ERR_STORE);
-}
-
-static void pw_scram_work(uv_work_t *w)
-{
-    struct pw_job *j = w->data;
-    j->scram_rc = scram_credentials_new(j->pw, j->len, SCRAM_ITER_DEFAULT, &j->scram);
-}
-
-static void pw_scram_after(uv_work_t *w, int status)
-{
-    struct pw_job *j = w->data;
-    if (status != 0 || j->scram_rc != SCRAM_OK) {
-        pw_end(j, ACCOUNT_ERR_INTERNAL);
-        return;
-    }
-    struct store_value b[] = {
-        STORE_TEXT(j->hash),
-        STORE_BLOB(j->scram.salt, j->scram.salt_len),
-        STORE_INT(j->scram.iterations),
-        STORE_BLOB(j->scram.stored_key, SCRAM_KEY_LEN),
-        STORE_BLOB(j->scram.server_key, SCRAM_KEY_LEN),
-        STORE_INT(j->a->id),
-    };
-    if (!acct_store ||
-        store_exec_write(acct_store,
-                         "UPDATE accounts SET password_hash = ?, scram_salt = ?,"
-                         " scram_iterations = ?, scram_stored_key = ?, scram_server_key = ?"
-                         " WHERE id = ?",
-                         b, 6, pw_written, j) != STORE_OK)
-        pw_end(j, ACCOUNT_ERR_STORE);
-}
-
-static void pw_hashed(int result, const char *hash, void *ud)
-{
-    struct pw_job *j = ud;
-    if (result != PASSWORD_OK) {
-        pw_end(j, ACCOUNT_ERR_INTERNAL);
-        return;
-    }
-    j->hash = xstrdup(hash);
-    j->work.data = j;
-    if (uv_queue_work(acct_loop, &j->work, pw_scram_work, pw_scram_after) != 0)
-        pw_end(j, ACCOUNT_ERR_INTERNAL);
-}
-
 int account_set_password(struct account *a, const char *password, size_t len, account_cb cb,
                          void *ud)
 {
@@ -796,20 +763,7 @@ int account_set_password(struct account *a, const char *password, size_t len, ac
         return ACCOUNT_ERR_WEAK_PASSWORD;
     if (a->id == 0)
         return ACCOUNT_ERR_BUSY;
-    struct pw_job *j = xcalloc(1, sizeof *j);
-    j->a = a;
-    account_ref(a);
-    j->pw = xmalloc(len + 1);
-    memcpy(j->pw, password, len);
-    j->len = len;
-    j->cb = cb;
-    j->ud = ud;
-    if (password_hash_async(acct_loop, password, len, pw_hashed, j) != PASSWORD_OK) {
-        j->cb = NULL;
-        pw_end(j, ACCOUNT_ERR_INTERNAL);
-        return ACCOUNT_ERR_INTERNAL;
-    }
-    return ACCOUNT_OK;
+    return cred_start(a, false, password, len, cb, ud);
 }
 
 static void drop_after(struct write_job *j, int status, int64_t last_id)
