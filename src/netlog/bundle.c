@@ -10,6 +10,7 @@
  * be computed; the audit path of a kept leaf never asks for one (its
  * siblings inside the prefix are whole purged subtrees or unions of them).
  */
+#include "netlog/row.h"
 #include "netlog/bundle.h"
 
 #include <errno.h>
@@ -102,19 +103,6 @@ bool bundle_parse_time(const char *text, int64_t *ms)
 
 /* ---------------------------------------------------------------- query */
 
-static void row_event(sqlite3_stmt *s, struct netlog_event *e)
-{
-    e->seq = sqlite3_column_int64(s, 0);
-    e->at_ms = sqlite3_column_int64(s, 1);
-    e->kind = (const char *)sqlite3_column_text(s, 2);
-    e->actor = (const char *)sqlite3_column_text(s, 3);
-    e->target = (const char *)sqlite3_column_text(s, 4);
-    e->code = sqlite3_column_int64(s, 5);
-    e->account_id = sqlite3_column_int64(s, 6);
-    e->msgid = (const char *)sqlite3_column_text(s, 7);
-    e->body = (const char *)sqlite3_column_text(s, 8);
-}
-
 static sqlite3 *open_ro(const char *path, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
@@ -182,7 +170,7 @@ static sqlite3_stmt *prepare_query(sqlite3 *db, const struct bundle_query *q, in
     char sql[1024];
     int64_t acc = q->account ? resolve_account(db, q->account) : 0;
     snprintf(sql, sizeof sql,
-             "SELECT seq, at, kind, actor, target, code, account_id, msgid, body, leaf"
+             "SELECT " NETLOG_EVENT_COLUMNS ", leaf"
              " FROM events WHERE 1%s%s%s%s%s ORDER BY at, seq LIMIT ?7",
              q->code ? " AND code = ?1" : "",
              q->account ? (acc ? " AND account_id = ?2" : " AND actor = ?3") : "",
@@ -221,7 +209,7 @@ int64_t bundle_search(const char *db_path, const struct bundle_query *q, bundle_
         n = 0;
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
             struct netlog_event e;
-            row_event(s, &e);
+            netlog_event_from_row(s, &e);
             n++;
             if (fn && fn(ud, &e) != 0)
                 break;
@@ -493,7 +481,7 @@ static int export_events(struct export_ctx *x, const struct bundle_query *q)
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct netlog_event e;
-        row_event(s, &e);
+        netlog_event_from_row(s, &e);
         const void *stored = sqlite3_column_bytes(s, 9) == H ? sqlite3_column_blob(s, 9) : NULL;
         if (export_one(x, &e, stored) < 0) {
             sqlite3_finalize(s);

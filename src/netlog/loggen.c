@@ -6,6 +6,7 @@
  * generated file is indistinguishable from one the daemon wrote; the
  * generator keeps its own chain and Merkle accumulator as the writer does.
  */
+#include "netlog/row.h"
 #include "netlog/loggen.h"
 
 #include <inttypes.h>
@@ -275,17 +276,8 @@ static int rehash_rows(sqlite3 *db, sqlite3_stmt *sel, sqlite3_stmt *upd,
                        uint8_t chain[NETLOG_HASH_BYTES])
 {
     while (sqlite3_step(sel) == SQLITE_ROW) {
-        struct netlog_event e = {
-            .seq = sqlite3_column_int64(sel, 0),
-            .at_ms = sqlite3_column_int64(sel, 1),
-            .kind = (const char *)sqlite3_column_text(sel, 2),
-            .actor = (const char *)sqlite3_column_text(sel, 3),
-            .target = (const char *)sqlite3_column_text(sel, 4),
-            .code = sqlite3_column_int64(sel, 5),
-            .account_id = sqlite3_column_int64(sel, 6),
-            .msgid = (const char *)sqlite3_column_text(sel, 7),
-            .body = (const char *)sqlite3_column_text(sel, 8),
-        };
+        struct netlog_event e;
+        netlog_event_from_row(sel, &e);
         uint8_t leaf[NETLOG_HASH_BYTES];
         netlog_leaf_hash(&e, leaf);
         netlog_chain_next(chain, leaf, chain);
@@ -310,7 +302,7 @@ int netlog_loggen_rehash(const char *db_path, int64_t from, int64_t to, char *er
         sqlite3_prepare_v2(db, "SELECT chain FROM events WHERE seq < ? ORDER BY seq DESC LIMIT 1",
                            -1, &prev, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
-                           "SELECT seq, at, kind, actor, target, code, account_id, msgid, body"
+                           "SELECT " NETLOG_EVENT_COLUMNS
                            " FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
                            -1, &sel, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "UPDATE events SET leaf = ?, chain = ? WHERE seq = ?", -1, &upd,

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "netlog/event.h"
+#include "netlog/row.h"
 #include "netlog/merkle.h"
 #include "netlog/schema.h"
 
@@ -248,25 +249,12 @@ static int apply_holds(struct purge_ctx *c)
     return rc == SQLITE_DONE ? 0 : db_fail(c, "cannot read the holds");
 }
 
-static void row_event(sqlite3_stmt *s, struct netlog_event *e)
-{
-    e->seq = sqlite3_column_int64(s, 0);
-    e->at_ms = sqlite3_column_int64(s, 1);
-    e->kind = (const char *)sqlite3_column_text(s, 2);
-    e->actor = (const char *)sqlite3_column_text(s, 3);
-    e->target = (const char *)sqlite3_column_text(s, 4);
-    e->code = sqlite3_column_int64(s, 5);
-    e->account_id = sqlite3_column_int64(s, 6);
-    e->msgid = (const char *)sqlite3_column_text(s, 7);
-    e->body = (const char *)sqlite3_column_text(s, 8);
-}
-
 /* Step 3: checks and accumulates seq first..end-1. */
 static int walk_prefix(struct purge_ctx *c)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(c->db,
-                           "SELECT seq, at, kind, actor, target, code, account_id, msgid, body,"
+                           "SELECT " NETLOG_EVENT_COLUMNS ","
                            " leaf, chain FROM events WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
                            -1, &s, NULL) != SQLITE_OK)
         return db_fail(c, "cannot read the log");
@@ -278,7 +266,7 @@ static int walk_prefix(struct purge_ctx *c)
     while (!bad && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct netlog_event e;
         uint8_t leaf[NETLOG_HASH_BYTES], chain[NETLOG_HASH_BYTES];
-        row_event(s, &e);
+        netlog_event_from_row(s, &e);
         netlog_leaf_hash(&e, leaf);
         netlog_chain_next(c->chain, leaf, chain);
         if (e.seq != want)
