@@ -12,27 +12,12 @@ fixed and are tested with real connections.
 
 import os
 import re
-import sqlite3
 import subprocess
 import time
 
 import pytest
 
-CODE_RE = re.compile(r"dev SMS to \S+ for account (\S+): code (\d{6})")
-PASSWORD = "group-test-password"
-_serial = [0]
-
-
-def mod11_2(first17):
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    total = sum(int(d) * w for d, w in zip(first17, weights))
-    return "10X98765432"[total % 11]
-
-
-def new_id():
-    _serial[0] += 1
-    first17 = "110105199001%02d%03d" % (1 + _serial[0] % 28, 100 + _serial[0])
-    return first17 + mod11_2(first17)
+from identity_helpers import PASSWORD, db_wait, leveled_user, ns
 
 
 def group_server(qund_factory, **over):
@@ -47,32 +32,8 @@ def group_server(qund_factory, **over):
     return qund_factory(**cfg)
 
 
-def ns(c, text, want, timeout=10.0):
-    c.send("PRIVMSG NickServ :%s" % text)
-    return c.expect("NOTICE", timeout, pred=lambda m: m.nick == "NickServ" and want in m.last,
-                    what="a NickServ NOTICE with %r" % want)
-
-
-def wait_code(srv, account, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        codes = [c for a, c in CODE_RE.findall(srv.stderr()) if a == account]
-        if codes:
-            return codes[-1]
-        time.sleep(0.02)
-    raise AssertionError("no dev SMS code for %s" % account)
-
-
 def verified_user(srv, nick, caps=("standard-replies",)):
-    """A client logged in to account `nick` at identity level 2 with the
-    convention (none configured) out of the way."""
-    _serial[0] += 1
-    phone = "+861380000%04d" % _serial[0]
-    c = srv.client(nick, caps=caps)
-    ns(c, "REGISTER %s %s" % (PASSWORD, phone), "created")
-    ns(c, "VERIFY %s" % wait_code(srv, nick), "identity level 1")
-    ns(c, "IDENTITY cn-id %s 测试用户" % new_id(), "identity level 2")
-    return c
+    return leveled_user(srv, nick, 2, caps)
 
 
 def qunctl(srv, *args):
@@ -87,27 +48,6 @@ def qunctl(srv, *args):
 def credit(srv, name, delta):
     r = qunctl(srv, "credit", "adjust", name, "--delta", str(delta), "--reason", "test")
     assert r.returncode == 0, r.stderr
-
-
-def db_rows(srv, sql, args=()):
-    # audit records and sessions are network-log events (views in netlog.db)
-    path = srv.netlog_path if re.search(r"FROM (audit|sessions)\b", sql) else srv.db_path
-    conn = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
-
-
-def db_wait(srv, sql, args=(), want=lambda rows: rows, timeout=5.0):
-    """Group changes are written through the store's writer thread after
-    the answer; wait until the rows are there."""
-    deadline = time.monotonic() + timeout
-    while True:
-        rows = db_rows(srv, sql, args)
-        if want(rows) or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.05)
 
 
 def fail_of(c, command, code, timeout=5.0):

@@ -27,27 +27,11 @@ Users reach identity level 2 with the development providers; every
 account keeps the default score (600, level C: may manage, owns up to 3).
 """
 
-import re
-import sqlite3
 import time
 
-CODE_RE = re.compile(r"dev SMS to \S+ for account (\S+): code (\d{6})")
-PASSWORD = "chanserv-test-password"
-REAL_NAME = "测试用户"
+from identity_helpers import REAL_NAME, db_rows, leveled_user
+
 CS_PREFIX = "ChanServ!ChanServ@services.irc.qun.test"
-_serial = [0]
-
-
-def mod11_2(first17):
-    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    total = sum(int(d) * w for d, w in zip(first17, weights))
-    return "10X98765432"[total % 11]
-
-
-def new_id():
-    _serial[0] += 1
-    first17 = "110105198502%02d%03d" % (1 + _serial[0] % 28, 200 + _serial[0])
-    return first17 + mod11_2(first17)
 
 
 def cs_server(qund_factory, **over):
@@ -59,33 +43,8 @@ def cs_server(qund_factory, **over):
     return qund_factory(**cfg)
 
 
-def ns(c, text, want, timeout=10.0):
-    c.send("PRIVMSG NickServ :%s" % text)
-    return c.expect("NOTICE", timeout, pred=lambda m: m.nick == "NickServ" and want in m.last,
-                    what="a NickServ NOTICE with %r" % want)
-
-
-def wait_code(srv, account, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        codes = [c for a, c in CODE_RE.findall(srv.stderr()) if a == account]
-        if codes:
-            return codes[-1]
-        time.sleep(0.02)
-    raise AssertionError("no dev SMS code for %s in the log" % account)
-
-
 def user(srv, nick, level=2, caps=("standard-replies",)):
-    """A client logged in to account `nick` at the identity level asked."""
-    _serial[0] += 1
-    phone = "+861390000%04d" % _serial[0]
-    c = srv.client(nick, caps=caps)
-    ns(c, "REGISTER %s %s" % (PASSWORD, phone), "created")
-    if level >= 1:
-        ns(c, "VERIFY %s" % wait_code(srv, nick), "identity level 1")
-    if level >= 2:
-        ns(c, "IDENTITY cn-id %s %s" % (new_id(), REAL_NAME), "identity level 2")
-    return c
+    return leveled_user(srv, nick, level, caps)
 
 
 def cs(c, text, want, timeout=5.0):
@@ -129,16 +88,6 @@ def db_eventually(srv, sql, want=[(0,)], timeout=5.0, args=()):
         if rows == want or time.monotonic() > deadline:
             return rows
         time.sleep(0.05)
-
-
-def db_rows(srv, sql, args=()):
-    # audit records and sessions are network-log events (views in netlog.db)
-    path = srv.netlog_path if re.search(r"FROM (audit|sessions)\b", sql) else srv.db_path
-    conn = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 def audit(srv, action, actor, target, detail_part="", timeout=5.0):
