@@ -16,7 +16,6 @@
 #include "account/account.h"
 #include "irc/server.h"
 #include "netlog/netlog.h"
-#include <jansson.h>
 
 static const char *const chat_commands[] = {"PRIVMSG", "NOTICE", "TAGMSG"};
 
@@ -90,23 +89,58 @@ static void msgpath_deliver(struct chat_msg *cm, struct client *sender, struct c
 /* The log's body for a message: JSON with the command, the text (or only
  * its length, for a direct message when netlog.direct_messages is
  * "metadata"), the client tags and a STATUSMSG prefix. */
-static char *msgpath_body(const struct chat_msg *cm)
+/* JSON string text of s (already valid UTF-8: only quotes, backslashes and
+ * control characters need escaping) at out; returns the bytes written.
+ * out has room for 6 bytes per input byte plus the quotes. */
+static size_t json_quote(char *out, const char *s)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "command", json_string(chat_commands[cm->kind]));
-    if (cm->text) {
-        if (cm->channel || netlog_dm_content())
-            json_object_set_new(o, "text", json_string(cm->text));
-        else
-            json_object_set_new(o, "length", json_integer((json_int_t)strlen(cm->text)));
+    static const char hex[] = "0123456789abcdef";
+    char *p = out;
+    *p++ = '"';
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+        if (*q == '"' || *q == '\\') {
+            *p++ = '\\';
+            *p++ = (char)*q;
+        } else if (*q < 0x20) {
+            memcpy(p, "\\u00", 4);
+            p[4] = hex[*q >> 4];
+            p[5] = hex[*q & 15];
+            p += 6;
+        } else {
+            *p++ = (char)*q;
+        }
     }
-    if (cm->client_tags)
-        json_object_set_new(o, "tags", json_string(cm->client_tags));
-    if (cm->member_mask)
-        json_object_set_new(o, "relayed_as", json_string(cm->target));
-    char *body = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    return body;
+    *p++ = '"';
+    return (size_t)(p - out);
+}
+
+/* The log's body for a message: JSON with the command, the text (or only
+ * its length, for a direct message when netlog.direct_messages is
+ * "metadata"), the client tags and a STATUSMSG prefix. Written straight
+ * into buf (cap bytes) when it fits, else into a heap buffer (*heap). */
+static const char *msgpath_body(const struct chat_msg *cm, char *buf, size_t cap, char **heap)
+{
+    size_t lt = cm->text ? strlen(cm->text) : 0, lg = cm->client_tags ? strlen(cm->client_tags) : 0;
+    size_t need = 6 * (lt + lg + strlen(cm->target)) + 128;
+    char *out = need <= cap ? buf : (*heap = xmalloc(need));
+    size_t n = (size_t)sprintf(out, "{\"command\":\"%s\"", chat_commands[cm->kind]);
+    if (cm->text && (cm->channel || netlog_dm_content())) {
+        n += (size_t)sprintf(out + n, ",\"text\":");
+        n += json_quote(out + n, cm->text);
+    } else if (cm->text) {
+        n += (size_t)sprintf(out + n, ",\"length\":%zu", lt);
+    }
+    if (cm->client_tags) {
+        n += (size_t)sprintf(out + n, ",\"tags\":");
+        n += json_quote(out + n, cm->client_tags);
+    }
+    if (cm->member_mask) {
+        n += (size_t)sprintf(out + n, ",\"relayed_as\":");
+        n += json_quote(out + n, cm->target);
+    }
+    out[n++] = '}';
+    out[n] = '\0';
+    return out;
 }
 
 /* The log has the message (or has been closed): deliver it, let the
@@ -154,7 +188,8 @@ static void msgpath_submit_to(struct client *c, struct channel *ch, struct clien
         redact_remember(ch, cm->msgid, c);
     else if (to && kind != CHAT_TAGMSG)
         redact_remember_dm(c, cm->msgid, to);
-    char *body = msgpath_body(cm);
+    char body_buf[4096], *body_heap = NULL;
+    const char *body = msgpath_body(cm, body_buf, sizeof body_buf, &body_heap);
     static const char *const kinds[] = {"msg", "notice", "tagmsg"};
     struct netlog_event ev = {.at_ms = (int64_t)cm->time_ms,
                               .kind = ch ? kinds[kind] : "dm",
@@ -168,7 +203,7 @@ static void msgpath_submit_to(struct client *c, struct channel *ch, struct clien
         cm->label = label_group_join(c);
     c->msgs_in_flight++; /* counted down in msgpath_logged */
     int64_t seq = netlog_append(&ev, msgpath_logged, cm);
-    free(body);
+    free(body_heap);
     if (seq < 0) {
         if (cm->label)
             label_group_done(cm->label, NULL);

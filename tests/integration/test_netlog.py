@@ -67,6 +67,13 @@ def test_message_is_logged_before_delivery(server):
         seq, kind, actor, target, body = rows[0]
         assert kind == "msg" and actor.startswith("alice!") and target == "#log"
         assert json.loads(body)["text"] == "记录 %d" % i
+    # quotes, backslashes and control characters (IRC formatting) survive
+    # the log's JSON body exactly
+    tricky = 'say "hi" \\ back\x02bold\x0f \x01ACTION waves\x01'
+    a.send("PRIVMSG #log :%s" % tricky)
+    m = b.expect("PRIVMSG")
+    body = log_rows(server, "SELECT body FROM events WHERE msgid = ?", (m.tags["msgid"],))[0][0]
+    assert json.loads(body)["text"] == tricky == m.last, body
     seqs = [r[0] for r in log_rows(server, "SELECT seq FROM events ORDER BY seq")]
     assert seqs == list(range(1, len(seqs) + 1)), "sequence numbers must be dense"
 
