@@ -35,6 +35,7 @@
 #include "irc/login.h"
 #include "irc/send.h"
 #include "irc/server.h"
+#include "irc/service.h"
 #include "irc/services.h"
 #include "net/conn.h"
 #include "proto/message.h"
@@ -47,11 +48,6 @@ struct svc_ctx {
     char phone[PHONE_MAX + 1];
 };
 
-bool svc_is_nickserv(const char *nick)
-{
-    return strcasecmp(nick, "NickServ") == 0;
-}
-
 void ns_notice(struct client *c, const char *fmt, ...)
 {
     char text[460];
@@ -59,8 +55,7 @@ void ns_notice(struct client *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    send_line(c, ":NickServ!NickServ@services.%s NOTICE %s :%s", server_name(), client_nick(c),
-              text);
+    service_notice(&nickserv_service, c, "%s", text);
 }
 
 static void svc_fail(struct client *c, enum svc_via via, const char *cmd, const char *code,

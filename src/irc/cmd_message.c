@@ -24,6 +24,7 @@
 #include "irc/send.h"
 #include "irc/server.h"
 #include "netlog/netlog.h"
+#include "irc/service.h"
 #include "irc/services.h"
 #include "proto/message.h"
 
@@ -143,14 +144,10 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
         }
         return;
     }
-    if (svc_is_nickserv(target)) {
+    const struct service *svc = service_find(target);
+    if (svc) {
         if (kind == CHAT_PRIVMSG)
-            nickserv_command(c, (char *)text);
-        return;
-    }
-    if (svc_is_chanserv(target)) {
-        if (kind == CHAT_PRIVMSG)
-            chanserv_command(c, (char *)text);
+            service_dispatch(svc, c, (char *)text);
         return;
     }
     struct client *to = client_find(target);

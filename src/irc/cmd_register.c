@@ -14,6 +14,7 @@
 #include "irc/channel.h"
 #include "irc/client.h"
 #include "irc/login.h"
+#include "irc/service.h"
 #include "irc/services.h"
 #include "irc/commands.h"
 #include "irc/monitor.h"
@@ -73,7 +74,7 @@ void cmd_nick(struct client *c, struct irc_msg *m)
         return;
     }
     struct client *other = client_find(nick);
-    if ((other && other != c) || svc_is_nickserv(nick) || svc_is_chanserv(nick)) {
+    if ((other && other != c) || service_find(nick)) {
         if (c->state != CLIENT_REGISTERED) {
             free(c->nick_wanted); /* REGISTER * names this nick (no land grabs) */
             c->nick_wanted = xstrdup(nick);

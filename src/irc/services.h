@@ -15,8 +15,7 @@ struct account;
 
 enum svc_via { VIA_COMMAND, VIA_NICKSERV };
 
-/* The pseudo-client NickServ speaks as ("NickServ!NickServ@services.<server>"). */
-bool svc_is_nickserv(const char *nick);
+/* A NOTICE from NickServ (service.h). */
 void ns_notice(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Registers name (phone may be NULL) and logs the client in, or sends a
@@ -26,13 +25,8 @@ void svc_register(struct client *c, enum svc_via via, const char *name, const ch
 /* Confirms a phone code for account a (level 1); logs in if needed. */
 void svc_verify(struct client *c, enum svc_via via, struct account *a, const char *code);
 
-/* NickServ: text is the PRIVMSG body (modified in place). */
-void nickserv_command(struct client *c, char *text);
-
 /* ChanServ (svc_chanserv.c): group management for plain clients. */
 struct channel;
-bool svc_is_chanserv(const char *nick);
-void chanserv_command(struct client *c, char *text);
 /* Tells the group's online managers that requester asks to join. */
 void chanserv_request_notify(struct channel *ch, struct client *requester);
 

@@ -41,78 +41,18 @@
 #include "irc/modeparse.h"
 #include "irc/send.h"
 #include "irc/server.h"
+#include "irc/service.h"
 #include "irc/services.h"
 #include "proto/message.h"
 #include "proto/utf8.h"
 #include "util/alloc.h"
 
-#define CS_MAX_ARGS     8
 #define CS_MUTE_DEFAULT 10    /* minutes */
 #define CS_MUTE_MAX     10080 /* a week */
 
-struct cs_cmd {
-    const char *name;
-    int min_args;
-    int rest_at; /* argument index from which the rest of the line is one argument, or -1 */
-    bool need_login;
-    void (*fn)(struct client *c, int argc, char **argv);
-    const char *usage;
-    const char *help;
-};
-
-bool svc_is_chanserv(const char *nick)
-{
-    return strcasecmp(nick, "ChanServ") == 0;
-}
-
-/* "ChanServ!ChanServ@services.<server>" (static). */
-static const char *cs_source(void)
-{
-    static char src[300];
-    snprintf(src, sizeof src, "ChanServ!ChanServ@services.%s", server_name());
-    return src;
-}
-
-static void cs_notice(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void cs_notice(struct client *c, const char *fmt, ...)
-{
-    char text[460];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    send_line(c, ":%s NOTICE %s :%s", cs_source(), client_nick(c), text);
-}
-
-/* ---- online connections of an account ---- */
-
-struct cs_tell {
-    const struct account *a;
-    const char *text;
-};
-
-static void cs_tell_one(struct client *c, void *ud)
-{
-    struct cs_tell *t = ud;
-    if (c->acct == t->a && c->state == CLIENT_REGISTERED)
-        cs_notice(c, "%s", t->text);
-}
-
-/* A NOTICE to every connection logged in as a (nobody when offline). */
-static void cs_tell(const struct account *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void cs_tell(const struct account *a, const char *fmt, ...)
-{
-    char text[460];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    struct cs_tell t = {a, text};
-    client_foreach(cs_tell_one, &t);
-}
+#define cs_source()       service_source(&chanserv_service)
+#define cs_notice(c, ...) service_notice(&chanserv_service, (c), __VA_ARGS__)
+#define cs_tell(a, ...)   service_tell(&chanserv_service, (a), __VA_ARGS__)
 
 /* ---- finding groups, targets and rights ---- */
 
@@ -903,12 +843,9 @@ void chanserv_request_notify(struct channel *ch, struct client *requester)
     client_foreach(cs_notify_one, &n);
 }
 
-/* ---- HELP and dispatch ---- */
+/* ---- the command table ---- */
 
-static void cs_help(struct client *c, int argc, char **argv);
-
-static const struct cs_cmd cs_commands[] = {
-    {"HELP", 0, -1, false, cs_help, "HELP [command]", "Lists the commands, or explains one."},
+static const struct svc_cmd cs_commands[] = {
     {"INFO", 1, -1, false, cs_info, "INFO <#group|code>",
      "Shows a group's code, category, size, activity, approval switch, owner and managers. "
      "Groups of 100 or more members are public; smaller ones are shown to members."},
@@ -957,95 +894,16 @@ static const struct cs_cmd cs_commands[] = {
     {"DENY", 2, 2, true, cs_deny, "DENY <#group> <account> [reason]",
      "A manager refuses a join request; the requester is told, with the reason if given."},
 };
-#define CS_NCOMMANDS (sizeof cs_commands / sizeof cs_commands[0])
 
-static const struct cs_cmd *cs_find(const char *name)
-{
-    for (size_t i = 0; i < CS_NCOMMANDS; i++)
-        if (strcasecmp(cs_commands[i].name, name) == 0)
-            return &cs_commands[i];
-    return NULL;
-}
-
-static void cs_help(struct client *c, int argc, char **argv)
-{
-    const struct cs_cmd *cmd = argc ? cs_find(argv[0]) : NULL;
-    if (cmd) {
-        cs_notice(c, "Syntax: %s", cmd->usage);
-        cs_notice(c, "%s", cmd->help);
-        return;
-    }
-    if (argc)
-        cs_notice(c, "There is no command %.40s.", argv[0]);
-    cs_notice(c, "ChanServ runs groups for their owners and managers. Commands:");
-    for (size_t i = 0; i < CS_NCOMMANDS; i++)
-        cs_notice(c, "  %-10s %s", cs_commands[i].name, cs_commands[i].usage);
-    cs_notice(c, "Every action is recorded with your account. HELP <command> explains one.");
-}
-
-/* Splits text in place: words, except that from index rest_at on the
- * remainder of the line is one argument. Returns the argument count, or
- * -1 when there are too many words. */
-static int cs_split(char *text, int rest_at, char **argv)
-{
-    int argc = 0;
-    char *p = text;
-    for (;;) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            return argc;
-        if (argc > CS_MAX_ARGS)
-            return -1;
-        if (argc == rest_at) {
-            argv[argc++] = p;
-            return argc;
-        }
-        argv[argc++] = p;
-        p += strcspn(p, " ");
-        if (*p)
-            *p++ = '\0';
-    }
-}
-
-void chanserv_command(struct client *c, char *text)
-{
-    char *argv[CS_MAX_ARGS + 2];
-    while (*text == ' ')
-        text++;
-    size_t nl = strcspn(text, " ");
-    char *rest = text + nl;
-    if (*rest)
-        *rest++ = '\0';
-    if (!*text) {
-        cs_help(c, 0, argv);
-        return;
-    }
-    const struct cs_cmd *cmd = cs_find(text);
-    if (!cmd) {
-        cs_notice(c, "Unknown command %.40s. /msg ChanServ HELP lists them.", text);
-        return;
-    }
-    int argc = cs_split(rest, cmd->rest_at, argv);
-    if (argc < cmd->min_args || argc < 0)
-        cs_notice(c, "Syntax: %s", cmd->usage);
-    else if (cmd->need_login && !c->acct)
-        cs_notice(c,
-                  "Log in first (/msg NickServ IDENTIFY, or SASL) to use %s: groups are run "
-                  "by accounts.",
-                  cmd->name);
-    else
-        cmd->fn(c, argc, argv);
-}
+const struct service chanserv_service = {
+    .nick = "ChanServ",
+    .about = "ChanServ runs groups for their owners and managers.",
+    .footer = "Every action is recorded with your account. HELP <command> explains one.",
+    .cmds = cs_commands,
+    .ncmds = sizeof cs_commands / sizeof cs_commands[0],
+};
 
 void cmd_chanserv(struct client *c, struct irc_msg *m)
 {
-    /* "CS TOPIC #g :some words" arrives as params; join them back */
-    char line[512];
-    size_t n = 0;
-    line[0] = '\0';
-    for (size_t i = 0; i < m->nparams; i++)
-        n += (size_t)snprintf(line + n, n < sizeof line ? sizeof line - n : 0, "%s%s", i ? " " : "",
-                              m->params[i]);
-    chanserv_command(c, line);
+    service_command(&chanserv_service, c, m);
 }

@@ -27,45 +27,20 @@
 #include "irc/login.h"
 #include "irc/send.h"
 #include "irc/server.h"
+#include "irc/service.h"
 #include "irc/services.h"
 #include "net/conn.h"
 #include "proto/message.h"
 #include "util/alloc.h"
 
-#define NS_MAX_ARGS       8
 #define PASSWORD_LINE_MAX 512 /* a password can be no longer than the line */
 
-struct ns_cmd {
-    const char *name;
-    int min_args;
-    bool need_login;
-    void (*fn)(struct client *c, int argc, char **argv);
-    const char *usage;
-    const char *help;
-};
-
-static const struct ns_cmd *ns_find(const char *name);
-
-/* Passes the client id through asynchronous work and holds the client's
- * further lines until the answer (server_hold): every ns_ud() is matched
- * by exactly one ns_client() in the callback, or ns_unheld() when the call
- * was refused before queueing anything. */
-static void *ns_ud(struct client *c)
-{
-    server_hold(c);
-    return (void *)(uintptr_t)c->id;
-}
-
-static struct client *ns_client(void *ud)
-{
-    server_release_id((uint64_t)(uintptr_t)ud);
-    return client_by_id((uint64_t)(uintptr_t)ud);
-}
-
-static void ns_unheld(struct client *c)
-{
-    server_release_id(c->id);
-}
+/* Asynchronous answers hold the client (service_hold): every ns_ud() is
+ * matched by exactly one ns_client() in the callback, or ns_unheld() when
+ * the call was refused before queueing anything. */
+#define ns_ud(c)     service_hold(c)
+#define ns_client(u) service_resume(u)
+#define ns_unheld(c) service_unhold(c)
 
 /* Joins argv back into one string (a password may contain spaces). */
 static void ns_rest(char *buf, size_t cap, int argc, char **argv)
@@ -419,97 +394,48 @@ static void ns_cert(struct client *c, int argc, char **argv)
 
 /* ---- HELP and dispatch ---- */
 
-static void ns_help(struct client *c, int argc, char **argv);
-
-static const struct ns_cmd ns_commands[] = {
-    {"HELP", 0, false, ns_help, "HELP [command]", "Lists the commands, or explains one."},
-    {"REGISTER", 1, false, ns_register, "REGISTER <password> [phone]",
+static const struct svc_cmd ns_commands[] = {
+    {"REGISTER", 1, -1, false, ns_register, "REGISTER <password> [phone]",
      "Registers your current nickname as an account. With a phone number (+8613800138000) a "
      "code is sent by SMS; confirm it with VERIFY."},
-    {"IDENTIFY", 1, false, ns_identify, "IDENTIFY [account] <password>",
+    {"IDENTIFY", 1, -1, false, ns_identify, "IDENTIFY [account] <password>",
      "Logs you in to an account."},
-    {"VERIFY", 1, false, ns_verify, "VERIFY [account] <code>",
+    {"VERIFY", 1, -1, false, ns_verify, "VERIFY [account] <code>",
      "Confirms the code sent to your phone (identity level 1)."},
-    {"PHONE", 1, true, ns_phone, "PHONE <number>",
+    {"PHONE", 1, -1, true, ns_phone, "PHONE <number>",
      "Sends a 6-digit code to your phone (valid 10 minutes, 5 tries); then VERIFY <code>."},
-    {"IDENTITY", 3, true, ns_identity, "IDENTITY <document type> <document number> <real name>",
+    {"IDENTITY", 3, -1, true, ns_identity, "IDENTITY <document type> <document number> <real name>",
      "Submits your real identity (identity level 2; needs level 1). Types: cn-id (resident ID), "
      "passport-cn, passport, hkmo-permit, hkmo-home-return, tw-compatriot, tw-permit, "
      "foreign-pr. Others only ever see your nickname."},
-    {"CONVENTION", 0, false, ns_convention, "CONVENTION", "Shows the platform convention."},
-    {"ACCEPT", 1, true, ns_accept, "ACCEPT <version>",
+    {"CONVENTION", 0, -1, false, ns_convention, "CONVENTION", "Shows the platform convention."},
+    {"ACCEPT", 1, -1, true, ns_accept, "ACCEPT <version>",
      "Accepts the platform convention (needed before posting)."},
-    {"STATUS", 0, false, ns_status, "STATUS",
+    {"STATUS", 0, -1, false, ns_status, "STATUS",
      "Shows your identity level and what you still need to do before posting."},
-    {"INFO", 0, false, ns_info, "INFO [account]", "Shows information about an account."},
-    {"SET", 1, true, ns_set, "SET PASSWORD <new password>", "Changes your password."},
-    {"GHOST", 1, true, ns_ghost, "GHOST <nick>",
+    {"INFO", 0, -1, false, ns_info, "INFO [account]", "Shows information about an account."},
+    {"SET", 1, -1, true, ns_set, "SET PASSWORD <new password>", "Changes your password."},
+    {"GHOST", 1, -1, true, ns_ghost, "GHOST <nick>",
      "Disconnects another connection using your account's nickname."},
-    {"REGAIN", 0, true, ns_regain, "REGAIN [nick]",
+    {"REGAIN", 0, -1, true, ns_regain, "REGAIN [nick]",
      "Disconnects whoever uses your account's nickname and takes it."},
-    {"DROP", 1, true, ns_drop, "DROP <password>",
+    {"DROP", 1, -1, true, ns_drop, "DROP <password>",
      "Deletes your account (records the law requires are kept)."},
-    {"CERT", 1, true, ns_cert, "CERT ADD [fingerprint] | DEL <fingerprint> | LIST",
+    {"CERT", 1, -1, true, ns_cert, "CERT ADD [fingerprint] | DEL <fingerprint> | LIST",
      "Manages the TLS client certificates that log you in with SASL EXTERNAL."},
 };
-#define NS_NCOMMANDS (sizeof ns_commands / sizeof ns_commands[0])
 
-static const struct ns_cmd *ns_find(const char *name)
-{
-    for (size_t i = 0; i < NS_NCOMMANDS; i++)
-        if (strcasecmp(ns_commands[i].name, name) == 0)
-            return &ns_commands[i];
-    return NULL;
-}
-
-static void ns_help(struct client *c, int argc, char **argv)
-{
-    const struct ns_cmd *cmd = argc ? ns_find(argv[0]) : NULL;
-    if (cmd) {
-        ns_notice(c, "Syntax: %s", cmd->usage);
-        ns_notice(c, "%s", cmd->help);
-        return;
-    }
-    ns_notice(c, "NickServ manages accounts and identity verification. Commands:");
-    for (size_t i = 0; i < NS_NCOMMANDS; i++)
-        ns_notice(c, "  %-10s %s", ns_commands[i].name, ns_commands[i].usage);
-    ns_notice(c, "To post in groups: REGISTER, confirm your phone (VERIFY), ACCEPT the "
-                 "convention. HELP <command> explains one.");
-}
-
-void nickserv_command(struct client *c, char *text)
-{
-    char *argv[NS_MAX_ARGS + 1];
-    int argc = 0;
-    char *save = NULL;
-    size_t text_len = strlen(text);
-    for (char *t = strtok_r(text, " ", &save); t && argc <= NS_MAX_ARGS;
-         t = strtok_r(NULL, " ", &save))
-        argv[argc++] = t;
-    if (argc == 0) {
-        ns_help(c, 0, argv);
-    } else {
-        const struct ns_cmd *cmd = ns_find(argv[0]);
-        if (!cmd)
-            ns_notice(c, "Unknown command %.40s. /msg NickServ HELP lists them.", argv[0]);
-        else if (argc - 1 < cmd->min_args || argc - 1 > NS_MAX_ARGS)
-            ns_notice(c, "Syntax: %s", cmd->usage);
-        else if (cmd->need_login && !c->acct)
-            ns_notice(c, "Log in first (IDENTIFY or SASL) to use %s.", cmd->name);
-        else
-            cmd->fn(c, argc - 1, argv + 1);
-    }
-    sodium_memzero(text, text_len); /* it may have held a password */
-}
+const struct service nickserv_service = {
+    .nick = "NickServ",
+    .about = "NickServ manages accounts and identity verification.",
+    .footer = "To post in groups: REGISTER, confirm your phone (VERIFY), ACCEPT the convention. "
+              "HELP <command> explains one.",
+    .cmds = ns_commands,
+    .ncmds = sizeof ns_commands / sizeof ns_commands[0],
+    .wipe = true,
+};
 
 void cmd_nickserv(struct client *c, struct irc_msg *m)
 {
-    /* "NS REGISTER pw" arrives as params; join them back into one line */
-    char line[512];
-    size_t n = 0;
-    line[0] = '\0';
-    for (size_t i = 0; i < m->nparams; i++)
-        n += (size_t)snprintf(line + n, n < sizeof line ? sizeof line - n : 0, "%s%s", i ? " " : "",
-                              m->params[i]);
-    nickserv_command(c, line);
+    service_command(&nickserv_service, c, m);
 }

@@ -196,7 +196,7 @@ def test_help_lists_commands_and_syntax_by_every_route(qund_factory):
         texts
     # commands that need a login say so
     texts = ns_sync(c, "CERT LIST")
-    assert texts == ["Log in first (IDENTIFY or SASL) to use CERT."], texts
+    assert texts == ["Log in first (/msg NickServ IDENTIFY, or SASL) to use CERT."], texts
 
     # NickServ is reserved, before and after registration, in any case
     c.send("NICK NickServ")
@@ -305,7 +305,7 @@ def test_ghost_disconnects_the_other_connection(qund_factory):
     old = ns_register(srv, "gus")   # the stale connection holding the nick
     new = srv.client("gus_")
     texts = ns_sync(new, "GHOST gus")
-    assert texts == ["Log in first (IDENTIFY or SASL) to use GHOST."], texts
+    assert texts == ["Log in first (/msg NickServ IDENTIFY, or SASL) to use GHOST."], texts
     ns(new, "IDENTIFY gus %s" % PW)
     new.expect_numeric("900", timeout=SLOW)
     texts = ns_sync(new, "GHOST gus_")
