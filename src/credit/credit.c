@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <time.h>
 
 #include "account/account.h"
@@ -124,4 +125,42 @@ int credit_adjust(struct account *a, int delta, const char *reason, const char *
         return -1;
     }
     return 0;
+}
+
+static const struct {
+    const char *name;
+    int delta;
+} credit_severities[CREDIT_NSEVERITIES] = {
+    [CREDIT_MINOR] = {"minor", -10},           [CREDIT_GENERAL] = {"general", -30},
+    [CREDIT_SERIOUS] = {"serious", -100},      [CREDIT_SEVERE] = {"severe", -300},
+    [CREDIT_NEGLIGENCE] = {"negligence", -20}, [CREDIT_MALICIOUS] = {"malicious", -20},
+};
+
+int credit_severity_delta(enum credit_severity s)
+{
+    return (unsigned)s < CREDIT_NSEVERITIES ? credit_severities[s].delta : 0;
+}
+
+const char *credit_severity_name(enum credit_severity s)
+{
+    return (unsigned)s < CREDIT_NSEVERITIES ? credit_severities[s].name : "unknown";
+}
+
+int credit_severity_parse(const char *name)
+{
+    for (int i = 0; i < CREDIT_NSEVERITIES; i++)
+        if (strcasecmp(credit_severities[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int credit_penalize(struct account *a, enum credit_severity s, const char *reason,
+                    const char *evidence, const char *author, credit_cb cb, void *ud)
+{
+    char code[64];
+    if (!reason) {
+        snprintf(code, sizeof code, "severity:%s", credit_severity_name(s));
+        reason = code;
+    }
+    return credit_adjust(a, credit_severity_delta(s), reason, evidence, author, cb, ud);
 }

@@ -36,4 +36,26 @@ typedef void (*credit_cb)(void *ud, int status);
 int credit_adjust(struct account *a, int delta, const char *reason, const char *evidence,
                   const char *author, credit_cb cb, void *ud);
 
+/* The deductions of SPEC §6, one per kind of decided violation. */
+enum credit_severity {
+    CREDIT_MINOR,      /* flood, spam burst: -10 */
+    CREDIT_GENERAL,    /* upheld complaint: -30 */
+    CREDIT_SERIOUS,    /* -100, management rights suspended 30 days */
+    CREDIT_SEVERE,     /* -300, group creation revoked, blacklist review, report */
+    CREDIT_NEGLIGENCE, /* upheld complaint left past its deadline: -20 each */
+    CREDIT_MALICIOUS,  /* complaint dismissed as malicious: -20 to its author */
+};
+#define CREDIT_NSEVERITIES 6
+
+int credit_severity_delta(enum credit_severity s);
+/* "minor", "general", "serious", "severe", "negligence", "malicious". */
+const char *credit_severity_name(enum credit_severity s);
+/* The severity named (any case), or -1. */
+int credit_severity_parse(const char *name);
+
+/* credit_adjust with the deduction of s and its name as the reason code
+ * ("severity:<name>" unless reason is given). */
+int credit_penalize(struct account *a, enum credit_severity s, const char *reason,
+                    const char *evidence, const char *author, credit_cb cb, void *ud);
+
 #endif

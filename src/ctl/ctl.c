@@ -41,6 +41,7 @@
 
 #include "ctl/ctl.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define CTL_BUF_SIZE      (CTL_LINE_MAX + 1)
@@ -649,6 +650,19 @@ static int ctl_listen(uv_loop_t *loop, const char *path, char *err, size_t errle
     return 0;
 }
 
+#ifdef QUN_TEST_HOOKS
+/* Deadlines are days long; tests move the clock instead of sleeping. */
+static void ctl_cmd_clock_advance(struct ctl_request *req, json_t *args)
+{
+    json_int_t secs = json_integer_value(json_object_get(args, "seconds"));
+    if (secs <= 0 || secs > 10LL * 366 * 86400) {
+        ctl_reply_error(req, "bad-request", "give seconds, a positive number up to ten years");
+        return;
+    }
+    ctl_reply_ok(req, json_pack("{sI}", "now", (json_int_t)qclock_advance((int64_t)secs)));
+}
+#endif
+
 int ctl_start(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t errlen)
 {
     assert(!ctl_running);
@@ -672,6 +686,11 @@ int ctl_start(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t e
                  "who the daemon thinks you are, and your roles", ctl_cmd_whoami);
     ctl_register("help", CTL_ROLE_ADMINISTRATOR | CTL_ROLE_MODERATOR | CTL_ROLE_AUDITOR,
                  "the commands, who may use them and what they do", ctl_cmd_help);
+#ifdef QUN_TEST_HOOKS
+    ctl_register("test.clock.advance", CTL_ROLE_ADMINISTRATOR,
+                 "test builds only: move the moderation clock forward and run its jobs",
+                 ctl_cmd_clock_advance);
+#endif
     ctl_running = true;
     log_info("control socket listening at %s", path);
     return 0;

@@ -43,6 +43,7 @@
 #include "proto/message.h"
 #include "store/store.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/strmap.h"
 #include "util/wheel.h"
@@ -466,6 +467,8 @@ int server_open_storage(char *err, size_t errlen)
         verify_init(server_loop, cfg, server_store_handle, server_vault_handle, err, errlen) < 0)
         return -1;
     login_init();
+    qclock_start(server_loop);
+    qclock_run_jobs(); /* deadlines that passed while the daemon was down */
     ctl_accounts_register();
     ctl_netlog_register();
     if (ctl_start(server_loop, cfg, err, errlen) < 0)
@@ -580,6 +583,7 @@ static void server_finish_shutdown(void)
         store_close(server_store_handle, server_on_store_closed, NULL);
         server_store_handle = NULL;
     }
+    qclock_stop();
     uv_timer_stop(&server_wheel_timer);
     uv_close((uv_handle_t *)&server_wheel_timer, NULL);
 }

@@ -129,6 +129,11 @@ static const struct subcommand qunctl_commands[] = {
      "groups.show",
      "show one group (by name or code)",
      {{NULL, "GROUP", "group", ARG_STRING, true, "#name or code"}}},
+    {"test",
+     "clock-advance",
+     "test.clock.advance",
+     "test builds only: move the moderation clock forward (deadlines, sanctions, recovery)",
+     {{NULL, "SECONDS", "seconds", ARG_ID, true, "seconds to add"}}},
 };
 
 #define QUNCTL_NCOMMANDS (sizeof qunctl_commands / sizeof qunctl_commands[0])
