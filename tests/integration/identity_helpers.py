@@ -1,14 +1,20 @@
 """identity_helpers.py - getting test users to an identity level through the
-real daemon, shared by the group tests.
+real daemon, shared by the group and moderation tests; and qunctl and the
+test-only moderation clock.
 
 Users register with NickServ, confirm the phone code the development SMS
 sender writes to the daemon's log, and submit a valid resident ID (each one
 different, so the per-identity limit does not get in the way).
 """
 
+import json
+import os
 import re
 import sqlite3
+import subprocess
 import time
+
+import pytest
 
 CODE_RE = re.compile(r"dev SMS to \S+ for account (\S+): code (\d{6})")
 PASSWORD = "group-test-password"
@@ -85,3 +91,25 @@ def db_wait(srv, sql, args=(), want=lambda rows: rows, timeout=5.0):
         if want(rows) or time.monotonic() > deadline:
             return rows
         time.sleep(0.05)
+
+
+def qunctl(srv, *args):
+    """Runs qunctl against srv's control socket; returns the CompletedProcess."""
+    path = os.environ.get("QUNCTL")
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail("QUNCTL is not set to an executable qunctl (QUNCTL=%r)" % path)
+    return subprocess.run([os.path.abspath(path), "-s", srv.control_path] + list(args),
+                          capture_output=True, text=True, timeout=30)
+
+
+def qunctl_json(srv, *args):
+    """qunctl --json; asserts success and returns the parsed result."""
+    r = qunctl(srv, "--json", *args)
+    assert r.returncode == 0, (args, r.stdout, r.stderr)
+    return json.loads(r.stdout)
+
+
+def clock_advance(srv, seconds):
+    """Moves the daemon's moderation clock forward (test builds only) and
+    runs its periodic jobs: deadlines, timed sanctions, recovery."""
+    return qunctl_json(srv, "test", "clock-advance", str(int(seconds)))["now"]

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from identity_helpers import PASSWORD, db_wait, leveled_user, ns
+from identity_helpers import PASSWORD, db_wait, leveled_user, ns, qunctl
 
 
 def group_server(qund_factory, **over):
@@ -34,15 +34,6 @@ def group_server(qund_factory, **over):
 
 def verified_user(srv, nick, caps=("standard-replies",)):
     return leveled_user(srv, nick, 2, caps)
-
-
-def qunctl(srv, *args):
-    path = os.environ.get("QUNCTL")
-    if not path or not os.access(path, os.X_OK):
-        pytest.fail("QUNCTL is not set to an executable qunctl (QUNCTL=%r)" % path)
-    r = subprocess.run([os.path.abspath(path), "-s", srv.control_path] + list(args),
-                       capture_output=True, text=True, timeout=30)
-    return r
 
 
 def credit(srv, name, delta):
