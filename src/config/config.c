@@ -108,12 +108,18 @@ static const struct cfg_field cfg_fields[] = {
     F("groups.default_category", CFG_STR, group_default_category, 1, 32, "friends", 0),
     F("groups.managers_max", CFG_INT, managers_max, 0, 100, NULL, 10),
     F("groups.credit_initial", CFG_INT, credit_initial, 0, 1000, NULL, 600),
+    F("sanctions.warn_hours", CFG_INT, sanction_warn_hours, 1, 8760, NULL, 72),
+    F("sanctions.suspend_days", CFG_INT, sanction_suspend_days, 1, 3650, NULL, 7),
+    F("sanctions.window_days", CFG_INT, sanction_window_days, 1, 3650, NULL, 30),
+    F("sanctions.violations", CFG_INT, sanction_violations, 1, 1000, NULL, 3),
+    F("sanctions.manage_days", CFG_INT, sanction_manage_days, 1, 3650, NULL, 30),
+    F("sanctions.post_days", CFG_INT, sanction_post_days, 1, 3650, NULL, 7),
 };
 
 /* Names that are groups or lists handled outside the table. */
-static const char *const cfg_groups[] = {"server",   "admin",  "log",    "tls",      "limits",
-                                         "channels", "store",  "vault",  "accounts", "identity",
-                                         "control",  "groups", "netlog", NULL};
+static const char *const cfg_groups[] = {"server",   "admin",  "log",    "tls",       "limits",
+                                         "channels", "store",  "vault",  "accounts",  "identity",
+                                         "control",  "groups", "netlog", "sanctions", NULL};
 
 static void cfg_error(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

@@ -164,6 +164,14 @@ struct qun_config {
     char *netlog_dm;        /* "content" or "metadata" */
     int netlog_queue_max;
 
+    /* sanctions (src/sanction/, SPEC §7) */
+    int sanction_warn_hours;   /* a warned group has this long to rectify (72) */
+    int sanction_suspend_days; /* a group's posting suspension (7) */
+    int sanction_window_days;  /* violations counted within this many days (30) ... */
+    int sanction_violations;   /* ... this many of them warn the group (3) */
+    int sanction_manage_days;  /* management rights suspended for a serious violation (30) */
+    int sanction_post_days;    /* default of a person's posting suspension (7) */
+
     /* control socket (src/ctl/, used by qunctl) */
     char *control_socket;
     char **control_administrators; /* unix user names; NULL-terminated */

@@ -89,6 +89,9 @@ void ctl_groups_register(void);
  * (ctl_netlog.c). */
 void ctl_netlog_register(void);
 
+/* sanctions.*, blacklist.* and emergency.* (ctl_sanction.c). */
+void ctl_sanction_register(void);
+
 /* Roles of a unix user under the current lists (0: none). */
 unsigned ctl_roles_for_user(uid_t uid, const char *user);
 /* Open connections (for tests and diagnostics). */

@@ -26,6 +26,7 @@
 #include "identity/provider.h"
 #include "identity/ratelimit.h"
 #include "netlog/netlog.h"
+#include "sanction/sanction.h"
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -518,6 +519,12 @@ static bool id_prepare(struct id_job *j, const char *doc_type, const char *doc_n
         vault_seal(v, VAULT_FIELD_DOC_NUMBER, canon, strlen(canon), j->doc_sealed,
                    sizeof j->doc_sealed, &j->doc_len) != VAULT_OK) {
         REFUSE(j->cb, j->ud, "TEMPORARILY_UNAVAILABLE", "The vault is not available right now.");
+        return false;
+    }
+    if (blacklist_has_identity(j->hash, VAULT_HASH_BYTES)) {
+        REFUSE(j->cb, j->ud, "IDENTITY_BLACKLISTED",
+               "This identity is on the platform's blacklist, so it cannot verify an account; to "
+               "appeal, write to the platform's moderators.");
         return false;
     }
     struct count_ud cu = {.hash = j->hash, .self = a};

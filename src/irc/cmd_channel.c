@@ -155,7 +155,7 @@ static struct channel *join_create(struct client *c, const char *name)
         if (ch)
             ch->modes = CMODE_NO_EXTERNAL | CMODE_TOPIC_LOCK;
     } else {
-        char why[300];
+        char why[500];
         const char *category = server_config->group_default_category;
         if (!c->acct || !group_may_create(c, category, why, sizeof why)) {
             send_fail(c, "FAIL", "JOIN", "CANNOT_CREATE", name,
@@ -172,7 +172,7 @@ static struct channel *join_create(struct client *c, const char *name)
 /* Group caps and join approval for a new member (after the IRC checks). */
 static bool join_group_check(struct client *c, struct channel *ch)
 {
-    char why[300];
+    char why[500];
     const char *code = NULL;
     if (!group_may_join(c, ch, &code, why, sizeof why)) {
         send_fail(c, "FAIL", "JOIN", code, ch->name, why);
@@ -281,7 +281,7 @@ void join_enter(struct client *c, struct channel *ch, uint8_t flags, bool create
         return;
     if (ch->code && c->acct) {
         group_member_add(ch, c->acct, ROLE_MEMBER); /* no-op for a member */
-        flags = group_role_flags(group_role_of(ch, c));
+        flags = group_role_flags(group_acting_role(ch, c, NULL, 0));
     }
     channel_clear_invite(ch, c->nick_folded);
     channel_add_member(ch, c, flags);

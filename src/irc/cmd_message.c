@@ -27,6 +27,7 @@
 #include "irc/service.h"
 #include "irc/services.h"
 #include "proto/message.h"
+#include "sanction/sanction.h"
 
 /* Re-escapes the client-only (+) tags of m into out ("+a=b;+c"). */
 static void message_client_tags(const struct irc_msg *m, char *out, size_t cap)
@@ -122,12 +123,17 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
         }
         if (!message_log_ok(c, kind, ch->name))
             return;
-        if (!login_may_post(c,
-                            kind == CHAT_PRIVMSG  ? "PRIVMSG"
-                            : kind == CHAT_NOTICE ? "NOTICE"
-                                                  : "TAGMSG",
-                            ch->name))
+        const char *cmdname = kind == CHAT_PRIVMSG  ? "PRIVMSG"
+                              : kind == CHAT_NOTICE ? "NOTICE"
+                                                    : "TAGMSG";
+        if (!login_may_post(c, cmdname, ch->name))
             return;
+        char swhy[500];
+        if (!sanction_may_post(c, ch, swhy, sizeof swhy)) { /* sanctions, emergency switch */
+            if (!quiet)
+                send_fail(c, "FAIL", cmdname, sanction_refusal_code(), ch->name, swhy);
+            return;
+        }
         const char *why = message_channel_refusal(c, ch);
         if (why) {
             if (!quiet)

@@ -402,8 +402,13 @@ static bool apply_group_role(struct client *c, struct channel *ch, struct client
                         : (cur == ROLE_VOICE ? ROLE_MEMBER : cur);
     if (role == cur)
         return true;
-    char why[300];
-    if (!group_role_allowed(ch, group_role_of(ch, c), t->acct, role, why, sizeof why)) {
+    char why[400] = "";
+    int actor = group_acting_role(ch, c, why, sizeof why);
+    if (actor < group_role_of(ch, c)) { /* a sanction suspends the rights */
+        send_fail(c, "FAIL", "MODE", "ROLE_REFUSED", ch->name, why);
+        return true;
+    }
+    if (!group_role_allowed(ch, actor, t->acct, role, why, sizeof why)) {
         send_fail(c, "FAIL", "MODE", "ROLE_REFUSED", ch->name, why);
         return true;
     }

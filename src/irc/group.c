@@ -20,6 +20,8 @@
 #include "irc/client.h"
 #include "irc/logevents.h"
 #include "irc/send.h"
+#include "irc/service.h"
+#include "sanction/sanction.h"
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -290,6 +292,8 @@ bool group_may_manage(const struct account *a, char *why, size_t len)
         snprintf(why, len, "Managing a group needs an account in good standing.");
         return false;
     }
+    if (!sanction_may_manage(a, why, len))
+        return false;
     if (a->level < server_config->create_level) {
         snprintf(why, len, "Managing a group needs a verified real identity (level %d).",
                  server_config->create_level);
@@ -305,7 +309,7 @@ bool group_may_manage(const struct account *a, char *why, size_t len)
 bool group_may_create(struct client *c, const char *category, char *why, size_t len)
 {
     struct account *a = c->acct;
-    if (!group_may_manage(a, why, len))
+    if (!group_may_manage(a, why, len) || !sanction_may_create(a, why, len))
         return false;
     const struct config_credit_level *lv = credit_level(a);
     if (a->groups_owned >= lv->groups_owned) {
@@ -363,6 +367,10 @@ bool group_has_room(const struct channel *ch, char *why, size_t len)
 bool group_may_join(struct client *c, struct channel *ch, const char **code, char *why, size_t len)
 {
     struct account *a = c->acct;
+    if (!sanction_may_join(a, why, len)) {
+        *code = "BLACKLISTED";
+        return false;
+    }
     if (a && group_member_find(ch, a->id))
         return true; /* a member coming back */
     if (!group_room_for(ch, group_member_count(ch) + 1, why, len)) {
@@ -403,6 +411,63 @@ int group_role_of(const struct channel *ch, const struct client *c)
 {
     const struct group_member *m = c->acct ? group_member_find(ch, c->acct->id) : NULL;
     return m ? m->role : ROLE_MEMBER;
+}
+
+int group_acting_role(const struct channel *ch, const struct client *c, char *why, size_t len)
+{
+    int role = group_role_of(ch, c);
+    if (role >= ROLE_MANAGER && !sanction_may_manage(c->acct, why, len))
+        return ROLE_VOICE; /* still heard under +m, no management */
+    return role;
+}
+
+/* Shows m's prefix change from old to new flags (MODE from source). */
+static void group_show_flags(struct channel *ch, struct member *m, const char *source,
+                             uint8_t old_flags, uint8_t new_flags)
+{
+    m->flags = (uint8_t)((m->flags & ~old_flags) | new_flags);
+    char modes[8];
+    size_t n = 0;
+    if (old_flags) {
+        modes[n++] = '-';
+        modes[n++] = old_flags == MEMBER_OWNER ? 'q' : old_flags == MEMBER_OP ? 'o' : 'v';
+    }
+    if (new_flags) {
+        modes[n++] = '+';
+        modes[n++] = new_flags == MEMBER_OWNER ? 'q' : new_flags == MEMBER_OP ? 'o' : 'v';
+    }
+    modes[n] = '\0';
+    struct irc_event ev;
+    event_init(&ev, source, "MODE", true);
+    event_param(&ev, ch->name);
+    event_param(&ev, modes);
+    if (old_flags)
+        event_param(&ev, m->client->nick);
+    if (new_flags)
+        event_param(&ev, m->client->nick);
+    send_to_channel(ch, &ev, NULL, 0, 0);
+}
+
+static void group_refresh_client(struct client *c, void *ud)
+{
+    if (c->acct != ud)
+        return;
+    const uint8_t prefixes = MEMBER_OWNER | MEMBER_OP | MEMBER_VOICE;
+    for (size_t i = 0; i < c->nchans; i++) {
+        struct channel *ch = c->chans[i];
+        struct member *m = ch->code ? channel_member(ch, c) : NULL;
+        if (!m)
+            continue;
+        uint8_t want = group_role_flags(group_acting_role(ch, c, NULL, 0));
+        uint8_t cur = m->flags & prefixes;
+        if (cur != want)
+            group_show_flags(ch, m, service_source(&chanserv_service), cur, want);
+    }
+}
+
+void group_refresh_roles(struct account *a)
+{
+    client_foreach(group_refresh_client, a);
 }
 
 /* ---- changes ---- */
@@ -654,44 +719,27 @@ void group_apply_role(struct channel *ch, const char *source, struct account *ta
     struct group_member *tm = group_member_find(ch, target->id);
     if (!tm || tm->role == new_role)
         return;
-    uint8_t old_flags = group_role_flags(tm->role), new_flags = group_role_flags(new_role);
     group_member_set_role(ch, target->id, new_role);
     static const char *const names[] = {"member", "voice", "manager", "owner"};
     log_group_event("role", NULL, ch, false, "account", target->name, "role",
                     names[new_role >= 0 && new_role <= 3 ? new_role : 0]);
-    /* every online connection of that account in the channel shows it */
+    /* every online connection of that account in the channel shows it
+     * (a manager whose rights are suspended shows as voiced) */
     for (size_t i = 0; i < ch->members_cap; i++) {
         struct member *m = &ch->members[i];
         if (!member_used(m) || m->client->acct != target)
             continue;
-        m->flags = (uint8_t)((m->flags & ~old_flags) | new_flags);
-        char modes[8];
-        size_t n = 0;
-        if (old_flags) {
-            modes[n++] = '-';
-            modes[n++] = old_flags == MEMBER_OWNER ? 'q' : old_flags == MEMBER_OP ? 'o' : 'v';
-        }
-        if (new_flags) {
-            modes[n++] = '+';
-            modes[n++] = new_flags == MEMBER_OWNER ? 'q' : new_flags == MEMBER_OP ? 'o' : 'v';
-        }
-        modes[n] = '\0';
-        struct irc_event ev;
-        event_init(&ev, source, "MODE", true);
-        event_param(&ev, ch->name);
-        event_param(&ev, modes);
-        if (old_flags)
-            event_param(&ev, m->client->nick);
-        if (new_flags)
-            event_param(&ev, m->client->nick);
-        send_to_channel(ch, &ev, NULL, 0, 0);
+        uint8_t want = group_role_flags(group_acting_role(ch, m->client, NULL, 0));
+        uint8_t cur = m->flags & (MEMBER_OWNER | MEMBER_OP | MEMBER_VOICE);
+        if (cur != want)
+            group_show_flags(ch, m, source, cur, want);
     }
 }
 
 void group_show_role(struct channel *ch, struct client *c, const char *source)
 {
     struct member *m = channel_member(ch, c);
-    uint8_t want = group_role_flags(group_role_of(ch, c));
+    uint8_t want = group_role_flags(group_acting_role(ch, c, NULL, 0));
     if (!m || (m->flags & want) == want)
         return;
     m->flags |= want;

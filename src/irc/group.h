@@ -105,5 +105,13 @@ void group_show_role(struct channel *ch, struct client *c, const char *source);
 uint8_t group_role_flags(int role);
 /* The role of a client in ch (ROLE_MEMBER when none). */
 int group_role_of(const struct channel *ch, const struct client *c);
+/* The role c may act with: its role, except that an owner or manager
+ * whose management rights are sanctioned (sanction_may_manage) acts as a
+ * voiced member (why gets the sanction's sentence; may be NULL). Every
+ * check of management rights asks this, not group_role_of. */
+int group_acting_role(const struct channel *ch, const struct client *c, char *why, size_t len);
+/* Re-shows a's prefixes in every group it is in after its management
+ * rights changed (MODE from ChanServ). */
+void group_refresh_roles(struct account *a);
 
 #endif

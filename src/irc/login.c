@@ -20,6 +20,7 @@
 #include "irc/send.h"
 #include "irc/server.h"
 #include "net/conn.h"
+#include "sanction/sanction.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -91,6 +92,7 @@ void login_complete(struct client *c, struct account *a, const char *mech)
     for (size_t i = 0; i < c->nchans; i++) /* a member's role comes back with the login */
         if (c->chans[i]->code)
             group_show_role(c->chans[i], c, server_name());
+    sanction_login(c); /* sanctions and liftings it has not been told of */
     log_info("accounts: client %llu logged in as %s (%s)", (unsigned long long)c->id, a->name,
              mech);
     const char *next = login_next_step(a);

@@ -41,6 +41,7 @@
 #include "irc/send.h"
 #include "net/conn.h"
 #include "proto/message.h"
+#include "sanction/sanction.h"
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -464,6 +465,7 @@ int server_open_storage(char *err, size_t errlen)
     if (account_directory_load(server_loop, server_store_handle, err, errlen) < 0 ||
         credit_load(server_loop, server_store_handle, err, errlen) < 0 ||
         group_load(server_loop, server_store_handle, err, errlen) < 0 ||
+        sanction_load(server_loop, server_store_handle, err, errlen) < 0 ||
         verify_init(server_loop, cfg, server_store_handle, server_vault_handle, err, errlen) < 0)
         return -1;
     login_init();
@@ -471,6 +473,7 @@ int server_open_storage(char *err, size_t errlen)
     qclock_run_jobs(); /* deadlines that passed while the daemon was down */
     ctl_accounts_register();
     ctl_netlog_register();
+    ctl_sanction_register();
     if (ctl_start(server_loop, cfg, err, errlen) < 0)
         return -1;
     server_ready = true;
@@ -580,6 +583,7 @@ static void server_finish_shutdown(void)
         account_directory_detach_store();
         credit_detach_store();
         group_detach_store();
+        sanction_detach_store();
         store_close(server_store_handle, server_on_store_closed, NULL);
         server_store_handle = NULL;
     }

@@ -84,9 +84,14 @@ static struct channel *cs_group_role(struct client *c, const char *arg, int need
     struct channel *ch = cs_group(c, arg);
     if (!ch)
         return NULL;
-    if (group_role_of(ch, c) < need) {
-        cs_notice(c, "Only %s of %s can %s; ask %s.", need == ROLE_OWNER ? "the owner" : "managers",
-                  ch->name, what, need == ROLE_OWNER ? "the owner" : "a manager or the owner");
+    char why[400] = "";
+    if (group_acting_role(ch, c, why, sizeof why) < need) {
+        if (group_role_of(ch, c) >= need && why[0])
+            cs_notice(c, "%s", why); /* a sanction suspends the rights */
+        else
+            cs_notice(c, "Only %s of %s can %s; ask %s.",
+                      need == ROLE_OWNER ? "the owner" : "managers", ch->name, what,
+                      need == ROLE_OWNER ? "the owner" : "a manager or the owner");
         return NULL;
     }
     return ch;
@@ -254,7 +259,7 @@ static void cs_set(struct client *c, int argc, char **argv)
     if (!ch)
         return;
     if (argc >= 3 && strcasecmp(argv[1], "CATEGORY") == 0) {
-        if (group_role_of(ch, c) != ROLE_OWNER) {
+        if (group_acting_role(ch, c, NULL, 0) != ROLE_OWNER) {
             cs_notice(c, "Only the owner of %s changes its category.", ch->name);
         } else if (!config_category_valid(server_config, argv[2])) {
             char list[300];
@@ -276,7 +281,7 @@ static void cs_set(struct client *c, int argc, char **argv)
         cs_notice(c, "Syntax: SET <#group> CATEGORY <category> | SET <#group> APPROVAL ON|OFF");
         return;
     }
-    if (group_role_of(ch, c) < ROLE_MANAGER) {
+    if (group_acting_role(ch, c, NULL, 0) < ROLE_MANAGER) {
         cs_notice(c, "Only managers of %s switch join approval.", ch->name);
         return;
     }
@@ -303,8 +308,13 @@ static void cs_role(struct client *c, char **argv, bool add, int role)
                   role == ROLE_MANAGER ? "manager" : "voiced member", ch->name);
         return;
     }
-    char why[300];
-    if (!group_role_allowed(ch, group_role_of(ch, c), a, want, why, sizeof why)) {
+    char why[400] = "";
+    int actor = group_acting_role(ch, c, why, sizeof why);
+    if (actor < group_role_of(ch, c)) {
+        cs_notice(c, "%s", why); /* a sanction suspends the rights */
+        return;
+    }
+    if (!group_role_allowed(ch, actor, a, want, why, sizeof why)) {
         cs_notice(c, "%s", why);
         return;
     }

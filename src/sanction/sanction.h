@@ -69,11 +69,100 @@ void sanction_apply(const struct sanction_decision *d);
 bool sanction_may_post(const struct client *c, const struct channel *ch, char *why, size_t len);
 bool sanction_may_manage(const struct account *a, char *why, size_t len);
 bool sanction_may_create(const struct account *a, char *why, size_t len);
+/* Joining a group (refused only for a blacklisted identity). */
+bool sanction_may_join(const struct account *a, char *why, size_t len);
 
 /* The blacklist (identity entries are the vault's keyed hash). */
 bool blacklist_has_identity(const uint8_t *hash, size_t len);
 bool blacklist_has_group(int64_t code);
 /* Whether a's identity is blacklisted (false without a level-2 identity). */
 bool blacklist_has_account(const struct account *a);
+
+/* ---- Added by the sanction module for qunctl (ctl_sanction.c) and the
+ * IRC layer. ---- */
+
+enum sanction_kind {
+    SANCTION_WARNING,          /* group: told to rectify (timed, warn_hours) */
+    SANCTION_SUSPENDED,        /* group: posting suspended (timed, suspend_days) */
+    SANCTION_CLOSED,           /* group: closed (permanent) */
+    SANCTION_MANAGE_SUSPENDED, /* person: management rights suspended (timed) */
+    SANCTION_MANAGE_REVOKED,   /* person: management rights revoked (until lifted) */
+    SANCTION_CREATE_REVOKED,   /* person: group creation revoked (until lifted) */
+    SANCTION_POST_SUSPENDED,   /* person: posting suspended platform-wide (timed) */
+    SANCTION_BLACKLIST_REVIEW, /* person: a severe decision waits for a moderator to decide on
+                                  the blacklist (no effect; lifted when decided) */
+};
+#define SANCTION_NKINDS 8
+
+/* "warning", "suspended", "closed", "manage-suspended", "manage-revoked",
+ * "create-revoked", "post-suspended", "blacklist-review". */
+const char *sanction_kind_name(enum sanction_kind k);
+int sanction_kind_parse(const char *name); /* -1 when unknown */
+bool sanction_kind_is_group(enum sanction_kind k);
+
+/* One active sanction (lifted ones are only in the store). */
+struct sanction {
+    int64_t id;
+    enum sanction_kind kind;
+    int64_t subject; /* group code or account id (sanction_kind_is_group) */
+    char *reason, *evidence, *author;
+    int64_t started_at, ends_at; /* ends_at 0: until lifted */
+    int64_t credit_event;        /* the decision's credit event (for APPEAL), or 0 */
+};
+
+/* A person sanction by a moderator; seconds 0 means the configured default
+ * for timed kinds. Returns the sanction id, or -1 with a sentence. */
+int64_t sanction_person(struct account *a, enum sanction_kind kind, int64_t seconds,
+                        const char *reason, const char *evidence, const char *author, char *why,
+                        size_t len);
+/* Closes a live group (members removed, the group ends, its row, name,
+ * code and log kept; a report of kind "closure"). */
+int64_t sanction_group_close(int64_t code, const char *reason, const char *author, char *why,
+                             size_t len);
+/* Lifts an active sanction; 0, or -1 with a sentence. */
+int sanction_lift(int64_t id, const char *by, char *why, size_t len);
+const struct sanction *sanction_find(int64_t id);
+/* Every active sanction, oldest first. */
+void sanction_foreach(void (*fn)(const struct sanction *s, void *ud), void *ud);
+/* Violations counted against a group within the window. */
+int sanction_group_violations(int64_t code);
+
+/* After a login: tells c about its sanctions (and those lifted while it
+ * was away). */
+void sanction_login(struct client *c);
+/* The FAIL code of the last refusal of sanction_may_post ("EMERGENCY",
+ * "GROUP_SUSPENDED", "GROUP_CLOSED", "POSTING_SUSPENDED", "BLACKLISTED"). */
+const char *sanction_refusal_code(void);
+
+struct blacklist_entry {
+    int64_t id;
+    bool group;
+    char *value; /* hex of the identity hash, or the group code */
+    char *label; /* the account or group name it was added by */
+    char *reason, *author;
+    int64_t added_at;
+};
+/* Blacklists a's identity (needs a level-2 identity). Id or -1 with why. */
+int64_t blacklist_add_identity(const struct account *a, const char *reason, const char *author,
+                               char *why, size_t len);
+/* Blacklists a group by code (closing it when live). */
+int64_t blacklist_add_group(int64_t code, const char *reason, const char *author, char *why,
+                            size_t len);
+int blacklist_remove(int64_t id, const char *by, char *why, size_t len);
+void blacklist_foreach(void (*fn)(const struct blacklist_entry *e, void *ud), void *ud);
+
+/* The emergency switch (art. 5): posting suspended platform-wide
+ * (category NULL) or for one group category. */
+struct emergency_entry {
+    int64_t id;
+    char *category; /* NULL: every group */
+    char *message;
+    char *set_by;
+    int64_t set_at;
+};
+int64_t emergency_on(const char *category, const char *message, const char *author, char *why,
+                     size_t len);
+int emergency_off(const char *category, const char *author, char *why, size_t len);
+void emergency_foreach(void (*fn)(const struct emergency_entry *e, void *ud), void *ud);
 
 #endif
