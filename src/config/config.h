@@ -164,6 +164,14 @@ struct qun_config {
     char *netlog_dm;        /* "content" or "metadata" */
     int netlog_queue_max;
 
+    /* reports to the authority (src/report/): sinks and retries */
+    char *reports_spool_dir;  /* "" turns the spool off */
+    char *reports_http_url;   /* NULL: no HTTP sink */
+    int reports_http_timeout; /* seconds per POST */
+    int reports_max_attempts; /* then the report is failed */
+    int reports_backoff_base; /* seconds before the 2nd attempt; doubles */
+    int reports_backoff_max;  /* seconds, cap of the doubling */
+
     /* control socket (src/ctl/, used by qunctl) */
     char *control_socket;
     char **control_administrators; /* unix user names; NULL-terminated */

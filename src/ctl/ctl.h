@@ -89,6 +89,10 @@ void ctl_groups_register(void);
  * (ctl_netlog.c). */
 void ctl_netlog_register(void);
 
+/* reports.list, .show, .retry, .ack, .create: reports to the authority
+ * (ctl_report.c). */
+void ctl_report_register(void);
+
 /* Roles of a unix user under the current lists (0: none). */
 unsigned ctl_roles_for_user(uid_t uid, const char *user);
 /* Open connections (for tests and diagnostics). */

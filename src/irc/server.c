@@ -41,6 +41,7 @@
 #include "irc/send.h"
 #include "net/conn.h"
 #include "proto/message.h"
+#include "report/report.h"
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -464,6 +465,7 @@ int server_open_storage(char *err, size_t errlen)
     if (account_directory_load(server_loop, server_store_handle, err, errlen) < 0 ||
         credit_load(server_loop, server_store_handle, err, errlen) < 0 ||
         group_load(server_loop, server_store_handle, err, errlen) < 0 ||
+        report_start(server_loop, cfg, server_store_handle, err, errlen) < 0 ||
         verify_init(server_loop, cfg, server_store_handle, server_vault_handle, err, errlen) < 0)
         return -1;
     login_init();
@@ -471,6 +473,7 @@ int server_open_storage(char *err, size_t errlen)
     qclock_run_jobs(); /* deadlines that passed while the daemon was down */
     ctl_accounts_register();
     ctl_netlog_register();
+    ctl_report_register();
     if (ctl_start(server_loop, cfg, err, errlen) < 0)
         return -1;
     server_ready = true;
@@ -574,6 +577,7 @@ void server_shutdown(const char *reason)
  * store, which drains its writes before freeing itself, and the wheel. */
 static void server_finish_shutdown(void)
 {
+    report_stop();         /* before the log closes: no report events after it */
     netlog_reader_close(); /* no new history reads; running ones finish */
     netlog_close();        /* after the last client: its quit is in the log */
     if (server_store_handle) {
