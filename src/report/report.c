@@ -152,11 +152,13 @@ int report_start(uv_loop_t *loop, const struct qun_config *cfg, struct store *st
     report_g.loop = loop;
     report_g.st = st;
     if (cfg->reports_spool_dir[0]) {
-        if (sinks_mkdirs(cfg->reports_spool_dir) != 0) {
-            snprintf(err, errlen, "reports.spool_dir %s cannot be created: %s",
-                     cfg->reports_spool_dir, strerror(errno));
-            return -1;
-        }
+        /* A spool that cannot be made now does not stop the server: chat
+         * goes on, reports stay pending (last_error says why, every failed
+         * attempt is logged) and the directory is tried again each time. */
+        if (sinks_mkdirs(cfg->reports_spool_dir) != 0)
+            log_error("reports: reports.spool_dir %s cannot be created (%s): reports stay "
+                      "pending until it can",
+                      cfg->reports_spool_dir, strerror(errno));
         report_g.spool_dir = xstrdup(cfg->reports_spool_dir);
     }
     report_g.http_url = cfg->reports_http_url ? xstrdup(cfg->reports_http_url) : NULL;

@@ -54,6 +54,11 @@ void sinks_spool(const char *dir, int64_t id, const char *text, struct sink_resu
     memset(out, 0, sizeof *out);
     snprintf(tmp, sizeof tmp, "%s/.%" PRId64 ".json.tmp", dir, id);
     snprintf(final, sizeof final, "%s/%" PRId64 ".json", dir, id);
+    if (sinks_mkdirs(dir) != 0) {
+        snprintf(out->err, sizeof out->err, "cannot create the spool directory %s: %s", dir,
+                 strerror(errno));
+        return;
+    }
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
