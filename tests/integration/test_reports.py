@@ -257,8 +257,14 @@ def wait_spooled(srv, rid, timeout=15.0):
 def test_spool_file_signed_with_proofs(qund_factory):
     srv = report_server(qund_factory)
     leveled_user(srv, "坏人")
-    rows = db_rows_log(srv, "SELECT seq FROM events WHERE actor = ? OR target = ? ORDER BY seq",
-                       ("坏人", "坏人"))
+    # the log commits on its own thread: wait for the user's events
+    deadline = time.monotonic() + 5
+    while True:
+        rows = db_rows_log(srv, "SELECT seq FROM events WHERE actor = ? OR target = ?"
+                                " ORDER BY seq", ("坏人", "坏人"))
+        if len(rows) >= 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     seqs = [r[0] for r in rows][:3]
     assert len(seqs) >= 2, rows
     rid = create(srv, "--account", "坏人", "--reason", "散布谣言 (rule 7)", "--measures",
