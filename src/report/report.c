@@ -318,13 +318,11 @@ static void log_created(const struct report_input *in, const struct rpt *r)
                   "idempotency_key", r->idem, "severity", text_or_null(in->severity), "seqs", seqs);
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
-    char target[32];
-    if (in->subject)
-        snprintf(target, sizeof target, "%s", in->subject->name);
-    else
-        snprintf(target, sizeof target, "group:%" PRId64, in->group_code);
-    netlog_record("report", in->author, target, in->group_code > 0 ? in->group_code : 0,
-                  in->subject ? in->subject->id : 0, NULL, text);
+    char group[32];
+    snprintf(group, sizeof group, "group:%" PRId64, in->group_code);
+    netlog_record("report", in->author, in->subject ? in->subject->name : group,
+                  in->group_code > 0 ? in->group_code : 0, in->subject ? in->subject->id : 0, NULL,
+                  text);
     free(text);
 }
 
