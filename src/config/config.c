@@ -105,6 +105,12 @@ static const struct cfg_field cfg_fields[] = {
     F("netlog.keep_months", CFG_INT, netlog_keep_months, 0, 1200, NULL, 7),
     F("netlog.direct_messages", CFG_STR, netlog_dm, 1, 16, "content", 0),
     F("netlog.queue_max", CFG_INT, netlog_queue_max, 1000, 100000000, NULL, 1000000),
+    F("reports.spool_dir", CFG_STR, reports_spool_dir, 0, 4000, "var/reports", 0),
+    F("reports.http_url", CFG_STR, reports_http_url, 1, 4096, NULL, 0),
+    F("reports.http_timeout", CFG_INT, reports_http_timeout, 1, 300, NULL, 10),
+    F("reports.max_attempts", CFG_INT, reports_max_attempts, 1, 1000, NULL, 12),
+    F("reports.backoff_base", CFG_INT, reports_backoff_base, 1, 86400, NULL, 60),
+    F("reports.backoff_max", CFG_INT, reports_backoff_max, 1, 7 * 86400, NULL, 6 * 3600),
     F("groups.default_category", CFG_STR, group_default_category, 1, 32, "friends", 0),
     F("groups.managers_max", CFG_INT, managers_max, 0, 100, NULL, 10),
     F("groups.credit_initial", CFG_INT, credit_initial, 0, 1000, NULL, 600),
@@ -117,9 +123,10 @@ static const struct cfg_field cfg_fields[] = {
 };
 
 /* Names that are groups or lists handled outside the table. */
-static const char *const cfg_groups[] = {"server",   "admin",  "log",    "tls",       "limits",
-                                         "channels", "store",  "vault",  "accounts",  "identity",
-                                         "control",  "groups", "netlog", "sanctions", NULL};
+static const char *const cfg_groups[] = {"server",     "admin",  "log",    "tls",       "limits",
+                                         "channels",   "store",  "vault",  "accounts",  "identity",
+                                         "control",    "groups", "netlog", "sanctions", "reports",
+                                         "complaints", "rules",  NULL};
 
 static void cfg_error(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -785,6 +792,23 @@ static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t 
     if (strcmp(cfg->netlog_dm, "content") != 0 && strcmp(cfg->netlog_dm, "metadata") != 0) {
         cfg_error(err, errlen, cfg->path, cfg_line(lc, "netlog.direct_messages"),
                   "netlog.direct_messages must be \"content\" or \"metadata\"");
+        return -1;
+    }
+    if (!cfg->reports_spool_dir[0] && !cfg->reports_http_url) {
+        cfg_error(err, errlen, cfg->path, cfg_line(lc, "reports.spool_dir"),
+                  "reports.spool_dir may be empty only when reports.http_url is set: reports "
+                  "to the authority need at least one sink");
+        return -1;
+    }
+    if (cfg->reports_http_url && strncmp(cfg->reports_http_url, "http://", 7) != 0 &&
+        strncmp(cfg->reports_http_url, "https://", 8) != 0) {
+        cfg_error(err, errlen, cfg->path, cfg_line(lc, "reports.http_url"),
+                  "reports.http_url must start with http:// or https://");
+        return -1;
+    }
+    if (cfg->reports_backoff_max < cfg->reports_backoff_base) {
+        cfg_error(err, errlen, cfg->path, cfg_line(lc, "reports.backoff_max"),
+                  "reports.backoff_max must be at least reports.backoff_base");
         return -1;
     }
     if (!config_category_valid(cfg, cfg->group_default_category)) {

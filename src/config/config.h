@@ -171,6 +171,13 @@ struct qun_config {
     int sanction_violations;   /* ... this many of them warn the group (3) */
     int sanction_manage_days;  /* management rights suspended for a serious violation (30) */
     int sanction_post_days;    /* default of a person's posting suspension (7) */
+    /* reports to the authority (src/report/): sinks and retries */
+    char *reports_spool_dir;  /* "" turns the spool off */
+    char *reports_http_url;   /* NULL: no HTTP sink */
+    int reports_http_timeout; /* seconds per POST */
+    int reports_max_attempts; /* then the report is failed */
+    int reports_backoff_base; /* seconds before the 2nd attempt; doubles */
+    int reports_backoff_max;  /* seconds, cap of the doubling */
 
     /* control socket (src/ctl/, used by qunctl) */
     char *control_socket;

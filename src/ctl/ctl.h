@@ -91,6 +91,9 @@ void ctl_netlog_register(void);
 
 /* sanctions.*, blacklist.* and emergency.* (ctl_sanction.c). */
 void ctl_sanction_register(void);
+/* reports.list, .show, .retry, .ack, .create: reports to the authority
+ * (ctl_report.c). */
+void ctl_report_register(void);
 
 /* Roles of a unix user under the current lists (0: none). */
 unsigned ctl_roles_for_user(uid_t uid, const char *user);

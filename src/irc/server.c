@@ -42,6 +42,7 @@
 #include "net/conn.h"
 #include "proto/message.h"
 #include "sanction/sanction.h"
+#include "report/report.h"
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -466,6 +467,7 @@ int server_open_storage(char *err, size_t errlen)
         credit_load(server_loop, server_store_handle, err, errlen) < 0 ||
         group_load(server_loop, server_store_handle, err, errlen) < 0 ||
         sanction_load(server_loop, server_store_handle, err, errlen) < 0 ||
+        report_start(server_loop, cfg, server_store_handle, err, errlen) < 0 ||
         verify_init(server_loop, cfg, server_store_handle, server_vault_handle, err, errlen) < 0)
         return -1;
     login_init();
@@ -474,6 +476,7 @@ int server_open_storage(char *err, size_t errlen)
     ctl_accounts_register();
     ctl_netlog_register();
     ctl_sanction_register();
+    ctl_report_register();
     if (ctl_start(server_loop, cfg, err, errlen) < 0)
         return -1;
     server_ready = true;
@@ -577,6 +580,7 @@ void server_shutdown(const char *reason)
  * store, which drains its writes before freeing itself, and the wheel. */
 static void server_finish_shutdown(void)
 {
+    report_stop();         /* before the log closes: no report events after it */
     netlog_reader_close(); /* no new history reads; running ones finish */
     netlog_close();        /* after the last client: its quit is in the log */
     if (server_store_handle) {

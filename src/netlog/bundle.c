@@ -395,6 +395,7 @@ struct export_ctx {
     char note[CHECKPOINT_NOTE_MAX + 1];
     FILE *events;
     json_t *proofs;
+    bool no_checkpoint; /* export_checkpoint failed because there is none */
     struct bundle_export_result *r;
     char *err;
     size_t errlen;
@@ -408,9 +409,10 @@ static int export_checkpoint(struct export_ctx *x, const struct checkpoint_key *
     if (sqlite3_prepare_v2(x->db,
                            "SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1",
                            -1, &s, NULL) != SQLITE_OK ||
-        sqlite3_step(s) != SQLITE_ROW)
+        sqlite3_step(s) != SQLITE_ROW) {
+        x->no_checkpoint = true;
         snprintf(x->err, x->errlen, "the log has no checkpoint yet: nothing can be proven");
-    else if (sqlite3_column_bytes(s, 2) > CHECKPOINT_NOTE_MAX)
+    } else if (sqlite3_column_bytes(s, 2) > CHECKPOINT_NOTE_MAX)
         snprintf(x->err, x->errlen, "the latest checkpoint note is too long");
     else {
         snprintf(x->note, sizeof x->note, "%s", (const char *)sqlite3_column_text(s, 2));
@@ -589,6 +591,104 @@ int bundle_export(const char *db_path, const char *pub_path, const struct bundle
     free(keytext);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- prove */
+
+/* One record by seq: its event object and audit path, appended to recs. */
+static int prove_one(struct export_ctx *x, sqlite3_stmt *s, int64_t seq, json_t *recs)
+{
+    uint8_t leaf[H], path[MERKLE_MAX_HEIGHT][H];
+    int np = 0;
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, seq);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        snprintf(x->err, x->errlen,
+                 "record %" PRId64 " is not in the log (purged or never written)", seq);
+        return -1;
+    }
+    struct netlog_event e;
+    netlog_event_from_row(s, &e);
+    netlog_leaf_hash(&e, leaf);
+    uint64_t m = (uint64_t)seq - 1;
+    if (sqlite3_column_bytes(s, 9) != H || memcmp(sqlite3_column_blob(s, 9), leaf, H) != 0 ||
+        tree_path(&x->tree, 0, x->cp.size, m, path, &np) < 0 ||
+        !merkle_verify_inclusion(leaf, m, x->cp.size, (const uint8_t(*)[H])path, np, x->cp.root)) {
+        snprintf(x->err, x->errlen,
+                 "record %" PRId64 " does not match the signed checkpoint (run qunctl verify)",
+                 seq);
+        return -1;
+    }
+    json_array_append_new(recs, json_pack("{s:o, s:I, s:o}", "event", bundle_event_json(&e, leaf),
+                                          "index", (json_int_t)m, "path", hex_array(path, np)));
+    return 0;
+}
+
+static enum bundle_prove_result prove_run(struct export_ctx *x, const struct checkpoint_key *key,
+                                          const int64_t *seqs, size_t n, json_t **out)
+{
+    if (export_checkpoint(x, key) < 0)
+        return x->no_checkpoint ? BUNDLE_PROVE_LATER : BUNDLE_PROVE_ERROR;
+    for (size_t i = 0; i < n; i++) {
+        if (seqs[i] < 1) {
+            snprintf(x->err, x->errlen, "record %" PRId64 " is not a log sequence number", seqs[i]);
+            return BUNDLE_PROVE_ERROR;
+        }
+        if ((uint64_t)seqs[i] > x->cp.size)
+            return BUNDLE_PROVE_LATER;
+    }
+    x->tree.size = x->cp.size;
+    if (tree_load(x->db, &x->tree, x->err, x->errlen) < 0)
+        return BUNDLE_PROVE_ERROR;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(x->db, "SELECT " NETLOG_EVENT_COLUMNS ", leaf FROM events WHERE seq = ?",
+                           -1, &s, NULL) != SQLITE_OK) {
+        snprintf(x->err, x->errlen, "cannot read the log: %s", sqlite3_errmsg(x->db));
+        return BUNDLE_PROVE_ERROR;
+    }
+    json_t *recs = json_array();
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = prove_one(x, s, seqs[i], recs);
+    sqlite3_finalize(s);
+    if (rc < 0) {
+        json_decref(recs);
+        return BUNDLE_PROVE_ERROR;
+    }
+    char root[2 * H + 1];
+    sodium_bin2hex(root, sizeof root, x->cp.root, H);
+    *out = json_pack("{s:{s:s, s:I, s:s}, s:o}", "checkpoint", "note", x->note, "size",
+                     (json_int_t)x->cp.size, "root", root, "records", recs);
+    return *out ? BUNDLE_PROVE_OK : BUNDLE_PROVE_ERROR;
+}
+
+enum bundle_prove_result bundle_prove(const char *db_path, const char *pub_path,
+                                      const int64_t *seqs, size_t n, json_t **out, char *err,
+                                      size_t errlen)
+{
+    struct checkpoint_key key;
+    char *keytext = NULL;
+    *out = NULL;
+    if (n == 0 || n > BUNDLE_PROVE_MAX) {
+        snprintf(err, errlen, "between 1 and %d records can be proven at once", BUNDLE_PROVE_MAX);
+        return BUNDLE_PROVE_ERROR;
+    }
+    if (load_pub(pub_path, &key, &keytext, err, errlen) < 0)
+        return BUNDLE_PROVE_ERROR;
+    free(keytext);
+    struct export_ctx *x = calloc(1, sizeof *x);
+    enum bundle_prove_result rc = BUNDLE_PROVE_ERROR;
+    if (!x)
+        snprintf(err, errlen, "out of memory");
+    else if ((x->db = open_ro(db_path, err, errlen)) != NULL) {
+        x->err = err;
+        x->errlen = errlen;
+        rc = prove_run(x, &key, seqs, n, out);
+        tree_free(&x->tree);
+        sqlite3_close(x->db);
+    }
+    free(x);
     return rc;
 }
 

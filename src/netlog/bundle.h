@@ -97,6 +97,31 @@ int bundle_export(const char *db_path, const char *pub_path, const struct bundle
                   const char *case_id, const char *out_dir, struct bundle_export_result *r,
                   char *err, size_t errlen);
 
+enum bundle_prove_result {
+    BUNDLE_PROVE_OK = 0,
+    BUNDLE_PROVE_LATER = 1,  /* a record is newer than the latest checkpoint */
+    BUNDLE_PROVE_ERROR = -1, /* sentence in err */
+};
+
+#define BUNDLE_PROVE_MAX 64 /* records in one bundle_prove call */
+
+/* Inclusion proofs of single records, for evidence outside a case bundle
+ * (reports to the authority, report/report.h), made exactly as export
+ * makes them: the latest checkpoint, checked with the key at pub_path,
+ * and per record its events.jsonl object (with leaf) and audit path.
+ * On OK *out is a new object
+ *   {"checkpoint": {"note", "size", "root"},
+ *    "records": [{"event": {...}, "index": seq - 1, "path": [hex, ...]}]}
+ * in the order of seqs. LATER: some seq is beyond the latest checkpoint
+ * (or there is none yet); ask again after the next one. ERROR: n is 0 or
+ * over BUNDLE_PROVE_MAX, a record is not in the log (purged, or never
+ * written) or the log does not match its checkpoint. Memory as export
+ * (one leaf hash per kept record up to the checkpoint). Blocking; any
+ * thread (own read-only connection). */
+enum bundle_prove_result bundle_prove(const char *db_path, const char *pub_path,
+                                      const int64_t *seqs, size_t n, json_t **out, char *err,
+                                      size_t errlen);
+
 enum bundle_verify_result {
     BUNDLE_VERIFY_OK = 0,
     BUNDLE_VERIFY_BAD = 1,   /* message names the first bad event or the note */

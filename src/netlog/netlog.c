@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -429,6 +430,19 @@ void netlog_get_stats(struct netlog_stats *out)
     *out = nl.stats;
     out->queued = nl.queued;
     pthread_mutex_unlock(&nl.mu);
+}
+
+int netlog_sign(const void *msg, size_t len, uint8_t sig[64], char *key_name, size_t cap,
+                uint8_t key_id[4])
+{
+    /* nl.key is written only by netlog_open and netlog_close (loop); the
+     * writer thread only reads it, as this does */
+    if (!nl.open || cap == 0)
+        return -1;
+    crypto_sign_detached(sig, NULL, msg, len, nl.key.sk);
+    snprintf(key_name, cap, "%s", nl.key.name);
+    memcpy(key_id, nl.key.key_hash, 4);
+    return 0;
 }
 
 /* ---- retention: the daily purge ---- */

@@ -75,6 +75,20 @@ struct netlog_stats {
 };
 void netlog_get_stats(struct netlog_stats *out);
 
+/* The log's Ed25519 signing key (the checkpoint key) signs documents that
+ * leave the server, e.g. reports to the authority (report/report.h), so a
+ * receiver checks them with the same ".pub" file as the log. The key is
+ * loaded once, by netlog_open; nothing else reads the key file.
+ *
+ * Signs msg[0..len) (a plain Ed25519 signature over exactly those bytes):
+ * sig gets 64 bytes, key_name the key's name (NUL-terminated, cap >= 201)
+ * and key_id the 4-byte key hash, as in the ".pub" file. The signed bytes
+ * must not be able to pass for a checkpoint note (whose body starts with
+ * the origin line): a JSON document starting with '{' cannot. Returns 0,
+ * or -1 when the log is not open. Loop thread. */
+int netlog_sign(const void *msg, size_t len, uint8_t sig[64], char *key_name, size_t cap,
+                uint8_t key_id[4]);
+
 /* Test builds only (QUN_TEST_HOOKS): when the file named by the
  * environment variable QUN_NETLOG_FAULT exists, every commit fails as if
  * the disk were full. */

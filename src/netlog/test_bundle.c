@@ -10,7 +10,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sodium.h>
+#include <string.h>
+
 #include "netlog/bundle.h"
+#include "netlog/merkle.h"
 #include "netlog/retention.h"
 #include "netlog/test_gen.h"
 
@@ -118,12 +122,74 @@ static void test_export_after_purge_and_blocks(void **state)
     gen_free(g);
 }
 
+/* bundle_prove: single records for reports; each proof checks against the
+ * returned checkpoint; a record past the last checkpoint asks to wait; a
+ * purged or unknown one is an error. */
+static void test_prove_records(void **state)
+{
+    (void)state;
+    struct gen *g = make_log(130, 50); /* checkpoints at 50 and 100 */
+    char err[256];
+    int64_t seqs[] = {1, 77, 100};
+    json_t *out = NULL;
+    assert_int_equal(bundle_prove(g->db_path, g->pub_path, seqs, 3, &out, err, sizeof err),
+                     BUNDLE_PROVE_OK);
+    json_t *cp = json_object_get(out, "checkpoint");
+    assert_int_equal(json_integer_value(json_object_get(cp, "size")), 100);
+    uint8_t root[32], leaf[32], path[MERKLE_MAX_HEIGHT][32];
+    size_t len;
+    const char *hex = json_string_value(json_object_get(cp, "root"));
+    assert_int_equal(sodium_hex2bin(root, 32, hex, strlen(hex), NULL, &len, NULL), 0);
+    json_t *recs = json_object_get(out, "records"), *rec;
+    size_t i;
+    assert_int_equal(json_array_size(recs), 3);
+    json_array_foreach(recs, i, rec)
+    {
+        json_t *ev = json_object_get(rec, "event"), *h;
+        assert_int_equal(json_integer_value(json_object_get(ev, "seq")), seqs[i]);
+        hex = json_string_value(json_object_get(ev, "leaf"));
+        assert_int_equal(sodium_hex2bin(leaf, 32, hex, strlen(hex), NULL, &len, NULL), 0);
+        size_t j;
+        json_array_foreach(json_object_get(rec, "path"), j, h)
+        {
+            hex = json_string_value(h);
+            assert_int_equal(sodium_hex2bin(path[j], 32, hex, strlen(hex), NULL, &len, NULL), 0);
+        }
+        int np = (int)json_array_size(json_object_get(rec, "path"));
+        assert_true(merkle_verify_inclusion(leaf, (uint64_t)seqs[i] - 1, 100,
+                                            (const uint8_t(*)[32])path, np, root));
+        leaf[0] ^= 1; /* another leaf does not verify */
+        assert_false(merkle_verify_inclusion(leaf, (uint64_t)seqs[i] - 1, 100,
+                                             (const uint8_t(*)[32])path, np, root));
+    }
+    json_decref(out);
+    int64_t late[] = {5, 101};
+    assert_int_equal(bundle_prove(g->db_path, g->pub_path, late, 2, &out, err, sizeof err),
+                     BUNDLE_PROVE_LATER);
+    assert_null(out);
+    int64_t bad[] = {0};
+    assert_int_equal(bundle_prove(g->db_path, g->pub_path, bad, 1, &out, err, sizeof err),
+                     BUNDLE_PROVE_ERROR);
+    struct retention_result r;
+    assert_int_equal(retention_purge(g->db, AT(31), err, sizeof err, &r), 0);
+    int64_t purged[] = {3};
+    assert_int_equal(bundle_prove(g->db_path, g->pub_path, purged, 1, &out, err, sizeof err),
+                     BUNDLE_PROVE_ERROR);
+    assert_non_null(strstr(err, "not in the log"));
+    int64_t kept[] = {64};
+    assert_int_equal(bundle_prove(g->db_path, g->pub_path, kept, 1, &out, err, sizeof err),
+                     BUNDLE_PROVE_OK);
+    json_decref(out);
+    gen_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_search_filters),
         cmocka_unit_test(test_export_verify_tamper),
         cmocka_unit_test(test_export_after_purge_and_blocks),
+        cmocka_unit_test(test_prove_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,7 @@
 #define QUNCTL_DEFAULT_SOCKET  "var/qund.sock"
 #define QUNCTL_TIMEOUT_S       30
 #define QUNCTL_ANSWER_MAX      (64u << 20) /* bytes of one answer line */
-#define QUNCTL_MAX_ARGS        5           /* the last one stays empty: it ends the list */
+#define QUNCTL_MAX_ARGS        9           /* the last one stays empty: the end mark */
 #define QUNCTL_DEFAULT_LOG_DB  "var/netlog.db"
 #define QUNCTL_DEFAULT_LOG_KEY "var/netlog.key.pub"
 
@@ -191,6 +191,39 @@ static const struct subcommand qunctl_commands[] = {
      "end an emergency suspension of posting (recorded)",
      {{"--category", "C", "category", ARG_STRING, false, "the category switched on"}}},
     {"emergency", "status", "emergency.status", "list the emergency switches that are on", {{0}}},
+    {"reports",
+     "list",
+     "reports.list",
+     "list reports to the authority, newest first",
+     {{"--status", "S", "status", ARG_STRING, false,
+       "pending, delivered, failed or acknowledged"}}},
+    {"reports",
+     "show",
+     "reports.show",
+     "show one report: its signed document and delivery attempts",
+     {{NULL, "ID", "id", ARG_ID, true, "number from `reports list`"}}},
+    {"reports",
+     "retry",
+     "reports.retry",
+     "send a failed report again now (recorded)",
+     {{NULL, "ID", "id", ARG_ID, true, "number from `reports list`"}}},
+    {"reports",
+     "ack",
+     "reports.ack",
+     "mark a report acknowledged by the authority (recorded)",
+     {{NULL, "ID", "id", ARG_ID, true, "number from `reports list`"}}},
+    {"reports",
+     "create",
+     "reports.create",
+     "report an account or a group to the authority by hand (recorded)",
+     {{"--account", "NAME", "account", ARG_STRING, false, "the account reported"},
+      {"--group", "CODE", "group", ARG_STRING, false, "the group reported (its code)"},
+      {"--reason", "TEXT", "reason", ARG_STRING, true, "the rule broken, or why"},
+      {"--measures", "TEXT", "measures", ARG_STRING, true, "what was done, one sentence"},
+      {"--severity", "S", "severity", ARG_STRING, false, "serious or severe"},
+      {"--evidence", "TEXT", "evidence", ARG_STRING, false, "references: complaint:12, msgid:..."},
+      {"--seqs", "N,N", "seqs", ARG_STRING, false, "network-log records to prove"},
+      {"--kind", "KIND", "kind", ARG_STRING, false, "decision, closure, blacklist or manual"}}},
     {"test",
      "clock-advance",
      "test.clock.advance",

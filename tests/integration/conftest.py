@@ -227,6 +227,7 @@ class QundServer:
                "store": {"path": self.db_path}, "vault": {"key_file": self.key_path},
                "control": {"socket": self.control_path},
                "netlog": {"path": self.netlog_path, "key_file": self.netlog_key},
+               "reports": {"spool_dir": os.path.join(self.datadir, "reports")},
                # The core protocol tests chat without accounts; the identity
                # tests (test_accounts.py) restore the SPEC levels 1 and 2.
                "identity": {"post_level": 0, "create_level": 0}}
