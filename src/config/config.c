@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/alloc.h"
 #include "util/log.h"
@@ -108,12 +109,19 @@ static const struct cfg_field cfg_fields[] = {
     F("groups.default_category", CFG_STR, group_default_category, 1, 32, "friends", 0),
     F("groups.managers_max", CFG_INT, managers_max, 0, 100, NULL, 10),
     F("groups.credit_initial", CFG_INT, credit_initial, 0, 1000, NULL, 600),
+    F("complaints.text_max", CFG_INT, complaint_text_max, 16, 400, NULL, 400),
+    F("complaints.rate_per_hour", CFG_INT, complaint_rate_per_hour, 1, 1000, NULL, 10),
+    F("complaints.group_deadline", CFG_INT, complaint_group_deadline, 60, 2592000, NULL, 86400),
+    F("complaints.platform_deadline", CFG_INT, complaint_platform_deadline, 60, 2592000, NULL,
+      259200),
+    F("complaints.malicious_flag", CFG_INT, complaint_malicious_flag, 1, 100, NULL, 3),
+    F("complaints.malicious_window_days", CFG_INT, complaint_malicious_days, 1, 3650, NULL, 90),
 };
 
 /* Names that are groups or lists handled outside the table. */
-static const char *const cfg_groups[] = {"server",   "admin",  "log",    "tls",      "limits",
-                                         "channels", "store",  "vault",  "accounts", "identity",
-                                         "control",  "groups", "netlog", NULL};
+static const char *const cfg_groups[] = {"server",   "admin",  "log",    "tls",        "limits",
+                                         "channels", "store",  "vault",  "accounts",   "identity",
+                                         "control",  "groups", "netlog", "complaints", NULL};
 
 static void cfg_error(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -298,6 +306,8 @@ static char ***cfg_name_list(struct qun_config *cfg, const char *group, const ch
 {
     if (strcmp(group, "groups") == 0 && strcmp(name, "categories") == 0)
         return &cfg->group_categories;
+    if (strcmp(group, "complaints") == 0 && strcmp(name, "categories") == 0)
+        return &cfg->complaint_categories;
     if (strcmp(group, "control") != 0)
         return NULL;
     if (strcmp(name, "administrators") == 0)
@@ -497,6 +507,10 @@ static int cfg_read_opers(struct qun_config *cfg, config_setting_t *list, char *
 static const char *const cfg_default_categories[] = {"family",   "friends",  "work",   "study",
                                                      "interest", "business", "public", NULL};
 
+/* docs/complaints.md says what each is for. */
+static const char *const cfg_default_complaint_categories[] = {
+    "illegal", "pornography", "fraud", "spam", "harassment", "rumor", "other", NULL};
+
 /* SPEC §6. */
 static const struct config_credit_level cfg_default_levels[] = {
     {'A', 800, true, 20, 2000, 1000, true, 30}, {'B', 650, true, 10, 500, 500, true, 20},
@@ -631,6 +645,13 @@ static int cfg_read_levels(struct qun_config *cfg, config_setting_t *list, char 
 /* Built-in defaults for what the file did not set. */
 static void cfg_group_defaults(struct qun_config *cfg)
 {
+    if (!cfg->complaint_categories) {
+        size_t n =
+            sizeof cfg_default_complaint_categories / sizeof *cfg_default_complaint_categories;
+        cfg->complaint_categories = xcalloc(n, sizeof *cfg->complaint_categories);
+        for (size_t i = 0; cfg_default_complaint_categories[i]; i++)
+            cfg->complaint_categories[i] = xstrdup(cfg_default_complaint_categories[i]);
+    }
     if (!cfg->group_categories) {
         size_t n = sizeof cfg_default_categories / sizeof cfg_default_categories[0];
         cfg->group_categories = xcalloc(n, sizeof *cfg->group_categories);
@@ -647,6 +668,14 @@ static void cfg_group_defaults(struct qun_config *cfg)
         cfg->credit_levels = xcalloc(cfg->ncredit_levels, sizeof *cfg->credit_levels);
         memcpy(cfg->credit_levels, cfg_default_levels, sizeof cfg_default_levels);
     }
+}
+
+bool config_complaint_category_valid(const struct qun_config *cfg, const char *name)
+{
+    for (char **p = cfg->complaint_categories; p && *p; p++)
+        if (strcasecmp(*p, name) == 0)
+            return true;
+    return false;
 }
 
 bool config_category_valid(const struct qun_config *cfg, const char *name)
@@ -781,6 +810,12 @@ static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t 
                   "netlog.direct_messages must be \"content\" or \"metadata\"");
         return -1;
     }
+    if (!cfg->complaint_categories[0]) {
+        cfg_error(err, errlen, cfg->path, cfg_line(lc, "complaints.categories"),
+                  "complaints.categories must name at least one category (rules art. 12: users "
+                  "must be able to complain)");
+        return -1;
+    }
     if (!config_category_valid(cfg, cfg->group_default_category)) {
         cfg_error(err, errlen, cfg->path, cfg_line(lc, "groups.default_category"),
                   "groups.default_category must be one of groups.categories");
@@ -884,6 +919,7 @@ void config_free(struct qun_config *cfg)
     cfg_free_names(cfg->control_moderators);
     cfg_free_names(cfg->control_auditors);
     cfg_free_names(cfg->group_categories);
+    cfg_free_names(cfg->complaint_categories);
     for (size_t i = 0; i < cfg->ngroup_policy; i++)
         free(cfg->group_policy[i].category);
     free(cfg->group_policy);

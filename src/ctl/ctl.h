@@ -89,6 +89,8 @@ void ctl_groups_register(void);
  * (ctl_netlog.c). */
 void ctl_netlog_register(void);
 
+/* complaints.list, .show, .decide, .stats, .flagged (ctl_complaints.c). */
+void ctl_complaints_register(void);
 /* Roles of a unix user under the current lists (0: none). */
 unsigned ctl_roles_for_user(uid_t uid, const char *user);
 /* Open connections (for tests and diagnostics). */

@@ -31,7 +31,7 @@
 #define QUNCTL_DEFAULT_SOCKET  "var/qund.sock"
 #define QUNCTL_TIMEOUT_S       30
 #define QUNCTL_ANSWER_MAX      (64u << 20) /* bytes of one answer line */
-#define QUNCTL_MAX_ARGS        4
+#define QUNCTL_MAX_ARGS        6
 #define QUNCTL_DEFAULT_LOG_DB  "var/netlog.db"
 #define QUNCTL_DEFAULT_LOG_KEY "var/netlog.key.pub"
 
@@ -129,6 +129,40 @@ static const struct subcommand qunctl_commands[] = {
      "groups.show",
      "show one group (by name or code)",
      {{NULL, "GROUP", "group", ARG_STRING, true, "#name or code"}}},
+    {"complaints",
+     "list",
+     "complaints.list",
+     "list complaints, newest first",
+     {{"--state", "STATE", "state", ARG_STRING, false, "open, dismissed, malicious or upheld"},
+      {"--stage", "STAGE", "stage", ARG_STRING, false, "group or platform"},
+      {"--group", "GROUP", "group", ARG_STRING, false, "#name or code"},
+      {"--reporter", "NAME", "reporter", ARG_STRING, false, "the reporter's account"},
+      {"--limit", "N", "limit", ARG_ID, false, "at most N (500 at most)"}}},
+    {"complaints",
+     "show",
+     "complaints.show",
+     "show one complaint",
+     {{NULL, "ID", "id", ARG_ID, true, "complaint number"}}},
+    {"complaints",
+     "decide",
+     "complaints.decide",
+     "decide a complaint at the platform stage (moderators; recorded)",
+     {{NULL, "ID", "id", ARG_ID, true, "complaint number"},
+      {NULL, "DECISION", "decision", ARG_STRING, true, "dismiss, malicious, uphold or escalate"},
+      {"--severity", "S", "severity", ARG_STRING, false, "uphold: minor, general, serious, severe"},
+      {"--rule", "TEXT", "rule", ARG_STRING, false, "uphold: the rule broken"},
+      {"--note", "TEXT", "note", ARG_STRING, false, "a note for the record and the reporter"}}},
+    {"complaints",
+     "stats",
+     "complaints.stats",
+     "complaint counts by state and stage, overdue counts, handling times",
+     {{"--since", "SECONDS", "since", ARG_INT, false, "filed at or after (seconds since 1970)"},
+      {"--until", "SECONDS", "until", ARG_INT, false, "filed at or before"}}},
+    {"complaints",
+     "flagged",
+     "complaints.flagged",
+     "reporters with repeated complaints dismissed as malicious",
+     {{0}}},
     {"test",
      "clock-advance",
      "test.clock.advance",
