@@ -185,6 +185,8 @@ static void cp_recent_prune(int64_t now)
     size_t k = 0;
     while (k < cp_nrecent && cp_recent[k].at <= now - 3600)
         k++;
+    if (k == 0)
+        return;
     memmove(cp_recent, cp_recent + k, (cp_nrecent - k) * sizeof *cp_recent);
     cp_nrecent -= k;
 }
@@ -555,7 +557,7 @@ void complaint_file(const struct complaint_filing *f, complaint_filed_cb cb, voi
         size_t n =
             (size_t)snprintf(why, sizeof why, "Unknown category %.40s; use one of:", f->category);
         for (char **p = cfg->complaint_categories; *p && n < sizeof why; p++)
-            n += (size_t)snprintf(why + n, sizeof why - n, " %s", *p);
+            n += (size_t)snprintf(why + n, sizeof why - n, " %s%s", *p, p[1] ? "," : ".");
         cb(ud, 0, COMPLAINT_ERR_CATEGORY, why);
         return;
     }
