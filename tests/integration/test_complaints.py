@@ -12,7 +12,8 @@ import re
 import sqlite3
 import time
 
-from identity_helpers import clock_advance, db_rows, db_wait, leveled_user, qunctl, qunctl_json
+from identity_helpers import (PASSWORD, clock_advance, db_rows, db_wait, leveled_user, qunctl,
+                              qunctl_json)
 from test_groups import group_server
 
 DAY = 86400
@@ -394,3 +395,24 @@ def test_stats_over_a_time_range_and_the_log_is_append_only(qund_factory):
     finally:
         conn.close()
     assert {"credit_events_no_update", "credit_events_no_delete"} <= triggers
+
+
+def test_open_complaints_survive_a_restart(qund_factory):
+    w = world(qund_factory)
+    srv = w["srv"]
+    keep = report(w["reporter"], say(w["author"], "#举报群", "stay"), "spam", "kept")
+    late = report(w["reporter"], say(w["author"], "#举报群", "late"), "spam", "late")
+    for name in ("owner", "mgr", "author", "reporter", "outsider"):
+        w[name].close()
+    assert srv.stop() == 0, srv.stderr()
+    srv.start()
+    mgr = srv.client("mgr", caps=("standard-replies",))
+    mgr.send("PRIVMSG NickServ :IDENTIFY mgr %s" % PASSWORD)
+    mgr.expect_numeric("900")
+    q = rs(mgr, "QUEUE #举报群", "2 open complaints")
+    rs(mgr, "DISMISS %d" % keep, "Complaint %d dismissed" % keep)
+    # the deadline job runs on the loaded complaints too
+    clock_advance(srv, DAY + 10)
+    db_wait(srv, "SELECT stage, overdue_group FROM complaints WHERE id = ?", (late,),
+            want=lambda rows: rows == [("platform", 1)])
+    assert complaint(srv, keep)["state"] == "dismissed", q
