@@ -520,8 +520,8 @@ static void cp_msg_done(void *ud, int status, const char *err)
     }
     if (!j->found) {
         snprintf(why, sizeof why,
-                 "There is no message %.80s: give the msgid of a message in one of your groups "
-                 "(its msgid tag).",
+                 "There is no message, user or group %.80s: give the msgid of a message in one "
+                 "of your groups, a nick or account, or a group's #name or code.",
                  j->c->target);
         cp_file_end(j, 0, COMPLAINT_ERR_TARGET, why);
         return;

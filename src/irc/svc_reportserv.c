@@ -226,12 +226,18 @@ static void rs_show(struct client *c, int argc, char **argv)
                   id);
         return;
     }
+    if (k->subject_id == c->acct->id) {
+        rs_notice(c,
+                  "Complaint %" PRId64 " is about you, so another manager, the owner or the "
+                  "platform decides it.",
+                  id);
+        return;
+    }
     char when[40];
     rs_notice(c, "Complaint %" PRId64 ": %s %s in %s, category %s, due %s.", k->id,
               complaint_kind_name(k->kind), k->target, ch->name, k->category,
               rs_when(k->deadline, when, sizeof when));
-    rs_notice(c, "About: %s%s", rs_subject(k),
-              k->subject_id == c->acct->id ? " (you: another manager decides)" : "");
+    rs_notice(c, "About: %s", rs_subject(k));
     rs_notice(c, "Text: %s", k->text);
     rs_notice(c,
               "Decide: DISMISS %" PRId64 " [note] | MALICIOUS %" PRId64 " [note] | UPHOLD %" PRId64

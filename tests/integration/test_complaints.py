@@ -219,6 +219,7 @@ def test_managers_decide_only_their_group_and_never_about_themselves(qund_factor
     # a complaint about the manager's own message
     about_mgr = report(w["reporter"], say_tags(srv, mgr, "#举报群", "mine"), "fraud", "mgr")
     rs(mgr, "UPHOLD %d minor x" % about_mgr, "is about you")
+    rs(mgr, "SHOW %d" % about_mgr, "is about you")
     q = rs(mgr, "QUEUE #举报群", "open complaint")
     assert "#%d" % about_mgr not in q.last
     # a moderator cannot take it while it is at the group stage
