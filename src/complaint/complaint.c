@@ -1,21 +1,19 @@
 /*
- * complaint.c - filing complaints, their deadlines and their decisions
- * (see complaint.h for the life of a complaint and its invariants).
+ * complaint.c - filing complaints, the open set and the deadlines (see
+ * complaint.h for the life of a complaint and its invariants).
  *
  * Owns the open complaints in memory (an array; at most
  * COMPLAINT_OPEN_MAX), the filings of the last hour (for the rate limit),
- * and every write to the complaints table. Listings and statistics read
+ * the INSERT of a filing and the UPDATEs of the deadline job. Listings and statistics read
  * the store (complaint_query.c).
  *
- * Order of a decision: checks; the complaint leaves memory (so a second
- * decision is refused at once); the UPDATE; once it is durable, the
- * effects (sanction_apply, credit events of malicious and negligence), the
- * network-log event and the reporter told. If the UPDATE fails the
- * complaint goes back to memory, still open.
+ * Decisions are complaint_decide.c's; complaint_internal.h is what the
+ * files share.
  *
  * Threads: loop thread only; store and network-log callbacks on the loop.
  */
 #include "complaint/complaint.h"
+#include "complaint/complaint_internal.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -32,7 +30,6 @@
 #include "netlog/netlog.h"
 #include "netlog/reader.h"
 #include "proto/utf8.h"
-#include "sanction/sanction.h"
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -69,6 +66,11 @@ const char *complaint_kind_name(enum complaint_kind k)
 const char *complaint_stage_name(enum complaint_stage s)
 {
     return (unsigned)s < 2 ? cp_stages[s] : "unknown";
+}
+
+const char *complaint__decision_name(enum complaint_decision d)
+{
+    return (unsigned)d < 4 ? cp_decisions[d] : "unknown";
 }
 
 int complaint_decision_parse(const char *name)
@@ -117,7 +119,7 @@ const char *complaint_error_code(int err)
 
 /* ---- the open set ---- */
 
-static void cp_free(struct complaint *c)
+void complaint__free(struct complaint *c)
 {
     if (!c)
         return;
@@ -140,7 +142,7 @@ static size_t cp_index(int64_t id)
     return lo;
 }
 
-static void cp_insert(struct complaint *c)
+void complaint__insert(struct complaint *c)
 {
     size_t i = cp_index(c->id);
     if (cp_nopen == cp_cap) {
@@ -152,7 +154,7 @@ static void cp_insert(struct complaint *c)
     cp_nopen++;
 }
 
-static struct complaint *cp_take(int64_t id)
+struct complaint *complaint__take(int64_t id)
 {
     size_t i = cp_index(id);
     if (i == cp_nopen || cp_open[i]->id != id)
@@ -212,10 +214,7 @@ static int cp_recent_count(int64_t account_id, int64_t *oldest)
 
 /* ---- telling people ---- */
 
-static void cp_tell(const struct account *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void cp_tell(const struct account *a, const char *fmt, ...)
+void complaint__tell(const struct account *a, const char *fmt, ...)
 {
     if (!a || !complaint_tell_hook)
         return;
@@ -228,7 +227,7 @@ static void cp_tell(const struct account *a, const char *fmt, ...)
 }
 
 /* "the message <msgid> in #g", "the user bob", "the group #g". */
-static const char *cp_describe(const struct complaint *c, char *buf, size_t len)
+const char *complaint__describe(const struct complaint *c, char *buf, size_t len)
 {
     struct channel *ch = c->group_code ? group_find_code(c->group_code) : NULL;
     const char *gname = ch ? ch->name : "a closed group";
@@ -242,8 +241,8 @@ static const char *cp_describe(const struct complaint *c, char *buf, size_t len)
 }
 
 /* Each online-or-not owner and manager of the group, except skip_id. */
-static void cp_managers_foreach(int64_t code, int64_t skip_id,
-                                void (*fn)(struct account *a, void *ud), void *ud)
+void complaint__managers_foreach(int64_t code, int64_t skip_id,
+                                 void (*fn)(struct account *a, void *ud), void *ud)
 {
     struct channel *ch = code ? group_find_code(code) : NULL;
     if (!ch)
@@ -259,13 +258,13 @@ static void cp_managers_foreach(int64_t code, int64_t skip_id,
 
 static void cp_tell_manager(struct account *a, void *ud)
 {
-    cp_tell(a, "%s", (const char *)ud);
+    complaint__tell(a, "%s", (const char *)ud);
 }
 
 /* ---- the network log ---- */
 
 /* Records one event; body is stolen. */
-static void cp_log(const char *kind, const char *actor, const struct complaint *c, json_t *body)
+void complaint__log(const char *kind, const char *actor, const struct complaint *c, json_t *body)
 {
     char target[48];
     snprintf(target, sizeof target, "complaint:%" PRId64, c->id);
@@ -306,7 +305,7 @@ static int cp_load_row(void *ud, const struct store_value *v, size_t n)
     c->deadline = v[11].i;
     c->overdue_group = v[12].i != 0;
     c->overdue = v[13].i != 0;
-    cp_insert(c);
+    complaint__insert(c);
     return 0;
 }
 
@@ -375,7 +374,7 @@ void complaint_detach_store(void)
 {
     cp_store = NULL;
     for (size_t i = 0; i < cp_nopen; i++)
-        cp_free(cp_open[i]);
+        complaint__free(cp_open[i]);
     free(cp_open);
     cp_open = NULL;
     cp_nopen = cp_cap = 0;
@@ -398,7 +397,7 @@ struct cp_file_job {
 static void cp_file_end(struct cp_file_job *j, int64_t id, int err, const char *why)
 {
     j->cb(j->ud, id, err, why);
-    cp_free(j->c);
+    complaint__free(j->c);
     account_unref(j->reporter);
     free(j);
 }
@@ -417,25 +416,25 @@ static void cp_filed(void *ud, int status, int64_t last_id, int64_t changes, con
     j->c = NULL;
     c->id = last_id;
     if (cp_store) /* not during shutdown */
-        cp_insert(c);
+        complaint__insert(c);
     const struct account *subject = c->subject_id ? account_find_id(c->subject_id) : NULL;
-    cp_log("complaint", j->reporter->name, c,
-           json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s, s:s, s:s, s:I}", "event", "filed", "kind",
-                     complaint_kind_name(c->kind), "target", c->target, "subject",
-                     subject ? subject->name : NULL, "seq", (json_int_t)c->msg_seq, "category",
-                     c->category, "text", c->text, "stage", complaint_stage_name(c->stage),
-                     "deadline", (json_int_t)c->deadline));
+    complaint__log("complaint", j->reporter->name, c,
+                   json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s, s:s, s:s, s:I}", "event", "filed",
+                             "kind", complaint_kind_name(c->kind), "target", c->target, "subject",
+                             subject ? subject->name : NULL, "seq", (json_int_t)c->msg_seq,
+                             "category", c->category, "text", c->text, "stage",
+                             complaint_stage_name(c->stage), "deadline", (json_int_t)c->deadline));
     if (c->stage == COMPLAINT_STAGE_GROUP) {
         char what[200], note[400];
         snprintf(note, sizeof note,
                  "New complaint %" PRId64 " (%s) about %s; decide within 24 hours: /msg ReportServ "
                  "SHOW %" PRId64,
-                 c->id, c->category, cp_describe(c, what, sizeof what), c->id);
-        cp_managers_foreach(c->group_code, c->subject_id, cp_tell_manager, note);
+                 c->id, c->category, complaint__describe(c, what, sizeof what), c->id);
+        complaint__managers_foreach(c->group_code, c->subject_id, cp_tell_manager, note);
     }
     int64_t id = c->id;
     if (!cp_store)
-        cp_free(c);
+        complaint__free(c);
     cp_file_end(j, id, 0, NULL);
 }
 
@@ -635,15 +634,15 @@ static void cp_to_platform(struct complaint *c, int64_t now)
     cp_write("UPDATE complaints SET stage = 'platform', deadline = ?, overdue_group = 1"
              " WHERE id = ? AND state = 'open'",
              b, 2);
-    cp_log("complaint", "system", c,
-           json_pack("{s:s, s:s, s:s, s:I}", "event", "overdue", "stage", "group", "to", "platform",
-                     "deadline", (json_int_t)c->deadline));
+    complaint__log("complaint", "system", c,
+                   json_pack("{s:s, s:s, s:s, s:I}", "event", "overdue", "stage", "group", "to",
+                             "platform", "deadline", (json_int_t)c->deadline));
     char what[200], note[400];
     snprintf(note, sizeof note,
              "Complaint %" PRId64 " about %s was not handled within the group's deadline; it has "
              "gone to the platform moderators.",
-             c->id, cp_describe(c, what, sizeof what));
-    cp_managers_foreach(c->group_code, c->subject_id, cp_tell_manager, note);
+             c->id, complaint__describe(c, what, sizeof what));
+    complaint__managers_foreach(c->group_code, c->subject_id, cp_tell_manager, note);
     log_info("complaint %" PRId64 " passed the group deadline: now with the platform moderators",
              c->id);
 }
@@ -654,8 +653,8 @@ static void cp_platform_overdue(struct complaint *c)
     cp_overdue_warnings++;
     struct store_value b[] = {STORE_INT(c->id)};
     cp_write("UPDATE complaints SET overdue = 1 WHERE id = ? AND state = 'open'", b, 1);
-    cp_log("complaint", "system", c,
-           json_pack("{s:s, s:s}", "event", "overdue", "stage", "platform"));
+    complaint__log("complaint", "system", c,
+                   json_pack("{s:s, s:s}", "event", "overdue", "stage", "platform"));
     log_warn("complaint %" PRId64 " is past the platform moderators' deadline (filed %" PRId64
              ", category %s): decide it with qunctl complaints decide",
              c->id, c->filed_at, c->category);
@@ -679,306 +678,4 @@ static void complaint_tick(int64_t now)
 uint64_t complaint_overdue_warnings(void)
 {
     return cp_overdue_warnings;
-}
-
-/* ---- decisions ---- */
-
-struct cp_decide_job {
-    struct complaint *c;
-    enum complaint_decision decision;
-    enum complaint_stage stage; /* where it was decided */
-    enum credit_severity severity;
-    char *rule, *note, *author;
-    complaint_decided_cb cb;
-    void *ud;
-};
-
-static void cp_decide_free(struct cp_decide_job *j)
-{
-    cp_free(j->c);
-    free(j->rule);
-    free(j->note);
-    free(j->author);
-    free(j);
-}
-
-struct cp_negligence {
-    const char *evidence, *author;
-};
-
-static void cp_negligent(struct account *a, void *ud)
-{
-    struct cp_negligence *n = ud;
-    credit_penalize(a, CREDIT_NEGLIGENCE, NULL, n->evidence, n->author, NULL, NULL);
-    cp_tell(a,
-            "A complaint in your group (%s) was upheld after it had passed the group's deadline "
-            "unhandled: %d credit for negligence. To appeal: /msg CreditServ HELP.",
-            n->evidence, credit_severity_delta(CREDIT_NEGLIGENCE));
-}
-
-/* Counting a reporter's malicious complaints (after the decision is durable). */
-struct cp_flag_job {
-    int64_t reporter_id;
-    int64_t count;
-    char *author;
-};
-
-static int cp_flag_row(void *ud, const struct store_value *v, size_t n)
-{
-    struct cp_flag_job *f = ud;
-    if (n == 1)
-        f->count = v[0].i;
-    return 1;
-}
-
-static void cp_flag_done(void *ud, int status, const char *err)
-{
-    struct cp_flag_job *f = ud;
-    const struct account *a = account_find_id(f->reporter_id);
-    if (status == STORE_OK && f->count >= server_config->complaint_malicious_flag && a) {
-        char body[200];
-        snprintf(body, sizeof body,
-                 "{\"event\":\"reporter-flagged\",\"malicious\":%" PRId64 ",\"days\":%d}", f->count,
-                 server_config->complaint_malicious_days);
-        netlog_record("complaint", f->author, a->name, 0, a->id, NULL, body);
-        log_warn("complaints: %s has %" PRId64 " complaints dismissed as malicious within %d days "
-                 "(flagged)",
-                 a->name, f->count, server_config->complaint_malicious_days);
-    }
-    free(f->author);
-    free(f);
-}
-
-static void cp_count_malicious(int64_t reporter_id, const char *author)
-{
-    if (!cp_store)
-        return;
-    struct cp_flag_job *f = xcalloc(1, sizeof *f);
-    f->reporter_id = reporter_id;
-    f->author = xstrdup(author);
-    int64_t since = qclock_now() - (int64_t)server_config->complaint_malicious_days * 86400;
-    struct store_value b[] = {STORE_INT(reporter_id), STORE_INT(since)};
-    if (store_query(cp_store,
-                    "SELECT count(*) FROM complaints WHERE reporter_id = ?"
-                    " AND state = 'malicious' AND decided_at >= ?",
-                    b, 2, cp_flag_row, cp_flag_done, f) != STORE_OK) {
-        free(f->author);
-        free(f);
-    }
-}
-
-/* The decision is durable: its effects, its log event, the reporter told. */
-static void cp_decision_effects(struct cp_decide_job *j)
-{
-    struct complaint *c = j->c;
-    char evidence[48], what[200];
-    snprintf(evidence, sizeof evidence, "complaint:%" PRId64, c->id);
-    struct account *reporter = account_find_id(c->reporter_id);
-    struct account *subject = c->subject_id ? account_find_id(c->subject_id) : NULL;
-    cp_describe(c, what, sizeof what);
-    if (j->decision == COMPLAINT_UPHOLD) {
-        struct sanction_decision d = {.subject = subject,
-                                      .group_code = c->group_code,
-                                      .group_violation = c->group_code != 0,
-                                      .severity = j->severity,
-                                      .rule = j->rule,
-                                      .evidence = evidence,
-                                      .author = j->author};
-        sanction_apply(&d);
-        if (c->overdue_group) {
-            struct cp_negligence n = {evidence, j->author};
-            cp_managers_foreach(c->group_code, 0, cp_negligent, &n);
-        }
-    } else if (j->decision == COMPLAINT_MALICIOUS && reporter) {
-        credit_penalize(reporter, CREDIT_MALICIOUS, NULL, evidence, j->author, NULL, NULL);
-        cp_count_malicious(c->reporter_id, j->author);
-    }
-    json_t *body = json_pack(
-        "{s:s, s:s, s:s, s:s?, s:s?, s:b}", "decision", cp_decisions[j->decision], "stage",
-        complaint_stage_name(j->stage), "kind", complaint_kind_name(c->kind), "subject",
-        subject ? subject->name : NULL, "note", j->note, "overdue_group", c->overdue_group);
-    if (j->decision == COMPLAINT_UPHOLD) {
-        json_object_set_new(body, "severity", json_string(credit_severity_name(j->severity)));
-        json_object_set_new(body, "rule", json_string(j->rule));
-    }
-    cp_log("complaint-decision", j->author, c, body);
-    switch (j->decision) {
-    case COMPLAINT_DISMISS:
-        cp_tell(reporter, "Your complaint %" PRId64 " about %s was dismissed%s%s.", c->id, what,
-                j->note ? ": " : "", j->note ? j->note : "");
-        break;
-    case COMPLAINT_MALICIOUS:
-        cp_tell(reporter,
-                "Your complaint %" PRId64 " about %s was dismissed as malicious%s%s; this costs "
-                "you %d credit. To appeal: /msg CreditServ HELP.",
-                c->id, what, j->note ? ": " : "", j->note ? j->note : "",
-                -credit_severity_delta(CREDIT_MALICIOUS));
-        break;
-    case COMPLAINT_UPHOLD:
-        cp_tell(reporter,
-                "Your complaint %" PRId64 " about %s was upheld (%s: %s). Thank you for "
-                "reporting it.",
-                c->id, what, credit_severity_name(j->severity), j->rule);
-        break;
-    case COMPLAINT_ESCALATE:
-        cp_tell(reporter,
-                "Your complaint %" PRId64 " about %s was passed to the platform moderators.", c->id,
-                what);
-        break;
-    }
-}
-
-static void cp_decided(void *ud, int status, int64_t last_id, int64_t changes, const char *err)
-{
-    struct cp_decide_job *j = ud;
-    if (status != STORE_OK || changes != 1) {
-        log_error("complaint %" PRId64 ": decision not stored: %s", j->c->id,
-                  err                  ? err
-                  : status != STORE_OK ? store_status_name(status)
-                                       : "no open row");
-        if (cp_store && status != STORE_OK && !complaint_find_open(j->c->id)) {
-            cp_insert(j->c); /* still open in the store */
-            j->c = NULL;
-        }
-        if (j->cb)
-            j->cb(j->ud, -1);
-        cp_decide_free(j);
-        return;
-    }
-    cp_decision_effects(j);
-    if (j->decision == COMPLAINT_ESCALATE && cp_store) {
-        cp_insert(j->c); /* open, now at the platform stage */
-        j->c = NULL;
-    }
-    if (j->cb)
-        j->cb(j->ud, 0);
-    cp_decide_free(j);
-}
-
-/* Who may decide c now (invariant 2). */
-static int cp_may_decide(const struct complaint *c, const struct complaint_verdict *v, char *why,
-                         size_t len)
-{
-    if (c->stage == COMPLAINT_STAGE_PLATFORM) {
-        if (!v->platform) {
-            snprintf(why, len,
-                     "Complaint %" PRId64 " is with the platform moderators now; only they can "
-                     "decide it.",
-                     c->id);
-            return COMPLAINT_ERR_STAGE;
-        }
-        if (v->decision == COMPLAINT_ESCALATE) {
-            snprintf(why, len,
-                     "Complaint %" PRId64 " is already with the platform moderators; there is no "
-                     "stage above.",
-                     c->id);
-            return COMPLAINT_ERR_STAGE;
-        }
-        return 0;
-    }
-    if (v->platform) {
-        snprintf(why, len,
-                 "Complaint %" PRId64 " is still with the group's owner and managers (deadline "
-                 "%" PRId64 "); it comes to the platform when escalated or overdue.",
-                 c->id, c->deadline);
-        return COMPLAINT_ERR_STAGE;
-    }
-    struct channel *ch = group_find_code(c->group_code);
-    const struct group_member *m = ch && v->actor ? group_member_find(ch, v->actor->id) : NULL;
-    if (!m || m->role < ROLE_MANAGER) {
-        snprintf(why, len,
-                 "Only the owner and managers of the group concerned can decide complaint "
-                 "%" PRId64 ".",
-                 c->id);
-        return COMPLAINT_ERR_FORBIDDEN;
-    }
-    if (c->subject_id && c->subject_id == v->actor->id) {
-        snprintf(why, len,
-                 "Complaint %" PRId64 " is about you, so you cannot decide it; another manager, "
-                 "the owner or the platform will.",
-                 c->id);
-        return COMPLAINT_ERR_FORBIDDEN;
-    }
-    return 0;
-}
-
-int complaint_decide(int64_t id, const struct complaint_verdict *v, char *why, size_t len,
-                     complaint_decided_cb cb, void *ud)
-{
-    const struct complaint *c = complaint_find_open(id);
-    if (!c) {
-        snprintf(why, len, "There is no open complaint %" PRId64 ".", id);
-        return COMPLAINT_ERR_NOT_FOUND;
-    }
-    if ((unsigned)v->decision > COMPLAINT_ESCALATE) {
-        snprintf(why, len, "Decide with dismiss, malicious, uphold or escalate.");
-        return COMPLAINT_ERR_ARG;
-    }
-    if (v->decision == COMPLAINT_UPHOLD && ((unsigned)v->severity > CREDIT_SEVERE || !v->rule ||
-                                            !*v->rule || strlen(v->rule) > COMPLAINT_RULE_MAX)) {
-        snprintf(why, len,
-                 "Upholding needs a severity (minor, general, serious or severe) and the rule "
-                 "broken (at most %d bytes).",
-                 COMPLAINT_RULE_MAX);
-        return COMPLAINT_ERR_ARG;
-    }
-    if (v->note && strlen(v->note) > COMPLAINT_RULE_MAX) {
-        snprintf(why, len, "The note is too long: at most %d bytes.", COMPLAINT_RULE_MAX);
-        return COMPLAINT_ERR_ARG;
-    }
-    int rc = cp_may_decide(c, v, why, len);
-    if (rc)
-        return rc;
-    if (!cp_store) {
-        snprintf(why, len, "The store is closing; try again after the restart.");
-        return COMPLAINT_ERR_STORE;
-    }
-    struct cp_decide_job *j = xcalloc(1, sizeof *j);
-    j->c = cp_take(id);
-    j->stage = j->c->stage;
-    j->decision = v->decision;
-    j->severity = v->severity;
-    j->rule = v->decision == COMPLAINT_UPHOLD ? xstrdup(v->rule) : NULL;
-    j->note = v->note && *v->note ? xstrdup(v->note) : NULL;
-    j->author = xstrdup(v->author);
-    j->cb = cb;
-    j->ud = ud;
-    int64_t now = qclock_now();
-    int st;
-    if (v->decision == COMPLAINT_ESCALATE) {
-        j->c->stage = COMPLAINT_STAGE_PLATFORM;
-        j->c->escalated = true;
-        j->c->deadline = now + server_config->complaint_platform_deadline;
-        struct store_value b[] = {STORE_INT(j->c->deadline), STORE_TEXT(j->author), STORE_INT(now),
-                                  j->note ? STORE_TEXT(j->note) : STORE_NULL(),
-                                  STORE_INT(j->c->id)};
-        st = store_exec_write(cp_store,
-                              "UPDATE complaints SET stage = 'platform', deadline = ?,"
-                              " escalated_by = ?, escalated_at = ?, note = ?"
-                              " WHERE id = ? AND state = 'open'",
-                              b, 5, cp_decided, j);
-    } else {
-        static const char *const states[] = {"dismissed", "malicious", "upheld"};
-        struct store_value b[] = {STORE_TEXT(states[v->decision]),
-                                  STORE_TEXT(j->author),
-                                  STORE_INT(now),
-                                  v->decision == COMPLAINT_UPHOLD
-                                      ? STORE_TEXT(credit_severity_name(j->severity))
-                                      : STORE_NULL(),
-                                  j->rule ? STORE_TEXT(j->rule) : STORE_NULL(),
-                                  j->note ? STORE_TEXT(j->note) : STORE_NULL(),
-                                  STORE_INT(j->c->id)};
-        st = store_exec_write(cp_store,
-                              "UPDATE complaints SET state = ?, decided_by = ?, decided_at = ?,"
-                              " severity = ?, rule = ?, note = ? WHERE id = ? AND state = 'open'",
-                              b, 7, cp_decided, j);
-    }
-    if (st != STORE_OK) {
-        cp_insert(j->c);
-        j->c = NULL;
-        cp_decide_free(j);
-        snprintf(why, len, "The store refused the decision; try again.");
-        return COMPLAINT_ERR_STORE;
-    }
-    return 0;
 }

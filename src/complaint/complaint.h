@@ -193,9 +193,6 @@ int complaint_stats(int64_t since, int64_t until, complaint_json_cb cb, void *ud
  * complaints.malicious_window_days: [{"account", "malicious"}]. */
 int complaint_flagged(complaint_json_cb cb, void *ud);
 
-/* Internal (complaint_query.c): the store, or NULL once detached. */
-struct store *complaint__store(void);
-
 /* Telling people (the reporter of every outcome, managers of a new
  * complaint): set by the IRC face (svc_reportserv.c); NULL: nobody told. */
 extern void (*complaint_tell_hook)(const struct account *a, const char *text);

@@ -16,6 +16,7 @@
 
 #include "account/account.h"
 #include "complaint/complaint.h"
+#include "complaint/complaint_internal.h"
 #include "config/config.h"
 #include "store/store.h"
 #include "util/alloc.h"
