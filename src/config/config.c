@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/alloc.h"
 #include "util/log.h"
@@ -120,6 +121,13 @@ static const struct cfg_field cfg_fields[] = {
     F("sanctions.violations", CFG_INT, sanction_violations, 1, 1000, NULL, 3),
     F("sanctions.manage_days", CFG_INT, sanction_manage_days, 1, 3650, NULL, 30),
     F("sanctions.post_days", CFG_INT, sanction_post_days, 1, 3650, NULL, 7),
+    F("complaints.text_max", CFG_INT, complaint_text_max, 16, 400, NULL, 400),
+    F("complaints.rate_per_hour", CFG_INT, complaint_rate_per_hour, 1, 1000, NULL, 10),
+    F("complaints.group_deadline", CFG_INT, complaint_group_deadline, 60, 2592000, NULL, 86400),
+    F("complaints.platform_deadline", CFG_INT, complaint_platform_deadline, 60, 2592000, NULL,
+      259200),
+    F("complaints.malicious_flag", CFG_INT, complaint_malicious_flag, 1, 100, NULL, 3),
+    F("complaints.malicious_window_days", CFG_INT, complaint_malicious_days, 1, 3650, NULL, 90),
 };
 
 /* Names that are groups or lists handled outside the table. */
@@ -311,6 +319,8 @@ static char ***cfg_name_list(struct qun_config *cfg, const char *group, const ch
 {
     if (strcmp(group, "groups") == 0 && strcmp(name, "categories") == 0)
         return &cfg->group_categories;
+    if (strcmp(group, "complaints") == 0 && strcmp(name, "categories") == 0)
+        return &cfg->complaint_categories;
     if (strcmp(group, "control") != 0)
         return NULL;
     if (strcmp(name, "administrators") == 0)
@@ -510,6 +520,10 @@ static int cfg_read_opers(struct qun_config *cfg, config_setting_t *list, char *
 static const char *const cfg_default_categories[] = {"family",   "friends",  "work",   "study",
                                                      "interest", "business", "public", NULL};
 
+/* docs/complaints.md says what each is for. */
+static const char *const cfg_default_complaint_categories[] = {
+    "illegal", "pornography", "fraud", "spam", "harassment", "rumor", "other", NULL};
+
 /* SPEC §6. */
 static const struct config_credit_level cfg_default_levels[] = {
     {'A', 800, true, 20, 2000, 1000, true, 30}, {'B', 650, true, 10, 500, 500, true, 20},
@@ -644,6 +658,13 @@ static int cfg_read_levels(struct qun_config *cfg, config_setting_t *list, char 
 /* Built-in defaults for what the file did not set. */
 static void cfg_group_defaults(struct qun_config *cfg)
 {
+    if (!cfg->complaint_categories) {
+        size_t n =
+            sizeof cfg_default_complaint_categories / sizeof *cfg_default_complaint_categories;
+        cfg->complaint_categories = xcalloc(n, sizeof *cfg->complaint_categories);
+        for (size_t i = 0; cfg_default_complaint_categories[i]; i++)
+            cfg->complaint_categories[i] = xstrdup(cfg_default_complaint_categories[i]);
+    }
     if (!cfg->group_categories) {
         size_t n = sizeof cfg_default_categories / sizeof cfg_default_categories[0];
         cfg->group_categories = xcalloc(n, sizeof *cfg->group_categories);
@@ -660,6 +681,14 @@ static void cfg_group_defaults(struct qun_config *cfg)
         cfg->credit_levels = xcalloc(cfg->ncredit_levels, sizeof *cfg->credit_levels);
         memcpy(cfg->credit_levels, cfg_default_levels, sizeof cfg_default_levels);
     }
+}
+
+bool config_complaint_category_valid(const struct qun_config *cfg, const char *name)
+{
+    for (char **p = cfg->complaint_categories; p && *p; p++)
+        if (strcasecmp(*p, name) == 0)
+            return true;
+    return false;
 }
 
 bool config_category_valid(const struct qun_config *cfg, const char *name)
@@ -811,6 +840,12 @@ static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t 
                   "reports.backoff_max must be at least reports.backoff_base");
         return -1;
     }
+    if (!cfg->complaint_categories[0]) {
+        cfg_error(err, errlen, cfg->path, cfg_line(lc, "complaints.categories"),
+                  "complaints.categories must name at least one category (rules art. 12: users "
+                  "must be able to complain)");
+        return -1;
+    }
     if (!config_category_valid(cfg, cfg->group_default_category)) {
         cfg_error(err, errlen, cfg->path, cfg_line(lc, "groups.default_category"),
                   "groups.default_category must be one of groups.categories");
@@ -914,6 +949,7 @@ void config_free(struct qun_config *cfg)
     cfg_free_names(cfg->control_moderators);
     cfg_free_names(cfg->control_auditors);
     cfg_free_names(cfg->group_categories);
+    cfg_free_names(cfg->complaint_categories);
     for (size_t i = 0; i < cfg->ngroup_policy; i++)
         free(cfg->group_policy[i].category);
     free(cfg->group_policy);

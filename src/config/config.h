@@ -154,6 +154,15 @@ struct qun_config {
     size_t ncredit_levels;
     int credit_initial; /* score of a new account (SPEC: 600) */
 
+    /* complaints (src/complaint/, docs/complaints.md) */
+    char **complaint_categories;     /* NULL-terminated */
+    int complaint_text_max;          /* bytes of a complaint's free text */
+    int complaint_rate_per_hour;     /* complaints one account may file per hour */
+    int complaint_group_deadline;    /* seconds the owner and managers have */
+    int complaint_platform_deadline; /* seconds the platform moderators have */
+    int complaint_malicious_flag;    /* malicious dismissals that flag a reporter ... */
+    int complaint_malicious_days;    /* ... within this many days */
+
     /* the network log (src/netlog/) */
     char *netlog_path;
     char *netlog_key_file;
@@ -190,6 +199,9 @@ struct qun_config {
  * returns NULL and writes "file:line: sentence" into err. */
 struct qun_config *config_load(const char *path, char *err, size_t errlen);
 void config_free(struct qun_config *cfg);
+
+/* True when name is one of complaints.categories. */
+bool config_complaint_category_valid(const struct qun_config *cfg, const char *name);
 
 /* True when name is one of groups.categories. */
 bool config_category_valid(const struct qun_config *cfg, const char *name);

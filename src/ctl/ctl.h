@@ -94,6 +94,8 @@ void ctl_sanction_register(void);
 /* reports.list, .show, .retry, .ack, .create: reports to the authority
  * (ctl_report.c). */
 void ctl_report_register(void);
+/* complaints.list, .show, .decide, .stats, .flagged (ctl_complaints.c). */
+void ctl_complaints_register(void);
 
 /* Roles of a unix user under the current lists (0: none). */
 unsigned ctl_roles_for_user(uid_t uid, const char *user);

@@ -148,6 +148,10 @@ static const struct help_topic help_topics[] = {
                     "Replays history from the network log (IRCv3 chathistory): a channel\n"
                     "you are in, or your direct messages with a nick. <ref> is * (LATEST\n"
                     "only), msgid=<id> or timestamp=YYYY-MM-DDThh:mm:ss.sssZ."},
+    {"REPORT", "REPORT <msgid|nick|#group> <category> :<text>\n"
+               "Files a complaint about a message (msgid, or msgid=<id>), a user or a\n"
+               "group (#name or code). You get its number at once (NOTE REPORT FILED)\n"
+               "and the outcome later from ReportServ. /msg ReportServ CATEGORIES."},
     {"REDACT", "REDACT <#group> <msgid> [:<reason>]\n"
                "Removes a message from view (IRCv3 message-redaction). The author or\n"
                "the group's managers may do it; the message stays in the network log."},

@@ -19,6 +19,7 @@
  *   svc_chanserv.c  CHANSERV / CS (and PRIVMSG ChanServ)
  *   monitor.c       MONITOR;  whowas.c  WHOWAS
  *   cmd_chathistory.c  CHATHISTORY (history from the network log)
+ *   cmd_report.c    REPORT (complaints; also ReportServ, svc_reportserv.c)
  *
  * Contract for handlers: m->nparams >= the table's min_params; parameters
  * are NUL-terminated and may be modified in place; a refusal is always an
@@ -76,6 +77,7 @@ void cmd_verify(struct client *c, struct irc_msg *m);
 void cmd_nickserv(struct client *c, struct irc_msg *m); /* svc_nickserv.c */
 void cmd_chanserv(struct client *c, struct irc_msg *m); /* svc_chanserv.c */
 void cmd_redact(struct client *c, struct irc_msg *m);   /* cmd_redact.c */
+void cmd_report(struct client *c, struct irc_msg *m);   /* cmd_report.c */
 /* CHATHISTORY from the network log (cmd_chathistory.c). CHATHISTORY_MAX
  * caps a request's limit and is advertised as ISUPPORT CHATHISTORY. */
 #define CHATHISTORY_MAX 1000

@@ -84,6 +84,7 @@ static const struct command command_table[] = {
     {"HELPOP", cmd_help, 0, CMD_REG, 500},
     {"WALLOPS", cmd_wallops, 0, CMD_REG, 1000},
     {"LINKS", cmd_links, 0, CMD_REG, 500},
+    {"REPORT", cmd_report, 0, CMD_REG, 2000},
 };
 
 static struct strmap command_index;

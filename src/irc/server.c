@@ -28,6 +28,7 @@
 
 #include "config/config.h"
 #include "account/account.h"
+#include "complaint/complaint.h"
 #include "credit/credit.h"
 #include "ctl/ctl.h"
 #include "irc/group.h"
@@ -39,6 +40,7 @@
 #include "irc/commands.h"
 #include "irc/numeric.h"
 #include "irc/send.h"
+#include "irc/services.h"
 #include "net/conn.h"
 #include "proto/message.h"
 #include "sanction/sanction.h"
@@ -468,15 +470,18 @@ int server_open_storage(char *err, size_t errlen)
         group_load(server_loop, server_store_handle, err, errlen) < 0 ||
         sanction_load(server_loop, server_store_handle, err, errlen) < 0 ||
         report_start(server_loop, cfg, server_store_handle, err, errlen) < 0 ||
+        complaint_load(server_loop, server_store_handle, err, errlen) < 0 ||
         verify_init(server_loop, cfg, server_store_handle, server_vault_handle, err, errlen) < 0)
         return -1;
     login_init();
+    reportserv_attach();
     qclock_start(server_loop);
     qclock_run_jobs(); /* deadlines that passed while the daemon was down */
     ctl_accounts_register();
     ctl_netlog_register();
     ctl_sanction_register();
     ctl_report_register();
+    ctl_complaints_register();
     if (ctl_start(server_loop, cfg, err, errlen) < 0)
         return -1;
     server_ready = true;
@@ -588,6 +593,7 @@ static void server_finish_shutdown(void)
         credit_detach_store();
         group_detach_store();
         sanction_detach_store();
+        complaint_detach_store();
         store_close(server_store_handle, server_on_store_closed, NULL);
         server_store_handle = NULL;
     }

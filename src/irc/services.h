@@ -30,4 +30,11 @@ struct channel;
 /* Tells the group's online managers that requester asks to join. */
 void chanserv_request_notify(struct channel *ch, struct client *requester);
 
+/* Complaints (cmd_report.c): the one way both REPORT and ReportServ
+ * REPORT file a complaint; the answer goes back by via. */
+enum report_via { REPORT_VIA_COMMAND, REPORT_VIA_SERVICE };
+void report_submit(struct client *c, enum report_via via, const char *target, const char *category,
+                   const char *text);
+/* ReportServ becomes the complaint module's voice (complaint_tell_hook). */
+void reportserv_attach(void);
 #endif
