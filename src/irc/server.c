@@ -471,6 +471,7 @@ int server_open_storage(char *err, size_t errlen)
     qclock_run_jobs(); /* deadlines that passed while the daemon was down */
     ctl_accounts_register();
     ctl_netlog_register();
+    ctl_credit_register();
     if (ctl_start(server_loop, cfg, err, errlen) < 0)
         return -1;
     server_ready = true;

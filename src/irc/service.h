@@ -45,6 +45,7 @@ struct service {
 };
 
 extern const struct service nickserv_service, chanserv_service;
+extern const struct service creditserv_service; /* svc_creditserv.c */
 
 /* The service with this nick (any case), or NULL. */
 const struct service *service_find(const char *nick);

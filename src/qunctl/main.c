@@ -31,7 +31,7 @@
 #define QUNCTL_DEFAULT_SOCKET  "var/qund.sock"
 #define QUNCTL_TIMEOUT_S       30
 #define QUNCTL_ANSWER_MAX      (64u << 20) /* bytes of one answer line */
-#define QUNCTL_MAX_ARGS        4
+#define QUNCTL_MAX_ARGS        5
 #define QUNCTL_DEFAULT_LOG_DB  "var/netlog.db"
 #define QUNCTL_DEFAULT_LOG_KEY "var/netlog.key.pub"
 
@@ -108,7 +108,8 @@ static const struct subcommand qunctl_commands[] = {
      "append a credit event (administrators; recorded)",
      {{NULL, "NAME", "name", ARG_STRING, true, "account name"},
       {"--delta", "N", "delta", ARG_INT, true, "points to add (negative to deduct)"},
-      {"--reason", "TEXT", "reason", ARG_STRING, true, "reason code or sentence"}}},
+      {"--reason", "TEXT", "reason", ARG_STRING, true, "reason code or sentence"},
+      {"--evidence", "REF", "evidence", ARG_STRING, false, "msgid, complaint or case reference"}}},
     {"hold",
      "add",
      "hold.add",
@@ -129,6 +130,25 @@ static const struct subcommand qunctl_commands[] = {
      "groups.show",
      "show one group (by name or code)",
      {{NULL, "GROUP", "group", ARG_STRING, true, "#name or code"}}},
+    {"credit",
+     "ledger",
+     "credit.ledger",
+     "list an account's credit events, newest first",
+     {{NULL, "NAME", "name", ARG_STRING, true, "account name"},
+      {"--limit", "N", "limit", ARG_ID, false, "at most N events (200 at most)"}}},
+    {"appeals",
+     "list",
+     "appeals.list",
+     "list credit appeals",
+     {{"--state", "STATE", "state", ARG_STRING, false, "open (default), upheld, rejected or all"},
+      {"--account", "NAME", "name", ARG_STRING, false, "only this account's appeals"}}},
+    {"appeals",
+     "decide",
+     "appeals.decide",
+     "uphold or reject a credit appeal (not by the author of the event; recorded)",
+     {{NULL, "ID", "id", ARG_ID, true, "number from `appeals list`"},
+      {NULL, "DECISION", "decision", ARG_STRING, true, "uphold or reject"},
+      {"--note", "TEXT", "note", ARG_STRING, true, "why (shown to the user)"}}},
     {"test",
      "clock-advance",
      "test.clock.advance",
