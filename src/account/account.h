@@ -103,7 +103,7 @@ struct account {
      * each committed event: the time of the last violation (a negative
      * event not offset by an upheld appeal; 0: none), of the last recovery
      * event, recovery events in flight, and the message-rate bucket
-     * (thousandths of a message, refilled at the level's rate). */
+     * (1/10,000 of a message, refilled at the level's rate). */
     int64_t credit_violation_at;
     int64_t credit_recovery_at;
     int credit_pending;

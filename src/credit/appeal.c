@@ -463,6 +463,12 @@ static void decide_read(void *ud, int status, const char *err)
         appeal_finish(j, CREDIT_APPEAL_DECIDED, s, 0);
         return;
     }
+    if (j->uphold && !j->a) {
+        snprintf(s, sizeof s, "The account of appeal %lld no longer exists: nothing to offset.",
+                 (long long)j->appeal_id);
+        appeal_finish(j, CREDIT_APPEAL_NOT_FOUND, s, 0);
+        return;
+    }
     if (strcmp(j->event_author, j->actor) == 0) {
         snprintf(s, sizeof s,
                  "You (%.60s) recorded event %lld yourself, so another moderator must decide "

@@ -342,27 +342,28 @@ int credit_penalize(struct account *a, enum credit_severity s, const char *reaso
 
 bool credit_rate_take(int *tokens, uint64_t *at_ms, int rate, uint64_t now_ms)
 {
+    /* Units of 1/10,000 of a message: rate messages per 10,000 ms refill
+     * exactly rate units per ms, so frequent calls lose no fraction. */
     if (rate <= 0)
         return true;
-    int64_t cap = (int64_t)rate * 1000;
+    if (rate > 100000)
+        rate = 100000; /* keeps cap and refill within int */
+    int64_t cap = (int64_t)rate * 10000;
     int64_t t = *tokens;
     if (*at_ms == 0 || now_ms < *at_ms) {
         t = cap; /* first message, or a clock that went back: a full bucket */
     } else {
-        /* rate messages per 10,000 ms = rate/10 thousandths per ms */
         uint64_t elapsed = now_ms - *at_ms;
-        if (elapsed > 10000)
-            elapsed = 10000;
-        t += (int64_t)elapsed * rate / 10;
+        t += (int64_t)(elapsed > 10000 ? 10000 : elapsed) * rate;
         if (t > cap)
             t = cap;
     }
     *at_ms = now_ms;
-    if (t < 1000) {
+    if (t < 10000) {
         *tokens = (int)t;
         return false;
     }
-    *tokens = (int)(t - 1000);
+    *tokens = (int)(t - 10000);
     return true;
 }
 

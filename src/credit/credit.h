@@ -110,9 +110,9 @@ enum credit_post {
  * (the level, the reason, how credit recovers) into why. An account-less
  * client (a->NULL) is never refused here: login_may_post decides. */
 int credit_may_post(struct account *a, char *why, size_t len);
-/* Pure: a bucket of *tokens thousandths of a message, refilled at rate
- * messages per 10 s up to rate messages; takes one message if there is
- * one. rate <= 0 means no limit. */
+/* Pure: a bucket of *tokens ten-thousandths of a message, refilled at
+ * rate messages per 10 s up to rate messages; takes one message if there
+ * is one. rate <= 0 means no limit. */
 bool credit_rate_take(int *tokens, uint64_t *at_ms, int rate, uint64_t now_ms);
 
 /* ---- recovery ---- */
