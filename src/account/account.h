@@ -99,6 +99,16 @@ struct account {
     unsigned refs;       /* the directory holds one while not dropped */
     unsigned online;     /* sessions logged in (kept by the IRC layer) */
     void *phone_pending; /* identity/verify.c: a code in flight */
+    /* credit/credit.c, derived from the ledger at start-up and kept after
+     * each committed event: the time of the last violation (a negative
+     * event not offset by an upheld appeal; 0: none), of the last recovery
+     * event, recovery events in flight, and the message-rate bucket
+     * (1/10,000 of a message, refilled at the level's rate). */
+    int64_t credit_violation_at;
+    int64_t credit_recovery_at;
+    int credit_pending;
+    int credit_tokens;
+    uint64_t credit_tokens_ms;
 };
 
 /* Completion of an asynchronous account operation; a is NULL on failure

@@ -82,8 +82,11 @@ void ctl_stop(void);
 
 /* Registers the accounts.* and identity.* commands (ctl_accounts.c). */
 void ctl_accounts_register(void);
-/* credit.* and groups.* (ctl_accounts.c). */
+/* groups.* and log.access (ctl_accounts.c). */
 void ctl_groups_register(void);
+/* credit.show, credit.adjust, credit.ledger, appeals.list, appeals.decide
+ * (ctl_credit.c). */
+void ctl_credit_register(void);
 
 /* hold.add, hold.list, hold.release: legal holds on the network log
  * (ctl_netlog.c). */

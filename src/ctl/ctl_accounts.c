@@ -22,7 +22,6 @@
 #include "account/account.h"
 #include "ctl/ctl.h"
 #include "config/config.h"
-#include "credit/credit.h"
 #include "identity/verify.h"
 #include "irc/channel.h"
 #include "irc/group.h"
@@ -250,53 +249,7 @@ void ctl_accounts_register(void)
                  h_identity_reveal);
 }
 
-/* ---- credit and groups (read-mostly views for operators) ---- */
-
-static json_t *credit_json(const struct account *a)
-{
-    const struct config_credit_level *lv = credit_level(a);
-    char level[2] = {lv->level, '\0'};
-    return json_pack("{s:s, s:i, s:s, s:i, s:i, s:i, s:b}", "name", a->name, "score",
-                     credit_score(a), "level", level, "groups_owned_max", lv->groups_owned,
-                     "members_per_group_max", lv->members, "groups_joined_max", lv->groups_joined,
-                     "may_manage", lv->manage);
-}
-
-static void h_credit_show(struct ctl_request *req, json_t *args)
-{
-    struct account *a = arg_account(req, args);
-    if (a)
-        ctl_reply_ok(req, credit_json(a));
-}
-
-static void credit_done(void *ud, int status)
-{
-    struct ctl_request *req = ud;
-    if (status != 0)
-        ctl_reply_error(req, "store", "the credit event could not be stored");
-    else
-        ctl_reply_ok(req, json_pack("{s:s}", "result", "credit event recorded"));
-}
-
-static void h_credit_adjust(struct ctl_request *req, json_t *args)
-{
-    struct account *a = arg_account(req, args);
-    if (!a)
-        return;
-    json_t *d = json_object_get(args, "delta");
-    const char *reason = json_string_value(json_object_get(args, "reason"));
-    if (!json_is_integer(d) || json_integer_value(d) < -1000 || json_integer_value(d) > 1000 ||
-        !reason || !*reason) {
-        ctl_reply_error(req, "bad-request", "delta (-1000 to 1000) and a reason are required");
-        return;
-    }
-    char detail[256];
-    snprintf(detail, sizeof detail, "%+lld: %s", (long long)json_integer_value(d), reason);
-    account_audit(ctl_request_actor(req), "credit.adjust", a->name, detail);
-    if (credit_adjust(a, (int)json_integer_value(d), reason, NULL, ctl_request_actor(req),
-                      credit_done, req) != 0)
-        ctl_reply_error(req, "store", "the store is not available");
-}
+/* ---- groups (read-mostly views for operators) ---- */
 
 static json_t *group_json(struct channel *ch, bool full)
 {
@@ -357,10 +310,6 @@ void ctl_groups_register(void)
     ctl_register("log.access", CTL_ROLE_ADMINISTRATOR | CTL_ROLE_MODERATOR | CTL_ROLE_AUDITOR,
                  "record a direct read of the network log (qunctl verify, search, export)",
                  h_log_access);
-    ctl_register("credit.show", MOD_ROLES, "an account's credit score, level and privileges",
-                 h_credit_show);
-    ctl_register("credit.adjust", CTL_ROLE_ADMINISTRATOR,
-                 "append a credit event (administrators; audited)", h_credit_adjust);
     ctl_register("groups.list", MOD_ROLES, "list groups", h_groups_list);
     ctl_register("groups.show", MOD_ROLES, "show one group", h_groups_show);
 }

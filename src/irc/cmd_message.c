@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "credit/credit.h"
 #include "irc/caps.h"
 #include "irc/channel.h"
 #include "irc/client.h"
@@ -106,6 +107,23 @@ static const char *message_channel_refusal(struct client *c, struct channel *ch)
     return NULL;
 }
 
+/* The credit level's privileges (SPEC §6): level E may not post, and each
+ * level has a rate of messages per 10 s. TAGMSG carries no text and is
+ * not counted. NOTICE refusals stay silent. */
+static bool message_credit_ok(struct client *c, enum chat_kind kind, const char *target)
+{
+    char why[400];
+    int rc = kind == CHAT_TAGMSG ? CREDIT_POST_OK : credit_may_post(c->acct, why, sizeof why);
+    if (rc == CREDIT_POST_OK || kind == CHAT_NOTICE)
+        return rc == CREDIT_POST_OK;
+    if (c->caps & CAP_STANDARD_REPLIES)
+        send_fail(c, "FAIL", "PRIVMSG", rc == CREDIT_POST_LEVEL ? "CREDIT_LEVEL" : "CREDIT_RATE",
+                  target, why);
+    else
+        send_numeric(c, ERR_CANNOTSENDTOCHAN, "%s :%s", target, why);
+    return false;
+}
+
 static void message_one(struct client *c, enum chat_kind kind, char *target, const char *text,
                         const char *tags)
 {
@@ -126,7 +144,7 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
         const char *cmdname = kind == CHAT_PRIVMSG  ? "PRIVMSG"
                               : kind == CHAT_NOTICE ? "NOTICE"
                                                     : "TAGMSG";
-        if (!login_may_post(c, cmdname, ch->name))
+        if (!login_may_post(c, cmdname, ch->name) || !message_credit_ok(c, kind, ch->name))
             return;
         char swhy[500];
         if (!sanction_may_post(c, ch, swhy, sizeof swhy)) { /* sanctions, emergency switch */

@@ -479,6 +479,7 @@ int server_open_storage(char *err, size_t errlen)
     qclock_run_jobs(); /* deadlines that passed while the daemon was down */
     ctl_accounts_register();
     ctl_netlog_register();
+    ctl_credit_register();
     ctl_sanction_register();
     ctl_report_register();
     ctl_complaints_register();

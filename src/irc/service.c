@@ -18,6 +18,7 @@
 static const struct service *const services[] = {
     &nickserv_service,
     &chanserv_service,
+    &creditserv_service,
     &reportserv_service,
 };
 #define NSERVICES (sizeof services / sizeof services[0])

@@ -45,6 +45,7 @@ struct service {
 };
 
 extern const struct service nickserv_service, chanserv_service;
+extern const struct service creditserv_service; /* svc_creditserv.c */
 extern const struct service reportserv_service;
 
 /* The service with this nick (any case), or NULL. */

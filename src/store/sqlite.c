@@ -227,6 +227,11 @@ static const char *const store_migrations[] = {
     " decided_at INTEGER,"
     " note TEXT,"
     " offset_event_id INTEGER);"
+    /* one open appeal per event; a user's appeals and ledger by account */
+    "CREATE UNIQUE INDEX credit_appeals_open ON credit_appeals (event_id)"
+    " WHERE outcome IS NULL;"
+    "CREATE INDEX credit_appeals_account ON credit_appeals (account_id, id);"
+    "CREATE INDEX credit_events_account ON credit_events (account_id, id);"
     "CREATE TABLE complaints ("
     " id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " reporter_id INTEGER NOT NULL,"
