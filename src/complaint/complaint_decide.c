@@ -137,7 +137,8 @@ static void cp_decision_effects(struct cp_decide_job *j)
                                       .severity = j->severity,
                                       .rule = j->rule,
                                       .evidence = evidence,
-                                      .author = j->author};
+                                      .author = j->author,
+                                      .evidence_seq = c->msg_seq};
         sanction_apply(&d);
         if (c->overdue_group) {
             struct cp_negligence n = {evidence, j->author};

@@ -800,38 +800,12 @@ static void decision_tell(struct decision *d, int64_t event_id)
     }
 }
 
-struct event_lookup {
-    struct decision *d;
-    int64_t id;
-};
-
-static int event_row(void *ud, const struct store_value *c, size_t n)
-{
-    struct event_lookup *l = ud;
-    if (n == 1 && c[0].type == STORE_TYPE_INT)
-        l->id = c[0].i;
-    return 1;
-}
-
-static void event_done(void *ud, int status, const char *err)
-{
-    struct event_lookup *l = ud;
-    decision_tell(l->d, l->id);
-    decision_free(l->d);
-    free(l);
-}
-
+/* The credit event is committed: tell the subject its id (to appeal). */
 static void penalized(void *ud, int status)
 {
     struct decision *d = ud;
-    struct event_lookup *l = xcalloc(1, sizeof *l);
-    l->d = d;
-    struct store_value b[] = {STORE_INT(d->a->id)};
-    if (status != 0 || !sanction_store ||
-        store_query(sanction_store,
-                    "SELECT id FROM credit_events WHERE account_id = ? ORDER BY id DESC LIMIT 1", b,
-                    1, event_row, event_done, l) != STORE_OK)
-        event_done(l, STORE_ERR_CLOSING, NULL);
+    decision_tell(d, status == 0 ? credit_current_event() : 0);
+    decision_free(d);
 }
 
 /* A violation counted against a group, and its escalation. */
@@ -889,6 +863,8 @@ void sanction_apply(const struct sanction_decision *in)
     const char *author = in->author ? in->author : "system";
     int64_t seqs[8];
     size_t nseqs = 0;
+    if (in->evidence_seq > 0)
+        seqs[nseqs++] = in->evidence_seq;
     char measures[600];
     snprintf(measures, sizeof measures, "%s", in->subject ? "Credit lowered." : "");
     struct decision *d = NULL;

@@ -61,6 +61,8 @@ struct sanction_decision {
     const char *rule; /* the rule or reason, shown to the subject */
     const char *evidence;
     const char *author;
+    int64_t evidence_seq; /* the network-log record decided on (a reported
+                           * message), proved first in the report; 0: none */
 };
 void sanction_apply(const struct sanction_decision *d);
 
