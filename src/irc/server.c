@@ -41,6 +41,7 @@
 #include "irc/send.h"
 #include "net/conn.h"
 #include "proto/message.h"
+#include "rules/rules.h"
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -464,6 +465,7 @@ int server_open_storage(char *err, size_t errlen)
     if (account_directory_load(server_loop, server_store_handle, err, errlen) < 0 ||
         credit_load(server_loop, server_store_handle, err, errlen) < 0 ||
         group_load(server_loop, server_store_handle, err, errlen) < 0 ||
+        rules_load(cfg, err, errlen) < 0 ||
         verify_init(server_loop, cfg, server_store_handle, server_vault_handle, err, errlen) < 0)
         return -1;
     login_init();
@@ -509,6 +511,13 @@ int server_reload(char *err, size_t errlen)
         return -1;
     struct tls_ctx *tls = NULL;
     if (server_load_tls(cfg, &tls, err, errlen) < 0) {
+        config_free(cfg);
+        return -1;
+    }
+    /* a bad pattern file refuses the whole reload: the old rules stay */
+    if (rules_load(cfg, err, errlen) < 0) {
+        if (tls)
+            tls_ctx_unref(tls);
         config_free(cfg);
         return -1;
     }
@@ -580,6 +589,7 @@ static void server_finish_shutdown(void)
         account_directory_detach_store();
         credit_detach_store();
         group_detach_store();
+        rules_free();
         store_close(server_store_handle, server_on_store_closed, NULL);
         server_store_handle = NULL;
     }
