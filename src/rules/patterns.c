@@ -48,33 +48,79 @@ char *rules_fold(const char *text, size_t len)
     return NULL;
 }
 
+/* q at '[': the end of the bracket expression (its ']', or the NUL). */
+static const char *pat_skip_bracket(const char *q)
+{
+    q++;
+    if (*q == '^')
+        q++;
+    if (*q == ']')
+        q++; /* a ']' first is a literal */
+    while (*q && *q != ']') {
+        if (*q == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
+            char kind = q[1];
+            const char *e = q + 2;
+            while (*e && !(e[0] == kind && e[1] == ']'))
+                e++;
+            if (!*e)
+                return e;
+            q = e + 2;
+            continue;
+        }
+        q++;
+    }
+    return q;
+}
+
 /* Refusals that keep regcomp and regexec cheap (patterns.h). NULL when
  * the expression is acceptable, else the reason. */
 static const char *pat_regex_refusal(const char *p)
 {
-    int intervals = 0;
-    for (const char *q = p; *q; q++) {
-        if (*q == '\\' && q[1]) {
+    int intervals = 0, repeats = 0;
+    bool after_rep = false; /* the previous token was a repetition operator */
+    const char *q = p;
+    while (*q) {
+        if (*q == '\\') {
             if (q[1] >= '1' && q[1] <= '9')
                 return "back-references (\\1 to \\9) are not allowed: their matching time can "
                        "grow without bound";
+            q += q[1] ? 2 : 1;
+            after_rep = false;
+            continue;
+        }
+        if (*q == '[') {
+            q = pat_skip_bracket(q);
+            q += *q ? 1 : 0;
+            after_rep = false;
+            continue;
+        }
+        bool interval = *q == '{' && q[1] >= '0' && q[1] <= '9';
+        bool rep = interval || *q == '*' || *q == '+' || *q == '?';
+        if (rep && after_rep)
+            return "a repetition of a repetition (like a** or a+{2}) is not allowed (regcomp's "
+                   "memory grows with each)";
+        if (rep && ++repeats > RULES_RE_REPEATS_MAX)
+            return "more than 16 repetition operators (* + ? {m,n}) in one expression are not "
+                   "allowed";
+        after_rep = rep;
+        if (!interval) {
             q++;
             continue;
         }
-        if (*q != '{' || !(q[1] >= '0' && q[1] <= '9'))
-            continue;
         if (++intervals > RULES_RE_INTERVALS_MAX)
             return "more than 2 {m,n} intervals in one expression are not allowed (the compiled "
                    "expression would grow too large)";
-        for (const char *d = q + 1; *d && *d != '}'; d++) {
-            if (*d < '0' || *d > '9')
+        for (q++; *q && *q != '}'; q++) {
+            if (*q < '0' || *q > '9')
                 continue;
-            long v = strtol(d, (char **)&d, 10);
-            d--;
+            char *end;
+            long v = strtol(q, &end, 10);
             if (v > RULES_RE_BOUND_MAX)
                 return "an {m,n} interval bound above 32 is not allowed (the compiled expression "
                        "would grow too large)";
+            q = end - 1;
         }
+        q += *q ? 1 : 0;
     }
     return NULL;
 }

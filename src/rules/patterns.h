@@ -13,9 +13,10 @@
  *            REG_ICASE | REG_NOSUB), matched against the folded message.
  *            Back-references are refused (their matching time can explode),
  *            so are more than RULES_RE_INTERVALS_MAX {m,n} intervals or a
- *            bound above RULES_RE_BOUND_MAX (regcomp's memory grows with
- *            their product), and a pattern that matches the empty text
- *            (it would match every message).
+ *            bound above RULES_RE_BOUND_MAX, more than RULES_RE_REPEATS_MAX
+ *            repetition operators, or a repetition of a repetition ("a**",
+ *            "a+{2}") (regcomp's memory grows with each), and a pattern
+ *            that matches the empty text (it would match every message).
  *
  * Bounds: a pattern is at most maxlen bytes and a file at most
  * RULES_FILE_MAX bytes; the caller passes how many patterns it may still
@@ -35,6 +36,7 @@
 #define RULES_FILE_MAX         (16u << 20)
 #define RULES_RE_INTERVALS_MAX 2
 #define RULES_RE_BOUND_MAX     32
+#define RULES_RE_REPEATS_MAX   16
 
 struct rules_patterns {
     bool regex;

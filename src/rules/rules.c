@@ -9,13 +9,8 @@
  *     pattern files. rules_load() builds a complete new set and swaps it in
  *     only when every file is good, so a bad file at reload keeps the old
  *     rules (and at start-up refuses to start).
- *   - three fixed-size tables (memory never grows with traffic): flood
- *     windows per account, recent texts per account (hash of the
- *     normalised text with the groups it went to), and the last automatic
- *     deduction per account and rule. A slot is found by probing
- *     RULES_PROBE places from the key's hash; a lookup takes the key's own
- *     slot, else a free or expired one, else evicts the oldest probed
- *     (evicted by time and by count).
+ *   - the windows of the flood and spam rules and of the deductions, in
+ *     fixed-size tables (rules/window.h: memory never grows with traffic).
  *
  * Verdict for one message: every rule that hits gives a candidate; the
  * strongest action wins (block > hold > flag), then the higher severity.
@@ -41,18 +36,14 @@
 #include "proto/utf8.h"
 #include "rules/held.h"
 #include "rules/patterns.h"
+#include "rules/window.h"
 #include "sanction/sanction.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/strmap.h"
 
-#define RULES_PROBE       8
-#define RULES_FLOOD_SLOTS 16384
-#define RULES_SPAM_SLOTS  4096
-#define RULES_SPAM_CODES  16 /* rules.spam_groups is at most 16 */
-#define RULES_SANCT_SLOTS 4096
-#define RULES_SNIPPET     200 /* bytes of a message shown to managers */
+#define RULES_SNIPPET 200 /* bytes of a message shown to managers */
 
 enum rule_origin { ORIGIN_FLOOD, ORIGIN_SPAM, ORIGIN_PATTERN };
 
@@ -74,65 +65,6 @@ struct rules_set {
 };
 
 static struct rules_set *rules_cur;
-
-/* ---- bounded tables ---- */
-
-struct slot_head {
-    uint64_t key; /* 0: free */
-    int64_t at;   /* when the slot's window started */
-};
-
-struct flood_slot {
-    struct slot_head h;
-    int32_t count;
-};
-
-struct spam_slot {
-    struct slot_head h;
-    uint8_t n;
-    int64_t codes[RULES_SPAM_CODES];
-};
-
-struct sanct_slot {
-    struct slot_head h;
-};
-
-static struct flood_slot *flood_tab;
-static struct spam_slot *spam_tab;
-static struct sanct_slot *sanct_tab;
-
-static uint64_t rules_key(int64_t account, uint64_t extra)
-{
-    uint64_t k[2] = {(uint64_t)account, extra};
-    uint64_t h = hash_bytes(k, sizeof k);
-    return h ? h : 1;
-}
-
-/* The slot of key in a table of n slots of size bytes (n a power of two):
- * its own while its window (ttl seconds from h.at) runs, else a fresh one
- * (key set, the rest zero, at = now). */
-static void *rules_slot(void *tab, size_t n, size_t size, uint64_t key, int64_t now, int64_t ttl,
-                        bool *fresh)
-{
-    *fresh = false;
-    char *base = tab;
-    struct slot_head *victim = NULL;
-    for (size_t i = 0; i < RULES_PROBE; i++) {
-        struct slot_head *h = (struct slot_head *)(base + ((key + i) & (n - 1)) * size);
-        if (h->key == key && now - h->at < ttl)
-            return h;
-        bool free_slot = h->key == 0 || now - h->at >= ttl || h->key == key;
-        if (!victim || free_slot || (victim->key && h->at < victim->at))
-            victim = h;
-        if (free_slot)
-            break;
-    }
-    memset(victim, 0, size);
-    *fresh = true;
-    victim->key = key;
-    victim->at = now;
-    return victim;
-}
 
 /* ---- loading ---- */
 
@@ -191,11 +123,7 @@ int rules_load(const struct qun_config *cfg, char *err, size_t errlen)
         r->action = rules_action_parse(c->action);
         r->severity = (enum credit_severity)credit_severity_parse(c->severity);
     }
-    if (!flood_tab) {
-        flood_tab = xcalloc(RULES_FLOOD_SLOTS, sizeof *flood_tab);
-        spam_tab = xcalloc(RULES_SPAM_SLOTS, sizeof *spam_tab);
-        sanct_tab = xcalloc(RULES_SANCT_SLOTS, sizeof *sanct_tab);
-    }
+    rules_windows_init();
     rules_set_free(rules_cur);
     rules_cur = rs;
     log_info("rules: flood %d per %d s, duplicate spam %d groups per %d s, %zu pattern set(s) "
@@ -209,27 +137,15 @@ void rules_free(void)
 {
     rules_set_free(rules_cur);
     rules_cur = NULL;
-    free(flood_tab);
-    free(spam_tab);
-    free(sanct_tab);
-    flood_tab = NULL;
-    spam_tab = NULL;
-    sanct_tab = NULL;
+    rules_windows_free();
 }
 
 /* ---- the rules ---- */
 
 static bool rules_flood_hit(const struct rules_set *rs, int64_t account, int64_t now)
 {
-    if (rs->flood_messages <= 0)
-        return false;
-    bool fresh;
-    struct flood_slot *s =
-        rules_slot(flood_tab, RULES_FLOOD_SLOTS, sizeof *s, rules_key(account, 0x666c6f6f64), now,
-                   rs->flood_window, &fresh);
-    if (s->count < INT32_MAX)
-        s->count++;
-    return s->count > rs->flood_messages;
+    return rs->flood_messages > 0 &&
+           rules_window_flood(account, now, rs->flood_messages, rs->flood_window);
 }
 
 /* The normalised text for spam: folded, runs of spaces made one, trimmed,
@@ -256,20 +172,9 @@ static uint64_t rules_text_hash(const char *folded)
 static bool rules_spam_hit(const struct rules_set *rs, int64_t account, int64_t code,
                            const char *folded, int64_t now)
 {
-    if (rs->spam_groups <= 0 || code <= 0)
-        return false;
-    bool fresh;
-    struct spam_slot *s =
-        rules_slot(spam_tab, RULES_SPAM_SLOTS, sizeof *s,
-                   rules_key(account, rules_text_hash(folded)), now, rs->spam_window, &fresh);
-    bool seen = false;
-    for (size_t i = 0; i < s->n; i++)
-        seen |= s->codes[i] == code;
-    if (!seen && s->n < RULES_SPAM_CODES)
-        s->codes[s->n++] = code;
-    /* once detected, the text stays refused in every group until the
-     * window ends (a retry in an earlier group is the same burst) */
-    return s->n >= rs->spam_groups;
+    return rs->spam_groups > 0 && code > 0 &&
+           rules_window_spam(account, code, rules_text_hash(folded), now, rs->spam_groups,
+                             rs->spam_window);
 }
 
 /* Whether a (the rule's action, then severity) is stronger than b. */
@@ -373,14 +278,10 @@ static void rules_log_hit(struct client *c, struct channel *ch, const struct rul
 static void rules_sanction(const struct rules_set *rs, struct client *c, struct channel *ch,
                            const struct rule *r, int64_t now)
 {
-    if (rs->sanction_seconds > 0) {
-        bool fresh;
-        rules_slot(sanct_tab, RULES_SANCT_SLOTS, sizeof(struct sanct_slot),
-                   rules_key(c->acct->id, hash_bytes(r->name, strlen(r->name))), now,
-                   rs->sanction_seconds, &fresh);
-        if (!fresh)
-            return;
-    }
+    if (rs->sanction_seconds > 0 &&
+        !rules_window_first(c->acct->id, hash_bytes(r->name, strlen(r->name)), now,
+                            rs->sanction_seconds))
+        return;
     char evidence[96];
     snprintf(evidence, sizeof evidence, "rule:%s", r->name);
     struct sanction_decision d = {.subject = c->acct,
