@@ -247,8 +247,8 @@ static void rules_why(const struct rules_set *rs, const struct rule *r, const ch
     }
     if (r->action == RULE_BLOCK)
         snprintf(why, len,
-                 "Your message to %s was not delivered: rule %s (%s, %s severity). A "
-                 "deduction may follow; see /msg CreditServ HELP to appeal.",
+                 "Your message to %s was not delivered: rule %s (%s, %s severity). A credit "
+                 "deduction may follow; you are told separately how to appeal it.",
                  chan, r->name, what, credit_severity_name(r->severity));
     else
         snprintf(why, len,

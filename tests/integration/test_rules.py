@@ -345,3 +345,20 @@ def test_sighup_with_a_bad_file_keeps_the_old_rules(qund_factory):
     blocked(member, "#重载", "old")
     member.send("PRIVMSG #重载 :旧规则走了")
     owner.expect("PRIVMSG", pred=lambda m: m.last == "旧规则走了")
+
+
+def test_bad_rules_settings_are_refused_with_their_line(qund_factory):
+    path = pattern_file("x\n")
+    workdir = make_world_readable_dir("qund-rules-cfg-")
+    srv, err = spawn_with(workdir, {"patterns": [
+        {"name": "x", "file": path, "kind": "literal", "action": "delete",
+         "severity": "minor"}]})
+    assert err and 'action must be "block", "hold" or "flag"' in srv.stderr(), srv.stderr()
+    srv, err = spawn_with(workdir, {"flood_severity": "mild"})
+    assert err and "rules.flood_severity" in srv.stderr(), srv.stderr()
+    srv, err = spawn_with(workdir, {"spam_groups": 1})
+    assert err and "rules.spam_groups must be 0" in srv.stderr(), srv.stderr()
+    srv, err = spawn_with(workdir, {"patterns": [
+        {"name": "x", "file": path, "kind": "glob", "action": "block", "severity": "minor"}]})
+    assert err and 'kind must be "literal" or "regex"' in srv.stderr(), srv.stderr()
+    assert "qund.conf:" in srv.stderr()
