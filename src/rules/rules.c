@@ -307,12 +307,14 @@ enum rule_verdict rules_check(struct client *c, struct channel *ch, const char *
     const struct rule *best = NULL;
     if (rules_flood_hit(rs, account, now))
         best = &rs->flood;
-    char *folded = rules_fold(text, strlen(text));
-    if (!folded)
-        return best ? RULE_BLOCK : RULE_PASS; /* cannot happen: lines are UTF-8 */
-    if (rules_spam_hit(rs, account, ch->code, folded, now) && rules_stronger(&rs->spam, best))
+    /* folding costs an allocation: only when a text rule is configured */
+    bool text_rules = rs->nsets > 0 || (rs->spam_groups > 0 && ch->code > 0);
+    char *folded = text_rules ? rules_fold(text, strlen(text)) : NULL;
+    /* (folding fails only on ill-formed UTF-8, which lines never are) */
+    if (folded && rules_spam_hit(rs, account, ch->code, folded, now) &&
+        rules_stronger(&rs->spam, best))
         best = &rs->spam;
-    for (size_t i = 0; i < rs->nsets; i++)
+    for (size_t i = 0; folded && i < rs->nsets; i++)
         if (rules_stronger(&rs->sets[i], best) &&
             rules_patterns_match(&rs->sets[i].pats, folded) >= 0)
             best = &rs->sets[i];
