@@ -128,6 +128,17 @@ static const struct cfg_field cfg_fields[] = {
       259200),
     F("complaints.malicious_flag", CFG_INT, complaint_malicious_flag, 1, 100, NULL, 3),
     F("complaints.malicious_window_days", CFG_INT, complaint_malicious_days, 1, 3650, NULL, 90),
+    F("rules.flood_messages", CFG_INT, rules_flood_messages, 0, 10000, NULL, 0),
+    F("rules.flood_window", CFG_INT, rules_flood_window, 1, 3600, NULL, 10),
+    F("rules.flood_action", CFG_STR, rules_flood_action, 1, 8, "block", 0),
+    F("rules.flood_severity", CFG_STR, rules_flood_severity, 1, 8, "minor", 0),
+    F("rules.spam_groups", CFG_INT, rules_spam_groups, 0, 16, NULL, 0),
+    F("rules.spam_window", CFG_INT, rules_spam_window, 1, 86400, NULL, 60),
+    F("rules.spam_action", CFG_STR, rules_spam_action, 1, 8, "block", 0),
+    F("rules.spam_severity", CFG_STR, rules_spam_severity, 1, 8, "minor", 0),
+    F("rules.max_patterns", CFG_INT, rules_max_patterns, 0, 100000, NULL, 10000),
+    F("rules.pattern_bytes", CFG_INT, rules_pattern_bytes, 8, 1024, NULL, 256),
+    F("rules.sanction_seconds", CFG_INT, rules_sanction_seconds, 0, 86400, NULL, 60),
 };
 
 /* Names that are groups or lists handled outside the table. */
@@ -363,6 +374,87 @@ static int cfg_read_names(struct qun_config *cfg, config_setting_t *s, const cha
     return 0;
 }
 
+static const char *cfg_member_string(config_setting_t *s, const char *name);
+static int cfg_check_members(struct qun_config *cfg, config_setting_t *s, const char *what,
+                             const char *const *allowed, char *err, size_t errlen);
+
+/* The automatic rules' actions and severities (rules/rules.h). */
+static bool cfg_rule_action_valid(const char *a)
+{
+    return a && (strcmp(a, "block") == 0 || strcmp(a, "hold") == 0 || strcmp(a, "flag") == 0);
+}
+
+static bool cfg_rule_severity_valid(const char *s)
+{
+    return s && (strcmp(s, "minor") == 0 || strcmp(s, "general") == 0 ||
+                 strcmp(s, "serious") == 0 || strcmp(s, "severe") == 0);
+}
+
+#define CFG_RULE_SETS_MAX 64
+
+/* rules.patterns = ( { name; file; kind; action; severity; }, ... ): the
+ * files themselves are read by rules_load(). */
+static int cfg_read_rule_sets(struct qun_config *cfg, config_setting_t *list, char *err,
+                              size_t errlen)
+{
+    static const char *const allowed[] = {"name", "file", "kind", "action", "severity", NULL};
+    int line = (int)config_setting_source_line(list);
+    int n = config_setting_is_list(list) ? config_setting_length(list) : -1;
+    if (n < 0 || n > CFG_RULE_SETS_MAX) {
+        cfg_error(err, errlen, cfg->path, line,
+                  "rules.patterns must be a list of at most %d { name = ...; file = ...; kind = "
+                  "...; action = ...; severity = ...; } blocks",
+                  CFG_RULE_SETS_MAX);
+        return -1;
+    }
+    cfg->rule_sets = xcalloc((size_t)n + 1, sizeof *cfg->rule_sets);
+    for (int i = 0; i < n; i++) {
+        config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+        line = (int)config_setting_source_line(s);
+        if (!config_setting_is_group(s)) {
+            cfg_error(err, errlen, cfg->path, line,
+                      "each rules.patterns entry must be a { ... } block");
+            return -1;
+        }
+        if (cfg_check_members(cfg, s, "rules.patterns", allowed, err, errlen) < 0)
+            return -1;
+        const char *name = cfg_member_string(s, "name"), *file = cfg_member_string(s, "file");
+        const char *kind = cfg_member_string(s, "kind"), *action = cfg_member_string(s, "action");
+        const char *sev = cfg_member_string(s, "severity");
+        if (!name || !*name || strlen(name) > 64 || strpbrk(name, " \"\\") || !file || !*file) {
+            cfg_error(err, errlen, cfg->path, line,
+                      "a rules.patterns entry needs name (1 to 64 characters, no spaces) and "
+                      "file");
+            return -1;
+        }
+        if (!kind || (strcmp(kind, "literal") != 0 && strcmp(kind, "regex") != 0)) {
+            cfg_error(err, errlen, cfg->path, line,
+                      "rules.patterns entry %s: kind must be \"literal\" or \"regex\"", name);
+            return -1;
+        }
+        if (!cfg_rule_action_valid(action) || !cfg_rule_severity_valid(sev)) {
+            cfg_error(err, errlen, cfg->path, line,
+                      "rules.patterns entry %s: action must be \"block\", \"hold\" or \"flag\" "
+                      "and severity \"minor\", \"general\", \"serious\" or \"severe\"",
+                      name);
+            return -1;
+        }
+        for (size_t j = 0; j < cfg->nrule_sets; j++)
+            if (strcmp(cfg->rule_sets[j].name, name) == 0) {
+                cfg_error(err, errlen, cfg->path, line,
+                          "rules.patterns: two entries are named %s; names must differ", name);
+                return -1;
+            }
+        struct config_rule_set *r = &cfg->rule_sets[cfg->nrule_sets++];
+        r->name = xstrdup(name);
+        r->file = xstrdup(file);
+        r->regex = strcmp(kind, "regex") == 0;
+        r->action = xstrdup(action);
+        r->severity = xstrdup(sev);
+    }
+    return 0;
+}
+
 static int cfg_read_group(struct qun_config *cfg, config_setting_t *group, char *err, size_t errlen)
 {
     const char *gname = config_setting_name(group);
@@ -397,6 +489,11 @@ static int cfg_read_group(struct qun_config *cfg, config_setting_t *group, char 
                 }
                 cfg->nflood_exempt++;
             }
+            continue;
+        }
+        if (strcmp(gname, "rules") == 0 && strcmp(name, "patterns") == 0) {
+            if (cfg_read_rule_sets(cfg, s, err, errlen) < 0)
+                return -1;
             continue;
         }
         char ***names = cfg_name_list(cfg, gname, name);
@@ -860,6 +957,32 @@ static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t 
                       i + 1, cfg->group_policy[i].category);
             return -1;
         }
+    if (!cfg_rule_action_valid(cfg->rules_flood_action) ||
+        !cfg_rule_action_valid(cfg->rules_spam_action)) {
+        cfg_error(err, errlen, cfg->path,
+                  cfg_line(lc, cfg_rule_action_valid(cfg->rules_flood_action)
+                                   ? "rules.spam_action"
+                                   : "rules.flood_action"),
+                  "rules.flood_action and rules.spam_action must be \"block\", \"hold\" or "
+                  "\"flag\"");
+        return -1;
+    }
+    if (!cfg_rule_severity_valid(cfg->rules_flood_severity) ||
+        !cfg_rule_severity_valid(cfg->rules_spam_severity)) {
+        cfg_error(err, errlen, cfg->path,
+                  cfg_line(lc, cfg_rule_severity_valid(cfg->rules_flood_severity)
+                                   ? "rules.spam_severity"
+                                   : "rules.flood_severity"),
+                  "rules.flood_severity and rules.spam_severity must be \"minor\", \"general\", "
+                  "\"serious\" or \"severe\"");
+        return -1;
+    }
+    if (cfg->rules_spam_groups == 1) {
+        cfg_error(err, errlen, cfg->path, cfg_line(lc, "rules.spam_groups"),
+                  "rules.spam_groups must be 0 (no spam rule) or at least 2: one group is not a "
+                  "repetition");
+        return -1;
+    }
     if (log_level_parse(cfg->log_level) < 0) {
         config_setting_t *s = config_lookup(lc, "log.level");
         cfg_error(err, errlen, cfg->path, s ? (int)config_setting_source_line(s) : 1,
@@ -954,6 +1077,13 @@ void config_free(struct qun_config *cfg)
         free(cfg->group_policy[i].category);
     free(cfg->group_policy);
     free(cfg->credit_levels);
+    for (size_t i = 0; i < cfg->nrule_sets; i++) {
+        free(cfg->rule_sets[i].name);
+        free(cfg->rule_sets[i].file);
+        free(cfg->rule_sets[i].action);
+        free(cfg->rule_sets[i].severity);
+    }
+    free(cfg->rule_sets);
     free(cfg->path);
     free(cfg);
 }

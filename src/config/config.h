@@ -61,6 +61,17 @@ struct config_group_policy {
     bool approval;  /* joins need a manager's approval */
 };
 
+/* One pattern set of the automatic rules (rules.patterns, src/rules/). The
+ * file is read by rules_load(), not here, so a reload can keep the old
+ * rules when a file is bad. */
+struct config_rule_set {
+    char *name;     /* shown to senders and managers, in the log and the ledger */
+    char *file;     /* one pattern per line */
+    bool regex;     /* kind = "regex" (POSIX extended), else "literal" */
+    char *action;   /* "block", "hold" or "flag" */
+    char *severity; /* "minor", "general", "serious" or "severe" */
+};
+
 struct qun_config {
     char *path; /* the file this was read from */
 
@@ -187,6 +198,20 @@ struct qun_config {
     int reports_max_attempts; /* then the report is failed */
     int reports_backoff_base; /* seconds before the 2nd attempt; doubles */
     int reports_backoff_max;  /* seconds, cap of the doubling */
+    /* automatic rules on group messages (src/rules/, docs/rules.md) */
+    int rules_flood_messages; /* per account across groups; 0: no flood rule */
+    int rules_flood_window;   /* seconds */
+    char *rules_flood_action;
+    char *rules_flood_severity;
+    int rules_spam_groups; /* the same text in this many groups; 0: no spam rule */
+    int rules_spam_window; /* seconds */
+    char *rules_spam_action;
+    char *rules_spam_severity;
+    int rules_max_patterns;     /* patterns over every set */
+    int rules_pattern_bytes;    /* the longest pattern */
+    int rules_sanction_seconds; /* at most one automatic deduction per account per rule */
+    struct config_rule_set *rule_sets;
+    size_t nrule_sets;
 
     /* control socket (src/ctl/, used by qunctl) */
     char *control_socket;

@@ -29,6 +29,7 @@
 #include "irc/services.h"
 #include "proto/message.h"
 #include "sanction/sanction.h"
+#include "rules/rules.h"
 
 /* Re-escapes the client-only (+) tags of m into out ("+a=b;+c"). */
 static void message_client_tags(const struct irc_msg *m, char *out, size_t cap)
@@ -85,6 +86,33 @@ static bool message_log_ok(struct client *c, enum chat_kind kind, const char *ta
     send_fail(c, "FAIL", cmds[kind], "LOG_UNAVAILABLE", target,
               "The group log cannot be written right now (the server's disk may be full), so "
               "nothing can be posted; posting resumes by itself when the log is writable again.");
+    return false;
+}
+
+/* The automatic rules (rules/rules.h): false when the message stops here
+ * (blocked, or held for review), after telling the sender unless quiet. */
+static bool message_rules_ok(struct client *c, enum chat_kind kind, struct channel *ch,
+                             const char *target, const char *name, const char *text,
+                             const char *tags)
+{
+    static const char *const cmds[] = {"PRIVMSG", "NOTICE", "TAGMSG"};
+    char status[8] = "", why[400];
+    size_t sl = (size_t)(name - target);
+    if (sl < sizeof status) {
+        memcpy(status, target, sl);
+        status[sl] = '\0';
+    }
+    enum rule_verdict v = rules_check(c, ch, status, cmds[kind], text, tags, why, sizeof why);
+    if (v == RULE_PASS || v == RULE_FLAG)
+        return true;
+    if (kind == CHAT_NOTICE)
+        return false;
+    if (v == RULE_HOLD)
+        send_fail(c, "NOTE", cmds[kind], "MESSAGE_HELD", ch->name, why);
+    else if (c->caps & CAP_STANDARD_REPLIES)
+        send_fail(c, "FAIL", cmds[kind], "MESSAGE_BLOCKED", ch->name, why);
+    else
+        send_numeric(c, ERR_CANNOTSENDTOCHAN, "%s :%s", ch->name, why);
     return false;
 }
 
@@ -158,6 +186,8 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
                 send_numeric(c, ERR_CANNOTSENDTOCHAN, "%s :%s", ch->name, why);
             return;
         }
+        if (text && !message_rules_ok(c, kind, ch, target, name, text, tags))
+            return;
         if (ch->code && kind != CHAT_TAGMSG)
             group_note_message(ch);
         if (name == target) {

@@ -138,6 +138,8 @@ static const char *msgpath_body(const struct chat_msg *cm, char *buf, size_t cap
         n += (size_t)sprintf(out + n, ",\"relayed_as\":");
         n += json_quote(out + n, cm->target);
     }
+    if (cm->held_id)
+        n += (size_t)sprintf(out + n, ",\"held\":%lld", (long long)cm->held_id);
     out[n++] = '}';
     out[n] = '\0';
     return out;
@@ -162,7 +164,8 @@ static void msgpath_logged(void *ud, int status, int64_t seq)
         label_group_done(cm->label, sender);
     uint64_t id = cm->sender_id;
     free(cm);
-    server_message_logged(id);
+    if (id)
+        server_message_logged(id);
 }
 
 /* Builds the record for c's message, logs it and delivers it once logged.
@@ -252,4 +255,43 @@ const char *msgpath_status_parse(const char *target, uint8_t *member_mask)
     }
     *member_mask = mask;
     return p;
+}
+
+int msgpath_submit_released(const char *author, const char *account, int64_t account_id,
+                            struct channel *ch, const char *status, enum chat_kind kind,
+                            const char *text, const char *client_tags, int64_t held_id)
+{
+    uint8_t mask = 0;
+    char target[sizeof MSGPATH_STATUSMSG + 256];
+    if (status && *status)
+        msgpath_status_parse(status, &mask);
+    snprintf(target, sizeof target, "%s%s", mask ? status : "", ch->name);
+    struct chat_msg *cm =
+        chat_msg_new(author, account, target, text,
+                     client_tags && client_tags[0] ? client_tags : NULL, ch->name);
+    cm->kind = kind;
+    cm->to_channel = true;
+    cm->member_mask = mask;
+    cm->held_id = held_id;
+    msgid_new(cm->msgid, sizeof cm->msgid);
+    cm->time_ms = time_now_ms();
+    char body_buf[4096], *body_heap = NULL;
+    const char *body = msgpath_body(cm, body_buf, sizeof body_buf, &body_heap);
+    static const char *const kinds[] = {"msg", "notice", "tagmsg"};
+    struct netlog_event ev = {.at_ms = (int64_t)cm->time_ms,
+                              .kind = kinds[kind],
+                              .actor = cm->sender_prefix,
+                              .target = ch->name,
+                              .code = ch->code,
+                              .account_id = account_id,
+                              .msgid = cm->msgid,
+                              .body = body};
+    /* sender_id 0: nobody's pipeline waits for it (msgpath_logged) */
+    int64_t seq = netlog_append(&ev, msgpath_logged, cm);
+    free(body_heap);
+    if (seq < 0) {
+        free(cm);
+        return -1;
+    }
+    return 0;
 }

@@ -47,6 +47,7 @@ struct chat_msg {
     char *channel;             /* channel name, or NULL for a direct message */
     uint64_t to_id;            /* the recipient's id for a direct message */
     struct label_group *label; /* the labeled reply waiting for it, or NULL */
+    int64_t held_id;           /* a released held message (rules/held.h), or 0 */
 };
 
 /* Takes a checked message from c to a channel or a user, appends it to the
@@ -64,6 +65,18 @@ void msgpath_submit(struct client *c, struct channel *ch, struct client *to, enu
 void msgpath_submit_status(struct client *c, struct channel *ch, const char *status,
                            uint8_t member_mask, enum chat_kind kind, const char *text,
                            const char *client_tags);
+
+/* A held message released by a manager (rules/held.h): logged, then
+ * delivered to every member of ch (or, with status, to the members that
+ * STATUSMSG prefix reaches) in its author's name as it was written: author
+ * is the nick!user@host of the sender when they wrote it, account their
+ * account. The author need not be online; when they are, their
+ * connections get it as members of ch, like everyone else. The log body
+ * carries "held": held_id. Returns 0, or -1 when the log refused it (the
+ * message is then not delivered). */
+int msgpath_submit_released(const char *author, const char *account, int64_t account_id,
+                            struct channel *ch, const char *status, enum chat_kind kind,
+                            const char *text, const char *client_tags, int64_t held_id);
 
 /* Prefix characters a STATUSMSG target may start with (ISUPPORT STATUSMSG),
  * highest rank first. */

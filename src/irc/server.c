@@ -45,6 +45,7 @@
 #include "proto/message.h"
 #include "sanction/sanction.h"
 #include "report/report.h"
+#include "rules/rules.h"
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/clock.h"
@@ -471,6 +472,7 @@ int server_open_storage(char *err, size_t errlen)
         sanction_load(server_loop, server_store_handle, err, errlen) < 0 ||
         report_start(server_loop, cfg, server_store_handle, err, errlen) < 0 ||
         complaint_load(server_loop, server_store_handle, err, errlen) < 0 ||
+        rules_load(cfg, err, errlen) < 0 ||
         verify_init(server_loop, cfg, server_store_handle, server_vault_handle, err, errlen) < 0)
         return -1;
     login_init();
@@ -521,6 +523,13 @@ int server_reload(char *err, size_t errlen)
         return -1;
     struct tls_ctx *tls = NULL;
     if (server_load_tls(cfg, &tls, err, errlen) < 0) {
+        config_free(cfg);
+        return -1;
+    }
+    /* a bad pattern file refuses the whole reload: the old rules stay */
+    if (rules_load(cfg, err, errlen) < 0) {
+        if (tls)
+            tls_ctx_unref(tls);
         config_free(cfg);
         return -1;
     }
@@ -595,6 +604,7 @@ static void server_finish_shutdown(void)
         group_detach_store();
         sanction_detach_store();
         complaint_detach_store();
+        rules_free();
         store_close(server_store_handle, server_on_store_closed, NULL);
         server_store_handle = NULL;
     }

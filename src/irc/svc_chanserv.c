@@ -43,6 +43,7 @@
 #include "irc/server.h"
 #include "irc/service.h"
 #include "irc/services.h"
+#include "irc/svc_chanserv_held.h"
 #include "proto/message.h"
 #include "proto/utf8.h"
 #include "util/alloc.h"
@@ -903,6 +904,14 @@ static const struct svc_cmd cs_commands[] = {
      "the group."},
     {"DENY", 2, 2, true, cs_deny, "DENY <#group> <account> [reason]",
      "A manager refuses a join request; the requester is told, with the reason if given."},
+    {"HELD", 1, -1, true, cs_held, "HELD <#group>",
+     "A manager lists the messages an automatic rule held for review, oldest first, with their "
+     "numbers."},
+    {"RELEASE", 1, -1, true, cs_release, "RELEASE <number>",
+     "A manager delivers a held message to the group in its author's name (logged first)."},
+    {"REJECT", 1, -1, true, cs_reject, "REJECT <number>",
+     "A manager drops a held message; its rule's consequence (a credit deduction) applies to "
+     "the author."},
 };
 
 const struct service chanserv_service = {

@@ -24,6 +24,7 @@
 #include "config/config.h"
 #include "irc/server.h"
 #include "net/conn.h"
+#include "rules/rules.h"
 #include "util/log.h"
 
 static uv_signal_t sig_hup, sig_term, sig_int;
@@ -118,6 +119,13 @@ int main(int argc, char **argv)
         return 1;
     }
     if (check_only) {
+        /* the pattern files of the automatic rules are part of the check */
+        if (rules_load(cfg, err, sizeof err) < 0) {
+            fprintf(stderr, "qund: %s\n", err);
+            config_free(cfg);
+            return 1;
+        }
+        rules_free();
         printf("qund: %s is valid\n", path);
         config_free(cfg);
         return 0;

@@ -30,10 +30,23 @@ enum rule_verdict { RULE_PASS, RULE_FLAG, RULE_HOLD, RULE_BLOCK };
 int rules_load(const struct qun_config *cfg, char *err, size_t errlen);
 void rules_free(void);
 
-/* Checks one message to a group. RULE_BLOCK and RULE_HOLD write the
- * sentence for the sender into why; RULE_HOLD has already kept the
- * message. */
-enum rule_verdict rules_check(struct client *c, struct channel *ch, const char *command,
-                              const char *text, const char *tags, char *why, size_t len);
+/* Checks one message to a group (status: its STATUSMSG prefix, "" for the
+ * whole group). RULE_BLOCK and RULE_HOLD write the sentence for the sender
+ * into why; RULE_HOLD has already kept the message (held.h); RULE_FLAG and
+ * RULE_PASS mean the message goes on. Messages of senders without an
+ * account pass (production needs identity level 1 to post). Every hit is a
+ * network-log event; a block applies its consequence (sanction_apply, at
+ * most once per account and rule within rules.sanction_seconds). */
+enum rule_verdict rules_check(struct client *c, struct channel *ch, const char *status,
+                              const char *command, const char *text, const char *tags, char *why,
+                              size_t len);
+
+/* "block", "hold", "flag" (and "pass"). */
+const char *rule_verdict_name(enum rule_verdict v);
+
+/* A NOTICE from ChanServ to every online connection of ch's owner and
+ * managers. */
+void rules_tell_managers(struct channel *ch, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif
