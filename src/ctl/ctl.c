@@ -23,6 +23,10 @@
  *   6. A closing connection (uv_close called, or an answer queued with
  *      close_after) processes no more lines; its memory is freed in the
  *      close callback, after libuv cancelled its pending writes.
+ *   7. A request from ctl_call has conn_id 0 and a done callback; its one
+ *      reply goes to done (whether or not the socket is running), never
+ *      to a connection. Both origins pass through ctl_dispatch, so the
+ *      log line, the registry and the role check are the same code.
  *
  * Threads: the loop thread only.
  */
@@ -63,7 +67,7 @@ struct ctl_conn {
     uint64_t id;
     uid_t uid;
     char user[64];
-    char actor[80];
+    char actor[CTL_ACTOR_MAX];
     char *buf; /* CTL_BUF_SIZE bytes */
     size_t len;
     unsigned inflight;
@@ -73,12 +77,16 @@ struct ctl_conn {
     struct ctl_conn *prev, *next;
 };
 
+/* A request has one origin: a socket connection (conn_id != 0, done NULL)
+ * or a ctl_call (conn_id 0, done set; see ctl.h). */
 struct ctl_request {
     unsigned magic;
     uint64_t conn_id;
     json_t *id; /* the client's id, echoed (owned) */
     unsigned roles;
-    char actor[80];
+    char actor[CTL_ACTOR_MAX];
+    ctl_done_cb done; /* ctl_call origin: the caller's callback */
+    void *ud;
 };
 
 struct ctl_write {
@@ -320,6 +328,16 @@ static void ctl_finish(struct ctl_request *req, json_t *msg)
 {
     assert(req->magic == CTL_REQUEST_MAGIC && "a control request was answered twice");
     req->magic = 0;
+    if (req->done) { /* ctl_call origin: the answer goes to the caller */
+        ctl_done_cb done = req->done;
+        void *ud = req->ud;
+        json_decref(req->id);
+        free(req);
+        json_object_del(msg, "id");
+        done(ud, msg);
+        json_decref(msg);
+        return;
+    }
     struct ctl_conn *c = ctl_running ? ctl_conn_by_id(req->conn_id) : NULL;
     json_decref(req->id);
     free(req);
@@ -412,6 +430,25 @@ static int ctl_parse(struct ctl_conn *c, const char *line, size_t len, json_t **
     return -1;
 }
 
+/* The part both origins share: the info log, the registry, the role
+ * check, the handler. req is answered exactly once, now or later. */
+static void ctl_dispatch(struct ctl_request *req, const char *cmd, json_t *args)
+{
+    log_info("control: %s %s", req->actor, cmd);
+    const struct ctl_command *command = ctl_find(cmd);
+    if (!command) {
+        ctl_reply_error(req, "unknown-command", "there is no command \"%.64s\" (try \"help\")",
+                        cmd);
+    } else if (!(command->roles & req->roles)) {
+        char need[96];
+        ctl_roles_sentence(command->roles, need, sizeof need);
+        ctl_reply_error(req, "forbidden", "%s needs %s, which %s does not have", command->name,
+                        need, req->actor);
+    } else {
+        command->fn(req, args);
+    }
+}
+
 static void ctl_handle_line(struct ctl_conn *c, const char *line, size_t len)
 {
     json_t *id, *args, *root;
@@ -425,21 +462,36 @@ static void ctl_handle_line(struct ctl_conn *c, const char *line, size_t len)
     req->roles = ctl_roles_for_user(c->uid, c->user[0] ? c->user : NULL);
     snprintf(req->actor, sizeof req->actor, "%s", c->actor);
     c->inflight++;
-    log_info("control: %s %s", c->actor, cmd);
-    const struct ctl_command *command = ctl_find(cmd);
-    if (!command) {
-        ctl_reply_error(req, "unknown-command", "there is no command \"%.64s\" (try \"help\")",
-                        cmd);
-    } else if (!(command->roles & req->roles)) {
-        char need[96];
-        ctl_roles_sentence(command->roles, need, sizeof need);
-        ctl_reply_error(req, "forbidden", "%s needs %s, which %s does not have", command->name,
-                        need, c->actor);
-    } else {
-        command->fn(req, args);
-    }
+    ctl_dispatch(req, cmd, args);
     json_decref(args);
     json_decref(root);
+}
+
+void ctl_call(const char *cmd, json_t *args, unsigned roles, const char *actor, ctl_done_cb done,
+              void *ud)
+{
+    assert(cmd && done);
+    struct ctl_request *req = xcalloc(1, sizeof *req);
+    req->magic = CTL_REQUEST_MAGIC;
+    req->id = json_null();
+    req->roles = roles & (CTL_ROLE_ADMINISTRATOR | CTL_ROLE_MODERATOR | CTL_ROLE_AUDITOR);
+    req->done = done;
+    req->ud = ud;
+    size_t alen = actor ? strlen(actor) : 0;
+    if (alen == 0 || alen >= sizeof req->actor || strpbrk(actor, "\r\n")) {
+        snprintf(req->actor, sizeof req->actor, "invalid-actor");
+        ctl_reply_error(req, "bad-request", "the actor must be 1 to %d bytes on one line",
+                        CTL_ACTOR_MAX - 1);
+        return;
+    }
+    memcpy(req->actor, actor, alen + 1);
+    if (args && !json_is_object(args)) {
+        ctl_reply_error(req, "bad-request", "\"args\" must be a JSON object");
+        return;
+    }
+    json_t *owned = args ? json_incref(args) : json_object();
+    ctl_dispatch(req, cmd, owned);
+    json_decref(owned);
 }
 
 /* Processes every complete buffered line while the in-flight cap allows,
@@ -563,11 +615,15 @@ static void ctl_on_connection(uv_stream_t *server, int status)
 static void ctl_cmd_whoami(struct ctl_request *req, json_t *args)
 {
     (void)args;
-    struct ctl_conn *c = ctl_conn_by_id(req->conn_id);
-    assert(c); /* synchronous: the connection is draining */
     json_t *r = json_object();
-    json_object_set_new(r, "user", c->user[0] ? json_string(c->user) : json_null());
-    json_object_set_new(r, "uid", json_integer((json_int_t)c->uid));
+    if (req->done) { /* ctl_call: no unix peer behind it */
+        json_object_set_new(r, "actor", json_string(req->actor));
+    } else {
+        struct ctl_conn *c = ctl_conn_by_id(req->conn_id);
+        assert(c); /* synchronous: the connection is draining */
+        json_object_set_new(r, "user", c->user[0] ? json_string(c->user) : json_null());
+        json_object_set_new(r, "uid", json_integer((json_int_t)c->uid));
+    }
     json_object_set_new(r, "roles", ctl_roles_json(req->roles));
     ctl_reply_ok(req, r);
 }

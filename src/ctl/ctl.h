@@ -29,6 +29,10 @@
  * never logged (they may hold secrets or case references), and a handler's
  * error messages must not carry secrets either.
  *
+ * Requests have a second origin, ctl_call (below): the web console calls
+ * the same commands through it, so the console, its JSON API and qunctl
+ * run one function per action.
+ *
  * Threads: everything here runs on the loop thread, including replies.
  */
 #ifndef QUN_CTL_CTL_H
@@ -41,7 +45,8 @@
 
 #include "config/config.h"
 
-#define CTL_LINE_MAX 65536 /* bytes per request line, without the newline */
+#define CTL_LINE_MAX  65536 /* bytes per request line, without the newline */
+#define CTL_ACTOR_MAX 80    /* bytes of an actor name, with its NUL */
 
 enum ctl_role { CTL_ROLE_ADMINISTRATOR = 1, CTL_ROLE_MODERATOR = 2, CTL_ROLE_AUDITOR = 4 };
 
@@ -62,7 +67,31 @@ void ctl_reply_ok(struct ctl_request *req, json_t *result);
 void ctl_reply_error(struct ctl_request *req, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* "unix:alice" (or "unix:#1234" for a uid without a name): for audit records. */
+/*
+ * The second origin of requests: a caller inside the daemon (the web
+ * console's API) runs a registered command for an operator it has
+ * authenticated itself. Same registry, same role check against roles (a
+ * mask of enum ctl_role), same "control: <actor> <cmd>" info log, same
+ * handler; ctl_request_actor() answers actor (e.g. "console:alice"), so
+ * every record a handler writes names that operator.
+ *
+ * The answer goes to done exactly once, on the loop thread: at once
+ * (inside ctl_call) when the handler answers at once, or later (after its
+ * store callbacks). answer has the socket's shape without "id":
+ *   {"ok":true,"result":<json>}  or
+ *   {"ok":false,"error":{"code":"...","message":"..."}}
+ * It is borrowed for the call (json_incref it to keep it). args is
+ * borrowed (NULL means {}); actor is copied (1..CTL_ACTOR_MAX-1 bytes, one
+ * line, else a "bad-request" answer). done is called even when the socket
+ * is not running or has stopped: ud must stay valid until done runs (a
+ * caller whose connection may go first should refer to it by an id).
+ */
+typedef void (*ctl_done_cb)(void *ud, json_t *answer);
+void ctl_call(const char *cmd, json_t *args, unsigned roles, const char *actor, ctl_done_cb done,
+              void *ud);
+
+/* "unix:alice" (or "unix:#1234" for a uid without a name), or the actor
+ * given to ctl_call ("console:alice"): for audit records. */
 const char *ctl_request_actor(const struct ctl_request *req);
 /* Mask of enum ctl_role the requester held when the request arrived. */
 unsigned ctl_request_roles(const struct ctl_request *req);
@@ -99,6 +128,9 @@ void ctl_sanction_register(void);
 void ctl_report_register(void);
 /* complaints.list, .show, .decide, .stats, .flagged (ctl_complaints.c). */
 void ctl_complaints_register(void);
+/* operators.create, .list, .disable, .passwd: console operator accounts
+ * (ctl_operators.c; administrators only). */
+void ctl_operators_register(void);
 
 /* Roles of a unix user under the current lists (0: none). */
 unsigned ctl_roles_for_user(uid_t uid, const char *user);

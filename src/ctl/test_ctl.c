@@ -6,6 +6,8 @@
  * read without blocking (the loop is pumped between reads, all on one
  * thread), and ends by stopping ctl and proving that the loop closes with
  * no handle left (uv_loop_close == 0) and the socket file is gone.
+ * The test_call_* tests drive the second origin, ctl_call (the console's
+ * way in): answers now and later, the role check, unknown commands.
  */
 #include <errno.h>
 #include <poll.h>
@@ -530,6 +532,156 @@ static void test_stale_and_live_socket(void **state)
     start_ctl(); /* teardown stops it */
 }
 
+/* ---------------------------------------------------------------- ctl_call */
+
+struct call_result {
+    int calls;
+    json_t *answer; /* a reference kept from the last call */
+};
+
+static void on_done(void *ud, json_t *answer)
+{
+    struct call_result *r = ud;
+    r->calls++;
+    json_decref(r->answer);
+    r->answer = json_incref(answer);
+}
+
+static void call_assert_error(struct call_result *r, const char *code)
+{
+    assert_int_equal(r->calls, 1);
+    assert_true(json_is_false(json_object_get(r->answer, "ok")));
+    assert_null(json_object_get(r->answer, "id"));
+    json_t *e = json_object_get(r->answer, "error");
+    assert_string_equal(json_string_value(json_object_get(e, "code")), code);
+    assert_non_null(json_string_value(json_object_get(e, "message")));
+}
+
+/* A handler that answers at once: done runs inside ctl_call, once, with
+ * the handler's result and no "id". */
+static void test_call_answers_now(void **state)
+{
+    (void)state;
+    struct call_result r = {0};
+    json_t *args = json_pack("{s:s}", "k", "v");
+    ctl_call("test.echo", args, CTL_ROLE_ADMINISTRATOR, "console:alice", on_done, &r);
+    json_decref(args);
+    assert_int_equal(r.calls, 1);
+    assert_true(json_is_true(json_object_get(r.answer, "ok")));
+    assert_null(json_object_get(r.answer, "id"));
+    json_t *res = json_object_get(r.answer, "result");
+    assert_string_equal(json_string_value(json_object_get(res, "k")), "v");
+    /* NULL args are an empty object */
+    ctl_call("test.echo", NULL, CTL_ROLE_ADMINISTRATOR, "console:alice", on_done, &r);
+    assert_int_equal(r.calls, 2);
+    assert_int_equal(json_object_size(json_object_get(r.answer, "result")), 0);
+    json_decref(r.answer);
+}
+
+/* A handler that answers later: nothing until it replies, then once. The
+ * actor it sees is the caller's. */
+static void test_call_answers_later(void **state)
+{
+    (void)state;
+    struct call_result r = {0};
+    ctl_call("test.later", NULL, CTL_ROLE_ADMINISTRATOR, "console:bob", on_done, &r);
+    assert_non_null(held);
+    assert_int_equal(r.calls, 0);
+    assert_string_equal(ctl_request_actor(held), "console:bob");
+    assert_int_equal(ctl_request_roles(held), CTL_ROLE_ADMINISTRATOR);
+    pump();
+    assert_int_equal(r.calls, 0);
+    ctl_reply_ok(held, json_string("done"));
+    held = NULL;
+    assert_int_equal(r.calls, 1);
+    assert_string_equal(json_string_value(json_object_get(r.answer, "result")), "done");
+    /* an error reply reaches done too */
+    ctl_call("test.later", NULL, CTL_ROLE_ADMINISTRATOR, "console:bob", on_done, &r);
+    ctl_reply_error(held, "not-found", "no %s here", "thing");
+    held = NULL;
+    assert_int_equal(r.calls, 2);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r.answer, "error"), "message")),
+        "no thing here");
+    json_decref(r.answer);
+}
+
+/* The role check is the socket's: a moderator may not run an
+ * administrator's command, an auditor may run test.audit, and the actor
+ * the handler reads is the console's. */
+static void test_call_roles(void **state)
+{
+    (void)state;
+    struct call_result r = {0};
+    ctl_call("test.echo", NULL, CTL_ROLE_MODERATOR | CTL_ROLE_AUDITOR, "console:carol", on_done,
+             &r);
+    call_assert_error(&r, "forbidden");
+    const char *msg =
+        json_string_value(json_object_get(json_object_get(r.answer, "error"), "message"));
+    assert_non_null(strstr(msg, "console:carol"));
+    assert_non_null(strstr(msg, "administrator"));
+    r.calls = 0;
+    ctl_call("test.audit", NULL, CTL_ROLE_ADMINISTRATOR, "console:carol", on_done, &r);
+    call_assert_error(&r, "forbidden");
+    r.calls = 0;
+    ctl_call("test.audit", NULL, CTL_ROLE_AUDITOR, "console:carol", on_done, &r);
+    assert_int_equal(r.calls, 1);
+    assert_string_equal(json_string_value(json_object_get(r.answer, "result")), "console:carol");
+    r.calls = 0;
+    ctl_call("test.echo", NULL, 0, "console:carol", on_done, &r); /* no role at all */
+    call_assert_error(&r, "forbidden");
+    json_decref(r.answer);
+}
+
+static void test_call_unknown_and_bad(void **state)
+{
+    (void)state;
+    struct call_result r = {0};
+    ctl_call("no.such.command", NULL, CTL_ROLE_ADMINISTRATOR, "console:dave", on_done, &r);
+    call_assert_error(&r, "unknown-command");
+    r.calls = 0;
+    json_t *arr = json_array();
+    ctl_call("test.echo", arr, CTL_ROLE_ADMINISTRATOR, "console:dave", on_done, &r);
+    json_decref(arr);
+    call_assert_error(&r, "bad-request");
+    r.calls = 0;
+    ctl_call("test.echo", NULL, CTL_ROLE_ADMINISTRATOR, "", on_done, &r);
+    call_assert_error(&r, "bad-request");
+    r.calls = 0;
+    char longname[200];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    ctl_call("test.echo", NULL, CTL_ROLE_ADMINISTRATOR, longname, on_done, &r);
+    call_assert_error(&r, "bad-request");
+    r.calls = 0;
+    ctl_call("test.echo", NULL, CTL_ROLE_ADMINISTRATOR, "console:x\nforged", on_done, &r);
+    call_assert_error(&r, "bad-request");
+    /* whoami works from the console too, and names the actor */
+    r.calls = 0;
+    ctl_call("whoami", NULL, CTL_ROLE_MODERATOR, "console:dave", on_done, &r);
+    assert_int_equal(r.calls, 1);
+    json_t *res = json_object_get(r.answer, "result");
+    assert_string_equal(json_string_value(json_object_get(res, "actor")), "console:dave");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(res, "roles"), 0)),
+                        "moderator");
+    json_decref(r.answer);
+}
+
+/* A reply given after the socket stopped still reaches the caller. */
+static void test_call_after_stop(void **state)
+{
+    (void)state;
+    struct call_result r = {0};
+    ctl_call("test.later", NULL, CTL_ROLE_ADMINISTRATOR, "console:erin", on_done, &r);
+    ctl_stop();
+    uv_run(&loop, UV_RUN_NOWAIT);
+    ctl_reply_ok(held, NULL);
+    held = NULL;
+    assert_int_equal(r.calls, 1);
+    assert_true(json_is_null(json_object_get(r.answer, "result")));
+    json_decref(r.answer);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +698,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_help_lists_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_closes_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_and_live_socket, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_answers_now, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_answers_later, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_unknown_and_bad, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_after_stop, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
