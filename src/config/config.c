@@ -98,6 +98,11 @@ static const struct cfg_field cfg_fields[] = {
     F("identity.convention", CFG_STR, convention_file, 1, 4096, NULL, 0),
     F("identity.convention_version", CFG_INT, convention_version, 1, 1000000, NULL, 1),
     F("control.socket", CFG_STR, control_socket, 1, 107, "var/qund.sock", 0),
+    F("console.session_idle_minutes", CFG_INT, console_session_idle_minutes, 1, 1440, NULL, 30),
+    F("console.session_lifetime_hours", CFG_INT, console_session_lifetime_hours, 1, 168, NULL, 12),
+    F("console.login_failures", CFG_INT, console_login_failures, 1, 32, NULL, 5),
+    F("console.login_window", CFG_INT, console_login_window, 60, 86400, NULL, 900),
+    F("console.max_sessions", CFG_INT, console_max_sessions, 1, 100000, NULL, 1000),
     F("netlog.path", CFG_STR, netlog_path, 1, 4096, "var/netlog.db", 0),
     F("netlog.key_file", CFG_STR, netlog_key_file, 1, 4096, "var/netlog.key", 0),
     F("netlog.mode", CFG_STR, netlog_mode, 1, 16, "strict", 0),
@@ -142,10 +147,10 @@ static const struct cfg_field cfg_fields[] = {
 };
 
 /* Names that are groups or lists handled outside the table. */
-static const char *const cfg_groups[] = {"server",     "admin",  "log",    "tls",       "limits",
-                                         "channels",   "store",  "vault",  "accounts",  "identity",
-                                         "control",    "groups", "netlog", "sanctions", "reports",
-                                         "complaints", "rules",  NULL};
+static const char *const cfg_groups[] = {"server",     "admin",  "log",     "tls",       "limits",
+                                         "channels",   "store",  "vault",   "accounts",  "identity",
+                                         "control",    "groups", "netlog",  "sanctions", "reports",
+                                         "complaints", "rules",  "console", NULL};
 
 static void cfg_error(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

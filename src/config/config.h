@@ -218,6 +218,13 @@ struct qun_config {
     char **control_administrators; /* unix user names; NULL-terminated */
     char **control_moderators;
     char **control_auditors;
+
+    /* the operator console's sessions (src/console/, docs/console.md) */
+    int console_session_idle_minutes;   /* a session unused this long ends (30) */
+    int console_session_lifetime_hours; /* a session ends this long after login (12) */
+    int console_login_failures;         /* failed logins allowed per name and per IP ... */
+    int console_login_window;           /* ... within this many seconds (5 per 900) */
+    int console_max_sessions;           /* open console sessions, all operators (1000) */
 };
 
 /* Reads and validates path. On success returns a new config; on failure

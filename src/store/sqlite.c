@@ -346,6 +346,18 @@ static const char *const store_migrations[] = {
     " ok INTEGER NOT NULL,"
     " detail TEXT);"
     "CREATE INDEX report_attempts_report ON report_attempts (report_id, id);",
+    /* 5: operator accounts of the web console (src/console/operator.c).
+     * Console sessions are kept in memory only (src/console/session.c). */
+    "CREATE TABLE operators ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " role TEXT NOT NULL CHECK (role IN ('administrator', 'moderator', 'auditor')),"
+    " password_hash TEXT NOT NULL CHECK (password_hash LIKE '$argon2id$%'),"
+    " created_at INTEGER NOT NULL,"
+    " created_by TEXT NOT NULL,"
+    " password_changed_at INTEGER,"
+    " disabled_at INTEGER,"
+    " disabled_by TEXT);",
 };
 #define STORE_NMIGRATIONS ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 
