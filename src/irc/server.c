@@ -29,6 +29,8 @@
 #include "config/config.h"
 #include "account/account.h"
 #include "complaint/complaint.h"
+#include "console/operator.h"
+#include "console/session.h"
 #include "credit/credit.h"
 #include "ctl/ctl.h"
 #include "irc/group.h"
@@ -473,8 +475,10 @@ int server_open_storage(char *err, size_t errlen)
         report_start(server_loop, cfg, server_store_handle, err, errlen) < 0 ||
         complaint_load(server_loop, server_store_handle, err, errlen) < 0 ||
         rules_load(cfg, err, errlen) < 0 ||
-        verify_init(server_loop, cfg, server_store_handle, server_vault_handle, err, errlen) < 0)
+        verify_init(server_loop, cfg, server_store_handle, server_vault_handle, err, errlen) < 0 ||
+        operator_directory_load(server_loop, server_store_handle, NULL, err, errlen) < 0)
         return -1;
+    session_configure(cfg);
     login_init();
     reportserv_attach();
     qclock_start(server_loop);
@@ -485,6 +489,7 @@ int server_open_storage(char *err, size_t errlen)
     ctl_sanction_register();
     ctl_report_register();
     ctl_complaints_register();
+    ctl_operators_register();
     if (ctl_start(server_loop, cfg, err, errlen) < 0)
         return -1;
     server_ready = true;
@@ -550,6 +555,7 @@ int server_reload(char *err, size_t errlen)
     config_free(server_config);
     server_config = cfg;
     ctl_reload(cfg);
+    session_configure(cfg);
     struct conn_limits limits = server_limits(cfg);
     transport_set_limits(&limits);
     log_set_level((enum log_level)log_level_parse(cfg->log_level));
@@ -600,6 +606,7 @@ static void server_finish_shutdown(void)
     netlog_close();        /* after the last client: its quit is in the log */
     if (server_store_handle) {
         account_directory_detach_store();
+        operator_directory_detach_store();
         credit_detach_store();
         group_detach_store();
         sanction_detach_store();
@@ -619,6 +626,8 @@ void server_free(void)
         tls_ctx_unref(server_tls);
     server_tls = NULL;
     account_directory_free();
+    session_free_all();
+    operator_directory_free();
     vault_close(server_vault_handle);
     server_vault_handle = NULL;
     config_free(server_config);

@@ -55,6 +55,21 @@ struct subcommand {
     struct arg_spec args[QUNCTL_MAX_ARGS]; /* ends at the first .key == NULL */
 };
 
+/* Commands with a secret argument: its args key is filled by
+ * qunctl_read_secret (the terminal or stdin), never from the command line,
+ * where ps and the shell history would show it. */
+static const struct {
+    const char *cmd, *key;
+} qunctl_secrets[] = {{"operators.create", "password"}, {"operators.passwd", "password"}};
+
+static const char *secret_key(const struct subcommand *sc)
+{
+    for (size_t i = 0; i < sizeof qunctl_secrets / sizeof qunctl_secrets[0]; i++)
+        if (strcmp(qunctl_secrets[i].cmd, sc->cmd) == 0)
+            return qunctl_secrets[i].key;
+    return NULL;
+}
+
 static const struct subcommand qunctl_commands[] = {
     {"whoami", NULL, "whoami", "show your unix user and control roles", {{0}}},
     {"help", NULL, "help", "list the daemon's control commands and who may use them", {{0}}},
@@ -278,6 +293,23 @@ static const struct subcommand qunctl_commands[] = {
      {{NULL, "ID", "id", ARG_ID, true, "number from `appeals list`"},
       {NULL, "DECISION", "decision", ARG_STRING, true, "uphold or reject"},
       {"--note", "TEXT", "note", ARG_STRING, true, "why (shown to the user)"}}},
+    {"operators",
+     "create",
+     "operators.create",
+     "create a console operator; the password is read from the terminal or stdin (recorded)",
+     {{NULL, "NAME", "name", ARG_STRING, true, "operator name: a-z, 0-9, '.', '_', '-'"},
+      {"--role", "ROLE", "role", ARG_STRING, true, "administrator, moderator or auditor"}}},
+    {"operators", "list", "operators.list", "list console operators", {{0}}},
+    {"operators",
+     "disable",
+     "operators.disable",
+     "disable a console operator and end its sessions (recorded)",
+     {{NULL, "NAME", "name", ARG_STRING, true, "operator name"}}},
+    {"operators",
+     "passwd",
+     "operators.passwd",
+     "set a console operator's password, read from the terminal or stdin (recorded)",
+     {{NULL, "NAME", "name", ARG_STRING, true, "operator name"}}},
     {"test",
      "clock-advance",
      "test.clock.advance",
@@ -307,6 +339,11 @@ static void print_subcommand_help(FILE *out, const struct subcommand *sc)
     fputs("usage: ", out);
     print_synopsis(out, sc);
     fprintf(out, "\n%s (control command \"%s\").\n", sc->help, sc->cmd);
+    if (secret_key(sc))
+        fprintf(out,
+                "The %s is read from the terminal (asked twice, not shown) or as one line "
+                "of stdin;\nit is never taken from the command line.\n",
+                secret_key(sc));
     if (sc->args[0].key)
         fputs("\narguments:\n", out);
     for (const struct arg_spec *a = sc->args; a->key; a++) {
@@ -550,6 +587,7 @@ static json_t *exchange(const char *path, const char *cmd, json_t *args)
     size_t n = strlen(text);
     text[n] = '\n'; /* replaces the NUL; length passed explicitly */
     int rc = send_all(fd, text, n + 1);
+    explicit_bzero(text, n + 1); /* it may carry a password */
     free(text);
     if (rc < 0) {
         fprintf(stderr, "qunctl: cannot send to %s: %s\n", path, strerror(errno));
@@ -668,6 +706,23 @@ json_t *qunctl_exchange(const char *path, const char *cmd, json_t *args)
 
 /* ---------------------------------------------------------------- main */
 
+/* Reads the secret key into args (wiping qunctl's own buffer). */
+static int add_secret(const char *key, json_t *args)
+{
+    char buf[1024];
+    size_t len = 0;
+    if (qunctl_read_secret(key, buf, sizeof buf, &len) < 0)
+        return -1;
+    json_t *v = json_stringn(buf, len);
+    explicit_bzero(buf, sizeof buf);
+    if (!v) {
+        fprintf(stderr, "qunctl: the %s must be valid UTF-8\n", key);
+        return -1;
+    }
+    json_object_set_new(args, key, v);
+    return 0;
+}
+
 static int report(json_t *answer, bool as_json)
 {
     if (json_is_true(json_object_get(answer, "ok"))) {
@@ -734,6 +789,10 @@ int main(int argc, char **argv)
     int rc = parse_args(sc, argc - i - used, argv + i + used, &args, &as_json);
     if (rc != 0)
         return rc == 1 ? 0 : rc;
+    if (secret_key(sc) && add_secret(secret_key(sc), args) < 0) {
+        json_decref(args);
+        return 2;
+    }
     json_t *answer = exchange(path, sc->cmd, args);
     json_decref(args);
     if (!answer)

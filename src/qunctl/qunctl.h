@@ -25,4 +25,9 @@ json_t *qunctl_exchange(const char *path, const char *cmd, json_t *args);
  * returns true with the exit status in *rc (netlog_cmds.c). */
 bool qunctl_netlog_command(const char *sock, int n, char **words, bool as_json, int *rc);
 
+/* Reads a secret ("password") from the terminal (no echo, asked twice) or
+ * one line of stdin into out (cap bytes); *len its length. Returns 0, or
+ * -1 with a sentence on stderr (out wiped). secret.c. */
+int qunctl_read_secret(const char *what, char *out, size_t cap, size_t *len);
+
 #endif
