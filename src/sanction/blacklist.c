@@ -76,14 +76,14 @@ static int load_entry(void *ud, const struct store_value *c, size_t n)
     return 0;
 }
 
-int blacklist_load(uv_loop_t *loop, char *err, size_t errlen)
+int blacklist_load(char *err, size_t errlen)
 {
-    return sanction_load_run(loop, "SELECT max(id) FROM blacklist", load_max, "the blacklist", err,
-                             errlen) < 0 ||
-                   sanction_load_run(loop,
-                                     "SELECT id, kind, value, label, reason, author, added_at"
-                                     " FROM blacklist WHERE removed_at IS NULL ORDER BY id",
-                                     load_entry, "the blacklist", err, errlen) < 0
+    return store_load(sanction_store, "SELECT max(id) FROM blacklist", NULL, 0, load_max, NULL,
+                      "the blacklist", err, errlen) < 0 ||
+                   store_load(sanction_store,
+                              "SELECT id, kind, value, label, reason, author, added_at"
+                              " FROM blacklist WHERE removed_at IS NULL ORDER BY id",
+                              NULL, 0, load_entry, NULL, "the blacklist", err, errlen) < 0
                ? -1
                : 0;
 }
