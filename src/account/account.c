@@ -203,12 +203,6 @@ const char *account_status_sentence(int status)
 
 /* ---- start-up load ---- */
 
-struct load_state {
-    int status;
-    bool done;
-    char err[256];
-};
-
 static void blob_copy(uint8_t *dst, size_t cap, const struct store_value *v, size_t *len)
 {
     size_t n = v->type == STORE_TYPE_BLOB ? v->len : 0;
@@ -279,31 +273,6 @@ static int load_cert_row(void *ud, const struct store_value *c, size_t n)
     return 0;
 }
 
-static void load_done(void *ud, int status, const char *err)
-{
-    struct load_state *ls = ud;
-    ls->status = status;
-    ls->done = true;
-    if (status != STORE_OK)
-        snprintf(ls->err, sizeof ls->err, "%s", err ? err : store_status_name(status));
-}
-
-static int load_run(const char *sql, store_row_cb row, char *err, size_t errlen)
-{
-    struct load_state ls = {0};
-    if (store_query(acct_store, sql, NULL, 0, row, load_done, &ls) != STORE_OK) {
-        snprintf(err, errlen, "loading accounts: the store refused the query");
-        return -1;
-    }
-    while (!ls.done)
-        uv_run(acct_loop, UV_RUN_ONCE);
-    if (ls.status != STORE_OK) {
-        snprintf(err, errlen, "loading accounts: %s", ls.err);
-        return -1;
-    }
-    return 0;
-}
-
 int account_directory_load(uv_loop_t *loop, struct store *st, char *err, size_t errlen)
 {
     acct_loop = loop;
@@ -323,16 +292,17 @@ int account_directory_load(uv_loop_t *loop, struct store *st, char *err, size_t 
         snprintf(err, errlen, "cannot compute a password hash (out of memory?)");
         return -1;
     }
-    if (load_run("SELECT a.id, a.name, a.name_folded, a.created_at, a.password_hash,"
-                 " a.scram_salt, a.scram_iterations, a.scram_stored_key, a.scram_server_key,"
-                 " a.level, a.identity_hash, a.suspended_at, a.suspend_reason,"
-                 " coalesce(a.convention_version, 0), coalesce(a.convention_at, 0),"
-                 " (SELECT count(*) FROM identity_requests r"
-                 "   WHERE r.account_id = a.id AND r.status = 'pending')"
-                 " FROM accounts a",
-                 load_account_row, err, errlen) < 0 ||
-        load_run("SELECT account_id, fingerprint FROM account_certs", load_cert_row, err, errlen) <
-            0)
+    if (store_load(st,
+                   "SELECT a.id, a.name, a.name_folded, a.created_at, a.password_hash,"
+                   " a.scram_salt, a.scram_iterations, a.scram_stored_key, a.scram_server_key,"
+                   " a.level, a.identity_hash, a.suspended_at, a.suspend_reason,"
+                   " coalesce(a.convention_version, 0), coalesce(a.convention_at, 0),"
+                   " (SELECT count(*) FROM identity_requests r"
+                   "   WHERE r.account_id = a.id AND r.status = 'pending')"
+                   " FROM accounts a",
+                   NULL, 0, load_account_row, NULL, "accounts", err, errlen) < 0 ||
+        store_load(st, "SELECT account_id, fingerprint FROM account_certs", NULL, 0, load_cert_row,
+                   NULL, "accounts", err, errlen) < 0)
         return -1;
     log_info("accounts: %zu loaded", acct_by_name.count);
     return 0;

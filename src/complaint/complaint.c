@@ -279,11 +279,6 @@ void complaint__log(const char *kind, const char *actor, const struct complaint 
 
 /* ---- loading ---- */
 
-struct cp_load {
-    bool done;
-    int status;
-};
-
 static int cp_load_row(void *ud, const struct store_value *v, size_t n)
 {
     if (n != 14 || cp_nopen >= COMPLAINT_OPEN_MAX)
@@ -316,30 +311,6 @@ static int cp_recent_row(void *ud, const struct store_value *v, size_t n)
     return 0;
 }
 
-static void cp_loaded(void *ud, int status, const char *err)
-{
-    struct cp_load *l = ud;
-    l->status = status;
-    l->done = true;
-}
-
-static int cp_load_query(uv_loop_t *loop, const char *sql, const struct store_value *b, size_t nb,
-                         store_row_cb row, char *err, size_t errlen)
-{
-    struct cp_load l = {0};
-    if (store_query(cp_store, sql, b, nb, row, cp_loaded, &l) != STORE_OK) {
-        snprintf(err, errlen, "loading complaints: the store refused the query");
-        return -1;
-    }
-    while (!l.done)
-        uv_run(loop, UV_RUN_ONCE);
-    if (l.status != STORE_OK) {
-        snprintf(err, errlen, "loading complaints: %s", store_status_name(l.status));
-        return -1;
-    }
-    return 0;
-}
-
 static void complaint_tick(int64_t now);
 
 int complaint_load(uv_loop_t *loop, struct store *st, char *err, size_t errlen)
@@ -347,16 +318,16 @@ int complaint_load(uv_loop_t *loop, struct store *st, char *err, size_t errlen)
     static bool job_registered;
     cp_store = st;
     struct store_value since = STORE_INT(qclock_now() - 3600);
-    if (cp_load_query(loop,
-                      "SELECT id, reporter_id, kind, target, coalesce(subject_id, 0),"
-                      " coalesce(group_code, 0), coalesce(msg_seq, 0), category, text, filed_at,"
-                      " stage, deadline, overdue_group, overdue FROM complaints"
-                      " WHERE state = 'open' ORDER BY id",
-                      NULL, 0, cp_load_row, err, errlen) < 0 ||
-        cp_load_query(loop,
-                      "SELECT reporter_id, filed_at FROM complaints WHERE filed_at > ?"
-                      " ORDER BY filed_at",
-                      &since, 1, cp_recent_row, err, errlen) < 0)
+    if (store_load(st,
+                   "SELECT id, reporter_id, kind, target, coalesce(subject_id, 0),"
+                   " coalesce(group_code, 0), coalesce(msg_seq, 0), category, text, filed_at,"
+                   " stage, deadline, overdue_group, overdue FROM complaints"
+                   " WHERE state = 'open' ORDER BY id",
+                   NULL, 0, cp_load_row, NULL, "complaints", err, errlen) < 0 ||
+        store_load(st,
+                   "SELECT reporter_id, filed_at FROM complaints WHERE filed_at > ?"
+                   " ORDER BY filed_at",
+                   &since, 1, cp_recent_row, NULL, "complaints", err, errlen) < 0)
         return -1;
     if (!job_registered) {
         qclock_every(complaint_tick);

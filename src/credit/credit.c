@@ -51,11 +51,6 @@ struct store *credit__store(void)
     "  THEN e.at END)"                                                                             \
     " FROM credit_events e"
 
-struct credit_load_state {
-    bool done;
-    int status;
-};
-
 static int64_t cell_int(const struct store_value *v)
 {
     return v->type == STORE_TYPE_INT ? v->i : 0;
@@ -74,29 +69,13 @@ static int credit_row(void *ud, const struct store_value *c, size_t n)
     return 0;
 }
 
-static void credit_loaded(void *ud, int status, const char *err)
-{
-    struct credit_load_state *s = ud;
-    s->status = status;
-    s->done = true;
-}
-
 int credit_load(uv_loop_t *loop, struct store *st, char *err, size_t errlen)
 {
     static bool job_registered;
     credit_store = st;
-    struct credit_load_state s = {0};
-    if (store_query(st, CREDIT_STATE_COLUMNS " GROUP BY e.account_id", NULL, 0, credit_row,
-                    credit_loaded, &s) != STORE_OK) {
-        snprintf(err, errlen, "loading credit: the store refused the query");
+    if (store_load(st, CREDIT_STATE_COLUMNS " GROUP BY e.account_id", NULL, 0, credit_row, NULL,
+                   "credit", err, errlen) < 0)
         return -1;
-    }
-    while (!s.done)
-        uv_run(loop, UV_RUN_ONCE);
-    if (s.status != STORE_OK) {
-        snprintf(err, errlen, "loading credit: %s", store_status_name(s.status));
-        return -1;
-    }
     if (!job_registered) {
         qclock_every(credit_recovery_run);
         job_registered = true;

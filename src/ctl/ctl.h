@@ -51,6 +51,7 @@
 enum ctl_role { CTL_ROLE_ADMINISTRATOR = 1, CTL_ROLE_MODERATOR = 2, CTL_ROLE_AUDITOR = 4 };
 
 struct ctl_request; /* one request in flight; opaque */
+struct account;
 
 /* args: an object, maybe empty; borrowed for the duration of the call. */
 typedef void (*ctl_handler)(struct ctl_request *req, json_t *args);
@@ -131,6 +132,12 @@ void ctl_complaints_register(void);
 /* operators.create, .list, .disable, .passwd: console operator accounts
  * (ctl_operators.c; administrators only). */
 void ctl_operators_register(void);
+
+/* For the command files: the account named by the string args[key], or
+ * NULL after replying "bad-request" (key missing or not a string) or
+ * "not-found" (no such account). A handler whose key is optional checks
+ * json_object_get(args, key) first (ctl_accounts.c). */
+struct account *ctl_arg_account(struct ctl_request *req, json_t *args, const char *key);
 
 /* Roles of a unix user under the current lists (0: none). */
 unsigned ctl_roles_for_user(uid_t uid, const char *user);

@@ -12,6 +12,9 @@
  *
  * Asynchronous replies hold the struct ctl_request * until the store
  * answers; ctl drops a reply whose connection has gone.
+ *
+ * Also ctl_arg_account (ctl.h): the one way every command file turns an
+ * account-name argument into an account, with the same two error answers.
  */
 #include <jansson.h>
 #include <sodium.h>
@@ -72,12 +75,11 @@ static void h_accounts_list(struct ctl_request *req, json_t *args)
     ctl_reply_ok(req, l.arr);
 }
 
-/* The account named by args.name, or NULL after replying with an error. */
-static struct account *arg_account(struct ctl_request *req, json_t *args)
+struct account *ctl_arg_account(struct ctl_request *req, json_t *args, const char *key)
 {
-    const char *name = json_string_value(json_object_get(args, "name"));
+    const char *name = json_string_value(json_object_get(args, key));
     if (!name) {
-        ctl_reply_error(req, "bad-request", "name (an account name) is required");
+        ctl_reply_error(req, "bad-request", "%s (an account name) is required", key);
         return NULL;
     }
     struct account *a = account_find(name);
@@ -88,7 +90,7 @@ static struct account *arg_account(struct ctl_request *req, json_t *args)
 
 static void h_accounts_show(struct ctl_request *req, json_t *args)
 {
-    struct account *a = arg_account(req, args);
+    struct account *a = ctl_arg_account(req, args, "name");
     if (a)
         ctl_reply_ok(req, account_json(a, true));
 }
@@ -104,7 +106,7 @@ static void suspended_done(void *ud, int status, struct account *a)
 
 static void set_suspended(struct ctl_request *req, json_t *args, bool on)
 {
-    struct account *a = arg_account(req, args);
+    struct account *a = ctl_arg_account(req, args, "name");
     if (!a)
         return;
     const char *reason = json_string_value(json_object_get(args, "reason"));

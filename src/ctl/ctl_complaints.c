@@ -110,11 +110,9 @@ static void h_list(struct ctl_request *req, json_t *args)
         f.group_code = code;
     }
     if (reporter) {
-        const struct account *a = account_find(reporter);
-        if (!a) {
-            ctl_reply_error(req, "not-found", "no account %s", reporter);
+        const struct account *a = ctl_arg_account(req, args, "reporter");
+        if (!a)
             return;
-        }
         f.reporter_id = a->id;
     }
     if (complaint_list(&f, cc_listed, req) < 0)

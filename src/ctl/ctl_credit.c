@@ -32,20 +32,6 @@
 
 #define MOD_ROLES (CTL_ROLE_ADMINISTRATOR | CTL_ROLE_MODERATOR)
 
-/* The account named by args.name, or NULL after replying with an error. */
-static struct account *credit_arg_account(struct ctl_request *req, json_t *args)
-{
-    const char *name = json_string_value(json_object_get(args, "name"));
-    if (!name) {
-        ctl_reply_error(req, "bad-request", "name (an account name) is required");
-        return NULL;
-    }
-    struct account *a = account_find(name);
-    if (!a)
-        ctl_reply_error(req, "not-found", "no account named %s", name);
-    return a;
-}
-
 static json_t *level_json(const struct config_credit_level *lv)
 {
     char level[2] = {lv->level, '\0'};
@@ -72,7 +58,7 @@ static json_t *credit_json(const struct account *a)
 
 static void h_credit_show(struct ctl_request *req, json_t *args)
 {
-    struct account *a = credit_arg_account(req, args);
+    struct account *a = ctl_arg_account(req, args, "name");
     if (a)
         ctl_reply_ok(req, credit_json(a));
 }
@@ -107,7 +93,7 @@ static void adjusted(void *ud, int status, int64_t id, int score)
 
 static void h_credit_adjust(struct ctl_request *req, json_t *args)
 {
-    struct account *a = credit_arg_account(req, args);
+    struct account *a = ctl_arg_account(req, args, "name");
     if (!a)
         return;
     json_t *d = json_object_get(args, "delta");
@@ -177,7 +163,7 @@ static int arg_limit(json_t *args)
 
 static void h_credit_ledger(struct ctl_request *req, json_t *args)
 {
-    struct account *a = credit_arg_account(req, args);
+    struct account *a = ctl_arg_account(req, args, "name");
     if (!a)
         return;
     struct list_ud *l = xcalloc(1, sizeof *l);
@@ -223,7 +209,7 @@ static void h_appeals_list(struct ctl_request *req, json_t *args)
     }
     int64_t account_id = 0;
     if (json_object_get(args, "name")) {
-        struct account *a = credit_arg_account(req, args);
+        struct account *a = ctl_arg_account(req, args, "name");
         if (!a)
             return;
         account_id = a->id;

@@ -166,11 +166,8 @@ static void h_create(struct ctl_request *req, json_t *args)
 {
     int64_t seqs[REPORT_SEQS_MAX];
     struct report_input in = {.seqs = seqs, .author = ctl_request_actor(req)};
-    const char *name = json_string_value(json_object_get(args, "account"));
-    if (name && !(in.subject = account_find(name))) {
-        ctl_reply_error(req, "not-found", "there is no account named %s", name);
+    if (json_object_get(args, "account") && !(in.subject = ctl_arg_account(req, args, "account")))
         return;
-    }
     if (!parse_group(req, json_object_get(args, "group"), &in.group_code) ||
         !parse_seqs(req, json_object_get(args, "seqs"), seqs, &in.nseqs))
         return;

@@ -62,15 +62,6 @@ static const char *arg_text(struct ctl_request *req, json_t *args, const char *k
     return t;
 }
 
-static struct account *arg_account(struct ctl_request *req, json_t *args, const char *key)
-{
-    const char *name = json_string_value(json_object_get(args, key));
-    struct account *a = name ? account_find(name) : NULL;
-    if (!a)
-        ctl_reply_error(req, "not-found", "no account named %s", name ? name : "(none given)");
-    return a;
-}
-
 static json_t *sanction_json(const struct sanction *s)
 {
     bool group = sanction_kind_is_group(s->kind);
@@ -117,7 +108,7 @@ static void h_sanctions_list(struct ctl_request *req, json_t *args)
 {
     struct list_ud l = {json_array(), 0, 0};
     if (json_object_get(args, "account")) {
-        struct account *a = arg_account(req, args, "account");
+        struct account *a = ctl_arg_account(req, args, "account");
         if (!a) {
             json_decref(l.arr);
             return;
@@ -167,7 +158,7 @@ static void h_sanctions_violation(struct ctl_request *req, json_t *args)
     if (!rule)
         return;
     struct account *subject = NULL;
-    if (json_object_get(args, "account") && !(subject = arg_account(req, args, "account")))
+    if (json_object_get(args, "account") && !(subject = ctl_arg_account(req, args, "account")))
         return;
     char evidence[80];
     snprintf(evidence, sizeof evidence, "operator:%s", ctl_request_actor(req));
@@ -184,7 +175,7 @@ static void h_sanctions_violation(struct ctl_request *req, json_t *args)
 
 static void h_sanctions_person(struct ctl_request *req, json_t *args)
 {
-    struct account *a = arg_account(req, args, "name");
+    struct account *a = ctl_arg_account(req, args, "name");
     if (!a)
         return;
     const char *k = json_string_value(json_object_get(args, "kind"));
@@ -280,11 +271,9 @@ static void h_blacklist_add(struct ctl_request *req, json_t *args)
     char why[400];
     int64_t id;
     if (strcmp(kind, "identity") == 0) {
-        struct account *a = account_find(value);
-        if (!a) {
-            ctl_reply_error(req, "not-found", "no account named %s", value);
+        struct account *a = ctl_arg_account(req, args, "value");
+        if (!a)
             return;
-        }
         id = blacklist_add_identity(a, reason, ctl_request_actor(req), why, sizeof why);
     } else {
         json_t *g = json_pack("{s:s}", "group", value);

@@ -59,18 +59,6 @@ struct channel *group_find_code(int64_t code)
 
 /* ---- load ---- */
 
-struct load_state {
-    bool done;
-    int status;
-};
-
-static void load_done(void *ud, int status, const char *err)
-{
-    struct load_state *s = ud;
-    s->status = status;
-    s->done = true;
-}
-
 static char *text_or_null(const struct store_value *v)
 {
     return v->type == STORE_TYPE_TEXT ? xstrdup(v->p) : NULL;
@@ -150,41 +138,27 @@ static int load_seq(void *ud, const struct store_value *c, size_t n)
     return 0;
 }
 
-static int load_run(uv_loop_t *loop, const char *sql, store_row_cb row, char *err, size_t errlen)
+static int load_run(const char *sql, store_row_cb row, char *err, size_t errlen)
 {
-    struct load_state s = {0};
-    if (store_query(group_store, sql, NULL, 0, row, load_done, &s) != STORE_OK) {
-        snprintf(err, errlen, "loading groups: the store refused the query");
-        return -1;
-    }
-    while (!s.done)
-        uv_run(loop, UV_RUN_ONCE);
-    if (s.status != STORE_OK) {
-        snprintf(err, errlen, "loading groups: %s", store_status_name(s.status));
-        return -1;
-    }
-    return 0;
+    return store_load(group_store, sql, NULL, 0, row, NULL, "groups", err, errlen);
 }
 
 int group_load(uv_loop_t *loop, struct store *st, char *err, size_t errlen)
 {
     group_store = st;
     strmap_init(&group_by_code);
-    if (load_run(loop, "SELECT seq FROM sqlite_sequence WHERE name = 'groups'", load_seq, err,
-                 errlen) < 0 ||
-        load_run(loop,
-                 "SELECT code, name, name_folded, category, owner_id, created_at, modes,"
+    if (load_run("SELECT seq FROM sqlite_sequence WHERE name = 'groups'", load_seq, err, errlen) <
+            0 ||
+        load_run("SELECT code, name, name_folded, category, owner_id, created_at, modes,"
                  " chan_key, chan_limit, topic, topic_setter, coalesce(topic_at, 0), approval,"
                  " coalesce(transfer_to, 0) FROM groups WHERE dissolved_at IS NULL ORDER BY code",
                  load_group, err, errlen) < 0 ||
-        load_run(loop,
-                 "SELECT code, account_id, role, joined_at, muted_until FROM group_members"
+        load_run("SELECT code, account_id, role, joined_at, muted_until FROM group_members"
                  " ORDER BY code, joined_at",
                  load_member, err, errlen) < 0 ||
-        load_run(loop, "SELECT code, list, mask, setter, set_at FROM group_lists ORDER BY rowid",
+        load_run("SELECT code, list, mask, setter, set_at FROM group_lists ORDER BY rowid",
                  load_list, err, errlen) < 0 ||
-        load_run(loop,
-                 "SELECT code, account_id, requested_at FROM group_requests ORDER BY requested_at",
+        load_run("SELECT code, account_id, requested_at FROM group_requests ORDER BY requested_at",
                  load_request, err, errlen) < 0)
         return -1;
     log_info("groups: %zu loaded, next code %lld", group_by_code.count, (long long)group_next_code);

@@ -75,19 +75,6 @@ void report_log_event(const char *what, const char *actor, int64_t id, json_t *e
 
 /* ---- start and stop ---- */
 
-struct load {
-    bool done;
-    int status;
-};
-
-static void load_done(void *ud, int status, const char *err)
-{
-    (void)err;
-    struct load *l = ud;
-    l->status = status;
-    l->done = true;
-}
-
 static int max_row(void *ud, const struct store_value *c, size_t n)
 {
     (void)ud;
@@ -129,22 +116,6 @@ static int pending_row(void *ud, const struct store_value *c, size_t n)
     return 0;
 }
 
-static int load_query(const char *sql, store_row_cb row, char *err, size_t errlen)
-{
-    struct load l = {0};
-    if (store_query(report_g.st, sql, NULL, 0, row, load_done, &l) != STORE_OK) {
-        snprintf(err, errlen, "loading reports: the store refused the query");
-        return -1;
-    }
-    while (!l.done)
-        uv_run(report_g.loop, UV_RUN_ONCE);
-    if (l.status != STORE_OK) {
-        snprintf(err, errlen, "loading reports: %s", store_status_name(l.status));
-        return -1;
-    }
-    return 0;
-}
-
 int report_start(uv_loop_t *loop, const struct qun_config *cfg, struct store *st, char *err,
                  size_t errlen)
 {
@@ -172,10 +143,12 @@ int report_start(uv_loop_t *loop, const struct qun_config *cfg, struct store *st
     report_g.backoff_base = cfg->reports_backoff_base;
     report_g.backoff_max = cfg->reports_backoff_max;
     atomic_init(&report_g.cancel, 0);
-    if (load_query("SELECT max(id) FROM reports", max_row, err, errlen) < 0 ||
-        load_query("SELECT id, idem_key, body, seqs, sealed, attempts, next_attempt_at,"
+    if (store_load(st, "SELECT max(id) FROM reports", NULL, 0, max_row, NULL, "reports", err,
+                   errlen) < 0 ||
+        store_load(st,
+                   "SELECT id, idem_key, body, seqs, sealed, attempts, next_attempt_at,"
                    " spool_done, http_done FROM reports WHERE status = 'pending' ORDER BY id",
-                   pending_row, err, errlen) < 0) {
+                   NULL, 0, pending_row, NULL, "reports", err, errlen) < 0) {
         report_stop();
         return -1;
     }

@@ -76,14 +76,14 @@ static int load_entry(void *ud, const struct store_value *c, size_t n)
     return 0;
 }
 
-int blacklist_load(uv_loop_t *loop, char *err, size_t errlen)
+int blacklist_load(char *err, size_t errlen)
 {
-    return sanction_load_run(loop, "SELECT max(id) FROM blacklist", load_max, "the blacklist", err,
-                             errlen) < 0 ||
-                   sanction_load_run(loop,
-                                     "SELECT id, kind, value, label, reason, author, added_at"
-                                     " FROM blacklist WHERE removed_at IS NULL ORDER BY id",
-                                     load_entry, "the blacklist", err, errlen) < 0
+    return store_load(sanction_store, "SELECT max(id) FROM blacklist", NULL, 0, load_max, NULL,
+                      "the blacklist", err, errlen) < 0 ||
+                   store_load(sanction_store,
+                              "SELECT id, kind, value, label, reason, author, added_at"
+                              " FROM blacklist WHERE removed_at IS NULL ORDER BY id",
+                              NULL, 0, load_entry, NULL, "the blacklist", err, errlen) < 0
                ? -1
                : 0;
 }
@@ -180,6 +180,24 @@ static int64_t entry_add(bool group, const char *value, const char *label, const
     return e->id;
 }
 
+/* Queues the report to the authority of entry id, proving its log record
+ * seq (when it has one). subject may be NULL, code 0. */
+static void entry_report(int64_t id, int64_t seq, const struct account *subject, int64_t code,
+                         const char *reason, const char *measures, const char *author)
+{
+    int64_t seqs[1] = {seq};
+    struct report_input in = {.kind = "blacklist",
+                              .subject = subject,
+                              .group_code = code,
+                              .reason = reason,
+                              .measures = measures,
+                              .seqs = seq > 0 ? seqs : NULL,
+                              .nseqs = seq > 0 ? 1 : 0,
+                              .author = author};
+    if (report_create(&in) < 0)
+        log_error("blacklist: the report of entry %lld could not be queued", (long long)id);
+}
+
 struct identity_walk {
     const uint8_t *hash;
     const char *text;
@@ -217,21 +235,10 @@ int64_t blacklist_add_identity(const struct account *a, const char *reason, cons
     hash_hex(a->identity_hash, VAULT_HASH_BYTES, hex, sizeof hex);
     int64_t seq = -1;
     int64_t id = entry_add(false, hex, a->name, reason, author, 0, a->id, &seq);
-    int64_t seqs[1] = {seq};
-    struct report_input in = {.kind = "blacklist",
-                              .subject = a,
-                              .group_code = 0,
-                              .severity = NULL,
-                              .reason = reason,
-                              .measures = "The identity was blacklisted: no account bound to it "
-                                          "may use group services, and it cannot verify a new "
-                                          "account.",
-                              .evidence = NULL,
-                              .seqs = seq > 0 ? seqs : NULL,
-                              .nseqs = seq > 0 ? 1 : 0,
-                              .author = author};
-    if (report_create(&in) < 0)
-        log_error("blacklist: the report of entry %lld could not be queued", (long long)id);
+    entry_report(id, seq, a, 0, reason,
+                 "The identity was blacklisted: no account bound to it may use group services, "
+                 "and it cannot verify a new account.",
+                 author);
     char text[450];
     snprintf(text, sizeof text,
              "Your identity is on the platform's blacklist (entry %lld): %s. No account of yours "
@@ -261,21 +268,11 @@ int64_t blacklist_add_group(int64_t code, const char *reason, const char *author
     const struct account *owner = ch ? account_find_id(ch->owner_id) : NULL;
     int64_t seq = -1;
     int64_t id = entry_add(true, value, label, reason, author, code, 0, &seq);
-    int64_t seqs[1] = {seq};
-    struct report_input in = {.kind = "blacklist",
-                              .subject = owner,
-                              .group_code = code,
-                              .severity = NULL,
-                              .reason = reason,
-                              .measures = ch ? "The group was blacklisted and closed: its members "
-                                               "were removed; its code and log are kept."
-                                             : "The group (already ended) was blacklisted.",
-                              .evidence = NULL,
-                              .seqs = seq > 0 ? seqs : NULL,
-                              .nseqs = seq > 0 ? 1 : 0,
-                              .author = author};
-    if (report_create(&in) < 0)
-        log_error("blacklist: the report of entry %lld could not be queued", (long long)id);
+    entry_report(id, seq, owner, code, reason,
+                 ch ? "The group was blacklisted and closed: its members were removed; its code "
+                      "and log are kept."
+                    : "The group (already ended) was blacklisted.",
+                 author);
     if (ch) {
         char sub[300], evidence[48];
         snprintf(evidence, sizeof evidence, "blacklist:%lld", (long long)id);

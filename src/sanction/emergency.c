@@ -72,14 +72,14 @@ static int load_entry(void *ud, const struct store_value *c, size_t n)
     return 0;
 }
 
-int emergency_load(uv_loop_t *loop, char *err, size_t errlen)
+int emergency_load(char *err, size_t errlen)
 {
-    if (sanction_load_run(loop, "SELECT max(id) FROM emergency", load_max, "the emergency switch",
-                          err, errlen) < 0 ||
-        sanction_load_run(loop,
-                          "SELECT id, scope, message, set_by, set_at FROM emergency"
-                          " WHERE lifted_at IS NULL ORDER BY id",
-                          load_entry, "the emergency switch", err, errlen) < 0)
+    if (store_load(sanction_store, "SELECT max(id) FROM emergency", NULL, 0, load_max, NULL,
+                   "the emergency switch", err, errlen) < 0 ||
+        store_load(sanction_store,
+                   "SELECT id, scope, message, set_by, set_at FROM emergency"
+                   " WHERE lifted_at IS NULL ORDER BY id",
+                   NULL, 0, load_entry, NULL, "the emergency switch", err, errlen) < 0)
         return -1;
     if (nentries)
         log_warn("emergency: %zu switch(es) on since before the restart", nentries);

@@ -136,35 +136,6 @@ void sanction_write(const char *sql, const struct store_value *b, size_t n)
         log_error("sanctions: a change could not be queued for the store");
 }
 
-struct load_state {
-    bool done;
-    int status;
-};
-
-static void load_done(void *ud, int status, const char *err)
-{
-    struct load_state *s = ud;
-    s->status = status;
-    s->done = true;
-}
-
-int sanction_load_run(uv_loop_t *loop, const char *sql, store_row_cb row, const char *what,
-                      char *err, size_t errlen)
-{
-    struct load_state s = {0};
-    if (store_query(sanction_store, sql, NULL, 0, row, load_done, &s) != STORE_OK) {
-        snprintf(err, errlen, "loading %s: the store refused the query", what);
-        return -1;
-    }
-    while (!s.done)
-        uv_run(loop, UV_RUN_ONCE);
-    if (s.status != STORE_OK) {
-        snprintf(err, errlen, "loading %s: %s", what, store_status_name(s.status));
-        return -1;
-    }
-    return 0;
-}
-
 const char *sanction_body(const char *k, ...)
 {
     static char buf[2048];
@@ -291,20 +262,20 @@ static void sanction_tick(int64_t now);
 int sanction_load(uv_loop_t *loop, struct store *st, char *err, size_t errlen)
 {
     sanction_store = st;
-    if (sanction_load_run(loop, "SELECT max(id) FROM sanctions", load_max_id, "sanctions", err,
-                          errlen) < 0 ||
-        sanction_load_run(loop,
-                          "SELECT id, kind, subject_id, reason, evidence, author, started_at,"
-                          " ends_at, credit_event FROM sanctions WHERE lifted_at IS NULL"
-                          " ORDER BY id",
-                          load_sanction, "sanctions", err, errlen) < 0 ||
-        sanction_load_run(loop,
-                          "SELECT id, subject_id, kind FROM sanctions WHERE lifted_at IS NOT NULL"
-                          " AND told = 0 AND subject_kind = 'account' ORDER BY id",
-                          load_untold, "sanctions", err, errlen) < 0 ||
-        sanction_load_run(loop, "SELECT code, at FROM group_violations ORDER BY id", load_violation,
-                          "group violations", err, errlen) < 0 ||
-        blacklist_load(loop, err, errlen) < 0 || emergency_load(loop, err, errlen) < 0)
+    if (store_load(sanction_store, "SELECT max(id) FROM sanctions", NULL, 0, load_max_id, NULL,
+                   "sanctions", err, errlen) < 0 ||
+        store_load(sanction_store,
+                   "SELECT id, kind, subject_id, reason, evidence, author, started_at,"
+                   " ends_at, credit_event FROM sanctions WHERE lifted_at IS NULL"
+                   " ORDER BY id",
+                   NULL, 0, load_sanction, NULL, "sanctions", err, errlen) < 0 ||
+        store_load(sanction_store,
+                   "SELECT id, subject_id, kind FROM sanctions WHERE lifted_at IS NOT NULL"
+                   " AND told = 0 AND subject_kind = 'account' ORDER BY id",
+                   NULL, 0, load_untold, NULL, "sanctions", err, errlen) < 0 ||
+        store_load(sanction_store, "SELECT code, at FROM group_violations ORDER BY id", NULL, 0,
+                   load_violation, NULL, "group violations", err, errlen) < 0 ||
+        blacklist_load(err, errlen) < 0 || emergency_load(err, errlen) < 0)
         return -1;
     static bool registered;
     if (!registered) {

@@ -26,17 +26,15 @@ extern struct store *sanction_store;
 
 /* Queues one write (logs when it cannot be queued). */
 void sanction_write(const char *sql, const struct store_value *b, size_t n);
-/* Runs one read at start-up, waiting on the loop; -1 with err. */
-int sanction_load_run(uv_loop_t *loop, const char *sql, store_row_cb row, const char *what,
-                      char *err, size_t errlen);
 /* A JSON object text built from key/value string pairs (NULL values
  * skipped), ending with a NULL key; static buffer, use at once. */
 const char *sanction_body(const char *k, ...);
 /* "2024-05-01 12:00 UTC" of a moderation-clock time (static buffer). */
 const char *sanction_time(int64_t t);
 
-int blacklist_load(uv_loop_t *loop, char *err, size_t errlen);
-int emergency_load(uv_loop_t *loop, char *err, size_t errlen);
+/* Start-up loads (store_load on sanction_store); -1 with err. */
+int blacklist_load(char *err, size_t errlen);
+int emergency_load(char *err, size_t errlen);
 /* The emergency refusal for ch (NULL when posting is allowed). */
 const char *emergency_refusal(const struct channel *ch);
 /* The blacklist entry id that refuses a, or 0. */

@@ -2,7 +2,8 @@
  * sqlite.c - the embedded SQLite backend of store.h.
  *
  * Owns the write connection, the writer thread, the read-connection pool,
- * the schema migrations and the hand-off of completions to the loop.
+ * the schema migrations, the hand-off of completions to the loop and the
+ * start-up wait on one read (store_load).
  *
  * Threads:
  *   - the loop thread calls every public function and runs every callback;
@@ -39,6 +40,7 @@
  * group commit shares that fsync among every write in a batch.
  */
 #include <assert.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -844,6 +846,48 @@ int store_query(struct store *st, const char *sql, const struct store_value *bin
     }
     st->reads_inflight++;
     return STORE_OK;
+}
+
+/* The state of one store_load: its rows go to the caller's row callback
+ * with the caller's ud, so the wait needs its own done callback. */
+struct store_load_wait {
+    store_row_cb row;
+    void *ud;
+    bool done;
+    int status;
+    char err[256];
+};
+
+static int store_load_row(void *ud, const struct store_value *cols, size_t ncols)
+{
+    struct store_load_wait *w = ud;
+    return w->row != NULL ? w->row(w->ud, cols, ncols) : 0;
+}
+
+static void store_load_done(void *ud, int status, const char *err)
+{
+    struct store_load_wait *w = ud;
+    w->status = status;
+    w->done = true;
+    if (status != STORE_OK)
+        snprintf(w->err, sizeof w->err, "%s", err ? err : store_status_name(status));
+}
+
+int store_load(struct store *st, const char *sql, const struct store_value *binds, size_t nbinds,
+               store_row_cb row, void *ud, const char *what, char *err, size_t errlen)
+{
+    struct store_load_wait w = {.row = row, .ud = ud};
+    if (store_query(st, sql, binds, nbinds, store_load_row, store_load_done, &w) != STORE_OK) {
+        snprintf(err, errlen, "loading %s: the store refused the query", what);
+        return -1;
+    }
+    while (!w.done)
+        uv_run(st->loop, UV_RUN_ONCE);
+    if (w.status != STORE_OK) {
+        snprintf(err, errlen, "loading %s: %s", what, w.err);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- open, migrations, close ---- */

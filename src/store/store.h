@@ -113,6 +113,17 @@ int store_exec_write(struct store *st, const char *sql, const struct store_value
 int store_query(struct store *st, const char *sql, const struct store_value *binds, size_t nbinds,
                 store_row_cb row_cb, store_done_cb done_cb, void *ud);
 
+/* Start-up only: runs one read and waits for it by turning the store's
+ * loop (uv_run UV_RUN_ONCE) until done_cb would have run, so a module can
+ * load its rows before the server accepts anyone. Never call it from a
+ * callback or once clients are served: it runs other handles' callbacks
+ * re-entrantly and blocks the loop for the whole read. row gets ud (may be
+ * NULL). On failure returns -1 and writes "loading <what>: <reason>" into
+ * err, the reason being the backend's message or "the store refused the
+ * query"; 0 when every row was handed over. */
+int store_load(struct store *st, const char *sql, const struct store_value *binds, size_t nbinds,
+               store_row_cb row, void *ud, const char *what, char *err, size_t errlen);
+
 /* Refuses new jobs, lets every accepted job complete (its callback runs),
  * stops the writer, closes the connections and the loop handle, then calls
  * cb (may be NULL) and frees the store. */

@@ -3,8 +3,9 @@
  * migrations applied once, group commit (many writes, few commits), reads
  * seeing committed writes, callbacks only on the loop thread, bound values
  * surviving quotes and Chinese text, a failed write or a failed batch, the
- * append-only audit table, and close draining every accepted job. Each test
- * ends with uv_loop_close() == 0, and the ASan build proves nothing leaks.
+ * append-only audit table, close draining every accepted job, and the
+ * start-up wait of store_load. Each test ends with uv_loop_close() == 0,
+ * and the ASan build proves nothing leaks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -372,6 +373,61 @@ static void test_open_errors(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+static int load_row(void *ud, const struct store_value *cols, size_t ncols)
+{
+    struct tally *t = ud;
+    check_thread(t);
+    t->rows++;
+    if (ncols == 1 && cols[0].type == STORE_TYPE_TEXT)
+        snprintf(t->text, sizeof t->text, "%s", (const char *)cols[0].p);
+    return 0;
+}
+
+/* store_load waits for its read on the loop: the rows are there when it
+ * returns, with the caller's ud; a failed read and a closing store are
+ * sentences "loading <what>: ...". */
+static void test_load(void **state)
+{
+    uv_loop_t loop;
+    struct tally t = {0};
+    char err[256] = "";
+    assert_int_equal(uv_loop_init(&loop), 0);
+    struct store *st = open_store(&loop, NULL);
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "user%d", i);
+        struct store_value b[] = {STORE_TEXT(name), STORE_TEXT(name), STORE_INT(i)};
+        store_exec_write(st, "INSERT INTO accounts(name, name_folded, created_at) VALUES(?,?,?)", b,
+                         3, on_write, &t);
+    }
+    run_until(&loop, &t.writes_ok, 3);
+
+    struct tally r = {0};
+    struct store_value since = STORE_INT(1);
+    assert_int_equal(store_load(st, "SELECT name FROM accounts WHERE created_at >= ? ORDER BY id",
+                                &since, 1, load_row, &r, "accounts", err, sizeof err),
+                     0);
+    assert_int_equal(r.rows, 2);
+    assert_string_equal(r.text, "user2");
+    assert_int_equal(store_load(st, "SELECT 1", NULL, 0, NULL, NULL, "nothing", err, sizeof err),
+                     0);
+
+    assert_int_equal(store_load(st, "SELECT x FROM no_such_table", NULL, 0, load_row, &r, "things",
+                                err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "loading things: "));
+    assert_non_null(strstr(err, "no_such_table"));
+    assert_int_equal(r.rows, 2);
+
+    store_close(st, on_closed, &t);
+    assert_int_equal(store_load(st, "SELECT 1", NULL, 0, NULL, NULL, "late", err, sizeof err), -1);
+    assert_string_equal(err, "loading late: the store refused the query");
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(t.closed, 1);
+    assert_int_equal(t.off_loop + r.off_loop, 0);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +438,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_fails_together, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_drains, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

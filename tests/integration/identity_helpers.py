@@ -1,6 +1,7 @@
 """identity_helpers.py - getting test users to an identity level through the
-real daemon, shared by the group and moderation tests; and qunctl and the
-test-only moderation clock.
+real daemon, shared by the group and moderation tests; read-only queries on
+the store and the network log (db_rows, log_rows and their polling *_wait);
+and qunctl and the test-only moderation clock.
 
 Users register with NickServ, confirm the phone code the development SMS
 sender writes to the daemon's log, and submit a valid resident ID (each one
@@ -71,10 +72,7 @@ def leveled_user(srv, nick, level=2, caps=("standard-replies",)):
     return c
 
 
-def db_rows(srv, sql, args=()):
-    """A read-only query: the audit and sessions views are in the network
-    log's file, everything else in the store's."""
-    path = srv.netlog_path if re.search(r"FROM (audit|sessions)\b", sql) else srv.db_path
+def _read_only(path, sql, args):
     conn = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
     try:
         return conn.execute(sql, args).fetchall()
@@ -82,15 +80,37 @@ def db_rows(srv, sql, args=()):
         conn.close()
 
 
-def db_wait(srv, sql, args=(), want=lambda rows: rows, timeout=5.0):
+def _poll(rows_of, want, timeout):
     """Changes reach the databases on writer threads after the answer: poll
     until want(rows) holds (or time out) and return the rows."""
     deadline = time.monotonic() + timeout
     while True:
-        rows = db_rows(srv, sql, args)
+        rows = rows_of()
         if want(rows) or time.monotonic() > deadline:
             return rows
         time.sleep(0.05)
+
+
+def db_rows(srv, sql, args=()):
+    """A read-only query: the audit and sessions views are in the network
+    log's file, everything else in the store's."""
+    path = srv.netlog_path if re.search(r"FROM (audit|sessions)\b", sql) else srv.db_path
+    return _read_only(path, sql, args)
+
+
+def db_wait(srv, sql, args=(), want=lambda rows: rows, timeout=5.0):
+    """db_rows until want(rows) holds (or timeout seconds pass)."""
+    return _poll(lambda: db_rows(srv, sql, args), want, timeout)
+
+
+def log_rows(srv, sql, args=()):
+    """A read-only query on the network log's file (events, checkpoints)."""
+    return _read_only(srv.netlog_path, sql, args)
+
+
+def log_wait(srv, sql, args=(), want=lambda rows: rows, timeout=5.0):
+    """log_rows until want(rows) holds (or timeout seconds pass)."""
+    return _poll(lambda: log_rows(srv, sql, args), want, timeout)
 
 
 def qunctl(srv, *args):

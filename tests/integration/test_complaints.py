@@ -10,34 +10,20 @@ the network log's complaint events.
 
 import re
 import sqlite3
-import time
 
-from identity_helpers import (PASSWORD, clock_advance, db_rows, db_wait, leveled_user, qunctl,
-                              qunctl_json)
-from test_groups import group_server
+from identity_helpers import (PASSWORD, clock_advance, db_rows, db_wait, leveled_user, log_rows,
+                              log_wait, qunctl, qunctl_json)
+from test_groups import group_server, join_ok
 
 DAY = 86400
 TAGS = ("standard-replies", "echo-message", "message-tags")
 
 
-def log_events(srv, kinds=("complaint", "complaint-decision")):
-    """(seq, kind, actor, target, code, body) of the network log's complaint events."""
-    conn = sqlite3.connect("file:%s?mode=ro" % srv.netlog_path, uri=True, timeout=5)
-    try:
-        marks = ",".join("?" * len(kinds))
-        return conn.execute("SELECT seq, kind, actor, target, code, body FROM events"
-                            " WHERE kind IN (%s) ORDER BY seq" % marks, kinds).fetchall()
-    finally:
-        conn.close()
-
-
-def log_wait(srv, pred, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        rows = log_events(srv)
-        if pred(rows) or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.05)
+def complaint_events(srv, want):
+    """(seq, kind, actor, target, code, body) of the network log's complaint
+    events, once want(rows) holds (or after 5 s)."""
+    return log_wait(srv, "SELECT seq, kind, actor, target, code, body FROM events"
+                    " WHERE kind IN ('complaint', 'complaint-decision') ORDER BY seq", want=want)
 
 
 def rs(c, text, want, timeout=10.0):
@@ -65,11 +51,6 @@ def report_fail(c, target, category, text, code):
     assert m.params[1] == code, m.raw
     assert m.last.endswith("."), m.raw  # one sentence
     return m
-
-
-def join_ok(c, chan):
-    c.send("JOIN %s" % chan)
-    return c.expect("JOIN", pred=lambda m: m.nick == c.nick and m.params[0] == chan)
 
 
 def say(c, chan, text):
@@ -156,7 +137,7 @@ def test_message_report_upheld_by_a_manager(qund_factory):
     rs(reporter, "STATUS %d" % cid, "upheld")
     rs(reporter, "MINE", "#%d message" % cid)
     # the network log has the filing and the decision
-    events = log_wait(srv, lambda rows: len(rows) >= 2)
+    events = complaint_events(srv, lambda rows: len(rows) >= 2)
     kinds = [(k, a, t, code) for _, k, a, t, code, _ in events]
     assert ("complaint", "reporter", "complaint:%d" % cid, w["code"]) in kinds, kinds
     assert ("complaint-decision", "account:mgr", "complaint:%d" % cid, w["code"]) in kinds, kinds
@@ -239,18 +220,10 @@ def say_tags(srv, c, chan, text):
     """Posts as c (a client without message-tags); returns the msgid from
     the network log."""
     c.send("PRIVMSG %s :%s" % (chan, text))
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        conn = sqlite3.connect("file:%s?mode=ro" % srv.netlog_path, uri=True, timeout=5)
-        try:
-            row = conn.execute("SELECT msgid FROM events WHERE kind = 'msg' AND actor LIKE ?"
-                               " AND body LIKE ?", (c.nick + "!%", "%" + text + "%")).fetchone()
-        finally:
-            conn.close()
-        if row:
-            return row[0]
-        time.sleep(0.05)
-    raise AssertionError("%s's message is not in the log" % c.nick)
+    rows = log_wait(srv, "SELECT msgid FROM events WHERE kind = 'msg' AND actor LIKE ?"
+                    " AND body LIKE ?", (c.nick + "!%", "%" + text + "%"))
+    assert rows, "%s's message is not in the log" % c.nick
+    return rows[0][0]
 
 
 # ---------------------------------------------------------------- deadlines
@@ -291,7 +264,7 @@ def test_group_deadline_escalates_then_platform_overdue_and_negligence(qund_fact
     assert credit_events(srv, "reporter") == []
     rs_wait(w["owner"], "negligence")
     rs_wait(w["reporter"], "was upheld")
-    events = log_wait(srv, lambda rows: len(rows) >= 4)
+    events = complaint_events(srv, lambda rows: len(rows) >= 4)
     bodies = [(k, b) for _, k, _, t, _, b in events if t == ev]
     assert sum(1 for k, b in bodies if k == "complaint" and '"event":"overdue"' in b) == 2, bodies
     assert any(k == "complaint-decision" and '"overdue_group":true' in b for k, b in bodies)
@@ -327,7 +300,7 @@ def test_user_complaint_and_escalation_go_to_the_platform(qund_factory):
                 "topic must be lawful")
     # escalated on time: no negligence
     assert credit_events(srv, "owner") == [] and credit_events(srv, "mgr") == []
-    events = log_wait(srv, lambda rows: len(rows) >= 5)
+    events = complaint_events(srv, lambda rows: len(rows) >= 5)
     decisions = [b for _, k, _, t, _, b in events
                  if k == "complaint-decision" and t == "complaint:%d" % gid]
     assert len(decisions) == 2 and '"decision":"escalate"' in decisions[0], decisions
@@ -351,7 +324,7 @@ def test_malicious_reports_cost_credit_and_flag_the_reporter(qund_factory):
                   want=lambda rows: len(rows) == 3)
     assert got == [(-20, "severity:malicious", "complaint:%d" % c, "account:mgr") for c in ids]
     assert credit_events(srv, "author") == []
-    flagged = log_wait(srv, lambda rows: any('"reporter-flagged"' in (r[5] or "") for r in rows))
+    flagged = complaint_events(srv, lambda rows: any('"reporter-flagged"' in (r[5] or "") for r in rows))
     flag = [r for r in flagged if '"reporter-flagged"' in (r[5] or "")]
     assert flag and flag[0][3] == "reporter" and '"malicious":3' in flag[0][5], flagged
     out = qunctl_json(srv, "complaints", "flagged")
@@ -385,9 +358,7 @@ def test_stats_over_a_time_range_and_the_log_is_append_only(qund_factory):
     listed = qunctl_json(srv, "complaints", "list", "--state", "open", "--group", "#举报群")
     assert [c["id"] for c in listed] == [b], listed
     # the network log is dense (nothing deleted) and credit_events refuses changes
-    conn = sqlite3.connect("file:%s?mode=ro" % srv.netlog_path, uri=True, timeout=5)
-    lo, hi, n = conn.execute("SELECT min(seq), max(seq), count(*) FROM events").fetchone()
-    conn.close()
+    [(lo, hi, n)] = log_rows(srv, "SELECT min(seq), max(seq), count(*) FROM events")
     assert n == hi - lo + 1
     conn = sqlite3.connect(srv.db_path, timeout=5)
     try:

@@ -18,29 +18,20 @@ import json
 import os
 import pwd
 import subprocess
-import time
 
 import pytest
 
 from conftest import RUN_USER
-from identity_helpers import (PASSWORD, clock_advance, db_rows, db_wait, leveled_user, ns,
-                              qunctl, qunctl_json)
+from identity_helpers import (PASSWORD, clock_advance, db_rows, db_wait, leveled_user, log_rows,
+                              log_wait, ns, qunctl, qunctl_json)
+from test_groups import group_server, join_ok
 
 DAY = 86400
 
 
-def credit_server(qund_factory, **over):
-    me = pwd.getpwuid(os.geteuid()).pw_name
-    cfg = {"identity": {"provider": "dev", "sms": "dev", "post_level": 1, "create_level": 2,
-                        "max_accounts_per_identity": 100},
-           "limits": {"max_per_ip": 2000, "max_channels": 100},
-           "control": {"moderators": [me]}}
-    for k, v in over.items():
-        if isinstance(v, dict):
-            cfg.setdefault(k, {}).update(v)
-        else:
-            cfg[k] = v
-    return qund_factory(**cfg)
+def credit_server(qund_factory):
+    """group_server with the test's own unix user a moderator (qunctl)."""
+    return group_server(qund_factory, control={"moderators": [pwd.getpwuid(os.geteuid()).pw_name]})
 
 
 def adjust(srv, name, delta, reason="test", as_user=None):
@@ -82,11 +73,6 @@ def cr(c, text, want, timeout=10.0):
     return c.expect("NOTICE", timeout,
                     pred=lambda m: m.nick == "CreditServ" and want in m.last,
                     what="a CreditServ NOTICE with %r" % want)
-
-
-def join_ok(c, chan):
-    c.send("JOIN %s" % chan)
-    return c.expect("JOIN", pred=lambda m: m.nick == c.nick and m.params[0] == chan)
 
 
 def settle(srv):
@@ -315,8 +301,8 @@ def test_appeal_decided_by_another_moderator_offsets_the_event(qund_factory):
     u.expect("NOTICE", pred=lambda m: m.nick == "CreditServ" and "was rejected" in m.last)
     cr(u, "APPEALS", "the rule was broken")
     assert score(srv, "appellant") == 560
-    netlog = db_rows_netlog(srv, "SELECT kind, actor FROM events WHERE kind LIKE"
-                                 " 'credit.appeal%' ORDER BY seq")
+    netlog = log_rows(srv, "SELECT kind, actor FROM events WHERE kind LIKE"
+                           " 'credit.appeal%' ORDER BY seq")
     assert netlog == [("credit.appeal", "appellant"), ("credit.appeal.decided", "unix:root"),
                       ("credit.appeal", "appellant"),
                       ("credit.appeal.decided", "unix:%s" % RUN_USER)], netlog
@@ -366,15 +352,6 @@ def test_creditserv_answers_only_about_oneself(qund_factory):
 
 # ------------------------------------------------------------ the ledger itself
 
-def db_rows_netlog(srv, sql, args=()):
-    import sqlite3
-    conn = sqlite3.connect("file:%s?mode=ro" % srv.netlog_path, uri=True, timeout=5)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
-
-
 def test_ledger_is_append_only_and_in_the_network_log(qund_factory):
     import sqlite3
     srv = credit_server(qund_factory)
@@ -403,12 +380,9 @@ def test_ledger_is_append_only_and_in_the_network_log(qund_factory):
     assert_score_is_ledger(srv, "kept")
 
     # every event is a network-log event of kind "credit" with its fields
-    logged = {}
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and len(logged) < len(after):
-        logged = {json.loads(b)["event"]: (actor, json.loads(b)) for actor, b in db_rows_netlog(
-            srv, "SELECT actor, body FROM events WHERE kind = 'credit'")}
-        time.sleep(0.05)
+    rows = log_wait(srv, "SELECT actor, body FROM events WHERE kind = 'credit'",
+                    want=lambda rows: len(rows) >= len(after))
+    logged = {json.loads(b)["event"]: (actor, json.loads(b)) for actor, b in rows}
     for (eid, acc, delta, reason, evidence, author, at) in after:
         actor, body = logged[eid]
         assert (actor, body["delta"], body["reason"], body["evidence"], body["author"]) == \

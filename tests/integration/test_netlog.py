@@ -16,7 +16,6 @@
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import threading
 import time
@@ -24,23 +23,7 @@ import time
 import pytest
 
 from conftest import make_world_readable_dir
-
-
-def log_rows(srv, sql, args=()):
-    conn = sqlite3.connect("file:%s?mode=ro" % srv.netlog_path, uri=True, timeout=5)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
-
-
-def log_wait(srv, sql, args=(), want=lambda r: r, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        rows = log_rows(srv, sql, args)
-        if want(rows) or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.05)
+from identity_helpers import log_rows, log_wait
 
 
 def qunctl(*args):

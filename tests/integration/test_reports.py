@@ -30,7 +30,8 @@ import time
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from identity_helpers import clock_advance, db_rows, db_wait, leveled_user, qunctl, qunctl_json
+from identity_helpers import (clock_advance, db_rows, db_wait, leveled_user, log_rows, log_wait,
+                              qunctl, qunctl_json)
 
 SPOOL = "data/reports"  # relative to the daemon's work directory
 
@@ -119,17 +120,8 @@ def create(srv, *args):
 
 
 def log_events(srv, kind, rid):
-    rows = db_rows_log(srv, "SELECT body FROM events WHERE kind = ? ORDER BY seq", (kind,))
+    rows = log_rows(srv, "SELECT body FROM events WHERE kind = ? ORDER BY seq", (kind,))
     return [json.loads(b) for (b,) in rows if json.loads(b).get("id") == rid]
-
-
-def db_rows_log(srv, sql, args=()):
-    import sqlite3
-    conn = sqlite3.connect("file:%s?mode=ro" % srv.netlog_path, uri=True, timeout=5)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 # ---------------------------------------------------------------- checking
@@ -230,8 +222,8 @@ def check_proofs(srv, doc, seqs):
         assert root_from_path(leaf_hash(changed), rec["index"], cp["size"], path) != root
     # and the events are the log's own rows
     for rec in ev["records"]:
-        row = db_rows_log(srv, "SELECT kind, actor, body FROM events WHERE seq = ?",
-                          (rec["event"]["seq"],))
+        row = log_rows(srv, "SELECT kind, actor, body FROM events WHERE seq = ?",
+                       (rec["event"]["seq"],))
         assert row == [(rec["event"]["kind"], rec["event"]["actor"], rec["event"]["body"])]
 
 
@@ -258,13 +250,8 @@ def test_spool_file_signed_with_proofs(qund_factory):
     srv = report_server(qund_factory)
     leveled_user(srv, "坏人")
     # the log commits on its own thread: wait for the user's events
-    deadline = time.monotonic() + 5
-    while True:
-        rows = db_rows_log(srv, "SELECT seq FROM events WHERE actor = ? OR target = ?"
-                                " ORDER BY seq", ("坏人", "坏人"))
-        if len(rows) >= 3 or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+    rows = log_wait(srv, "SELECT seq FROM events WHERE actor = ? OR target = ? ORDER BY seq",
+                    ("坏人", "坏人"), want=lambda rows: len(rows) >= 3)
     seqs = [r[0] for r in rows][:3]
     assert len(seqs) >= 2, rows
     rid = create(srv, "--account", "坏人", "--reason", "散布谣言 (rule 7)", "--measures",
@@ -298,7 +285,7 @@ def test_spool_file_signed_with_proofs(qund_factory):
     assert row == [("decision", "坏人", 1, 1, doc["idempotency_key"], 1, 0)], row
     assert db_rows(srv, "SELECT sink, ok FROM report_attempts WHERE report_id = ?",
                    (rid,)) == [("spool", 1)]
-    created = [json.loads(b) for (b,) in db_rows_log(
+    created = [json.loads(b) for (b,) in log_rows(
         srv, "SELECT body FROM events WHERE kind = 'report'")]
     assert [e["id"] for e in created] == [rid] and created[0]["seqs"] == seqs
     assert [e["sink"] for e in log_events(srv, "report.delivered", rid)] == ["spool"]
@@ -413,7 +400,7 @@ def test_pending_reports_survive_a_restart(qund_factory):
                             netlog={"checkpoint_seconds": 86400,
                                     "checkpoint_events": 10000000})
         leveled_user(srv, "嫌疑人")
-        (seq,) = db_rows_log(srv, "SELECT max(seq) FROM events")[0]
+        (seq,) = log_rows(srv, "SELECT max(seq) FROM events")[0]
         waiting = create(srv, "--account", "嫌疑人", "--reason", "r", "--measures", "m",
                          "--seqs", str(seq))
         posted = create(srv, "--account", "嫌疑人", "--reason", "r2", "--measures", "m2")
@@ -440,7 +427,7 @@ def test_pending_reports_survive_a_restart(qund_factory):
         assert by_doc[posted] == key
         assert {r["idem"] for r in rx.requests if r["body"]["document"]["id"] == posted} == {key}
         # nothing in the network log was changed: events of all kinds are append-only
-        kinds = [k for (k,) in db_rows_log(srv, "SELECT kind FROM events WHERE kind LIKE 'report%'")]
+        kinds = [k for (k,) in log_rows(srv, "SELECT kind FROM events WHERE kind LIKE 'report%'")]
         assert kinds.count("report") == 2
     finally:
         rx.close()

@@ -12,29 +12,11 @@ Time moves with clock_advance (the moderation clock), never by sleeping.
 import json
 import os
 import signal
-import sqlite3
 import time
 
 from conftest import QundServer, make_data_dir, make_world_readable_dir, pick_port, write_file
-from identity_helpers import clock_advance, db_rows, db_wait
+from identity_helpers import clock_advance, db_rows, db_wait, log_rows, log_wait
 from test_groups import fail_of, group_server, join_ok, verified_user
-
-
-def log_rows(srv, sql, args=()):
-    conn = sqlite3.connect("file:%s?mode=ro" % srv.netlog_path, uri=True, timeout=5)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
-
-
-def log_wait(srv, sql, args=(), want=lambda rows: rows, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        rows = log_rows(srv, sql, args)
-        if want(rows) or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.05)
 
 
 def hits(srv, kind, rule):

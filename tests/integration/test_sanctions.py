@@ -22,40 +22,12 @@ clock (clock_advance), never by sleeping.
   6. every sanction is in the sanctions table and the network log.
 """
 
-import sqlite3
-import time
-
 from identity_helpers import (PASSWORD, REAL_NAME, clock_advance, db_rows, db_wait,
-                              leveled_user, new_id, ns, qunctl, qunctl_json, wait_code,
-                              next_serial)
+                              leveled_user, log_rows, log_wait, new_id, ns, qunctl, qunctl_json,
+                              wait_code, next_serial)
+from test_groups import fail_of, group_server
 
 DAY = 86400
-
-
-def sanction_server(qund_factory, **over):
-    cfg = {"identity": {"provider": "dev", "sms": "dev", "post_level": 1, "create_level": 2,
-                        "max_accounts_per_identity": 100},
-           "limits": {"max_per_ip": 200, "max_channels": 100}}
-    for k, v in over.items():
-        cfg.setdefault(k, {}).update(v)
-    return qund_factory(**cfg)
-
-
-def log_rows(srv, sql, args=()):
-    conn = sqlite3.connect("file:%s?mode=ro" % srv.netlog_path, uri=True, timeout=5)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
-
-
-def log_wait(srv, sql, args=(), want=lambda rows: rows, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        rows = log_rows(srv, sql, args)
-        if want(rows) or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.05)
 
 
 def cs_wait(c, want, timeout=5.0):
@@ -66,11 +38,6 @@ def cs_wait(c, want, timeout=5.0):
 def cs(c, text, want, timeout=5.0):
     c.send("PRIVMSG ChanServ :%s" % text)
     return cs_wait(c, want, timeout)
-
-
-def fail_of(c, command, code, timeout=5.0):
-    return c.expect("FAIL", timeout, pred=lambda m: m.params[:2] == [command, code],
-                    what="FAIL %s %s" % (command, code))
 
 
 def post_ok(sender, reader, chan, text):
@@ -113,7 +80,7 @@ def sanction_events(srv):
 # ---------------------------------------------------------------- groups
 
 def test_group_escalates_to_warned_then_suspended_and_lifts_itself(qund_factory):
-    srv = sanction_server(qund_factory)
+    srv = group_server(qund_factory)
     owner = leveled_user(srv, "owner1")
     member = leveled_user(srv, "member1", level=1)
     join_ok(owner, "#esc")
@@ -170,7 +137,7 @@ def test_group_escalates_to_warned_then_suspended_and_lifts_itself(qund_factory)
 
 
 def test_serious_violation_suspends_management_and_reports(qund_factory):
-    srv = sanction_server(qund_factory)
+    srv = group_server(qund_factory)
     owner = leveled_user(srv, "owner2")
     mgr = leveled_user(srv, "mgr2")
     join_ok(owner, "#ser")
@@ -195,7 +162,7 @@ def test_serious_violation_suspends_management_and_reports(qund_factory):
 
 
 def test_moderator_closes_a_group_and_keeps_its_code(qund_factory):
-    srv = sanction_server(qund_factory)
+    srv = group_server(qund_factory)
     owner = leveled_user(srv, "owner3")
     member = leveled_user(srv, "member3", level=1)
     join_ok(owner, "#closeme")
@@ -225,7 +192,7 @@ def test_moderator_closes_a_group_and_keeps_its_code(qund_factory):
 # ---------------------------------------------------------------- people
 
 def test_person_posting_suspension_is_timed_and_told(qund_factory):
-    srv = sanction_server(qund_factory)
+    srv = group_server(qund_factory)
     owner = leveled_user(srv, "owner4")
     user = leveled_user(srv, "user4", level=1)
     join_ok(owner, "#p")
@@ -248,7 +215,7 @@ def test_person_posting_suspension_is_timed_and_told(qund_factory):
 
 
 def test_manage_suspension_blocks_manager_actions(qund_factory):
-    srv = sanction_server(qund_factory)
+    srv = group_server(qund_factory)
     owner = leveled_user(srv, "owner5")
     mgr = leveled_user(srv, "mgr5")
     target = leveled_user(srv, "tgt5", level=1)
@@ -280,7 +247,7 @@ def test_manage_suspension_blocks_manager_actions(qund_factory):
 
 
 def test_creation_revoked_and_offline_subject_told_at_login(qund_factory):
-    srv = sanction_server(qund_factory)
+    srv = group_server(qund_factory)
     maker = leveled_user(srv, "maker6")
     join_ok(maker, "#first")
     maker.send("QUIT :bye")
@@ -312,7 +279,7 @@ def identity_user(srv, nick, doc, level1_only=False):
 
 
 def test_blacklisted_identity_is_refused_with_any_account(qund_factory):
-    srv = sanction_server(qund_factory)
+    srv = group_server(qund_factory)
     owner = leveled_user(srv, "owner7")
     join_ok(owner, "#bl")
     join_ok(owner, "#other")
@@ -355,7 +322,7 @@ def test_blacklisted_identity_is_refused_with_any_account(qund_factory):
 
 
 def test_blacklisted_group_is_closed(qund_factory):
-    srv = sanction_server(qund_factory)
+    srv = group_server(qund_factory)
     owner = leveled_user(srv, "owner8")
     member = leveled_user(srv, "member8", level=1)
     join_ok(owner, "#badgroup")
@@ -372,7 +339,7 @@ def test_blacklisted_group_is_closed(qund_factory):
 # ---------------------------------------------------------------- emergency
 
 def test_emergency_switch_per_category_and_platform_wide(qund_factory):
-    srv = sanction_server(qund_factory)
+    srv = group_server(qund_factory)
     fam = leveled_user(srv, "fam9")
     wrk = leveled_user(srv, "wrk9")
     join_ok(fam, "#home")
