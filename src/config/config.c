@@ -103,6 +103,16 @@ static const struct cfg_field cfg_fields[] = {
     F("console.login_failures", CFG_INT, console_login_failures, 1, 32, NULL, 5),
     F("console.login_window", CFG_INT, console_login_window, 60, 86400, NULL, 900),
     F("console.max_sessions", CFG_INT, console_max_sessions, 1, 100000, NULL, 1000),
+    F("console.allow_remote", CFG_BOOL, console_allow_remote, 0, 1, NULL, 0),
+    F("web.root", CFG_STR, web_root, 1, 4096, "web", 0),
+    F("web.header_timeout", CFG_INT, web_header_timeout, 1, 600, NULL, 10),
+    F("web.idle_timeout", CFG_INT, web_idle_timeout, 1, 3600, NULL, 60),
+    F("web.line_max", CFG_SIZE, web_line_max, 256, 65536, NULL, 8192),
+    F("web.header_bytes", CFG_SIZE, web_header_bytes, 1024, 1 << 20, NULL, 16384),
+    F("web.header_count", CFG_INT, web_header_count, 8, 1000, NULL, 64),
+    F("web.body_max", CFG_SIZE, web_body_max, 1024, 16 << 20, NULL, 65536),
+    F("web.ws_message_max", CFG_SIZE, web_ws_message_max, 1024, 1 << 20, NULL, 16384),
+    F("web.max_connections", CFG_INT, web_max_connections, 1, 10000000, NULL, 10000),
     F("netlog.path", CFG_STR, netlog_path, 1, 4096, "var/netlog.db", 0),
     F("netlog.key_file", CFG_STR, netlog_key_file, 1, 4096, "var/netlog.key", 0),
     F("netlog.mode", CFG_STR, netlog_mode, 1, 16, "strict", 0),
@@ -150,7 +160,7 @@ static const struct cfg_field cfg_fields[] = {
 static const char *const cfg_groups[] = {"server",     "admin",  "log",     "tls",       "limits",
                                          "channels",   "store",  "vault",   "accounts",  "identity",
                                          "control",    "groups", "netlog",  "sanctions", "reports",
-                                         "complaints", "rules",  "console", NULL};
+                                         "complaints", "rules",  "console", "web",       NULL};
 
 static void cfg_error(char *err, size_t errlen, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -546,7 +556,7 @@ static int cfg_check_members(struct qun_config *cfg, config_setting_t *s, const 
 
 static int cfg_read_listen(struct qun_config *cfg, config_setting_t *list, char *err, size_t errlen)
 {
-    static const char *const allowed[] = {"address", "port", "tls", NULL};
+    static const char *const allowed[] = {"address", "port", "tls", "kind", NULL};
     int line = (int)config_setting_source_line(list);
     if (!config_setting_is_list(list)) {
         cfg_error(err, errlen, cfg->path, line,
@@ -577,6 +587,18 @@ static int cfg_read_listen(struct qun_config *cfg, config_setting_t *list, char 
         config_setting_lookup_bool(s, "tls", &tls);
         l->port = port;
         l->tls = tls != 0;
+        const char *kind = cfg_member_string(s, "kind");
+        if (!kind || strcmp(kind, "irc") == 0)
+            l->kind = LISTEN_IRC;
+        else if (strcmp(kind, "web") == 0)
+            l->kind = LISTEN_WEB;
+        else if (strcmp(kind, "console") == 0)
+            l->kind = LISTEN_CONSOLE;
+        else {
+            cfg_error(err, errlen, cfg->path, line,
+                      "a listen block's kind must be \"irc\", \"web\" or \"console\"");
+            return -1;
+        }
     }
     return 0;
 }
@@ -862,6 +884,27 @@ static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t 
     bool want_tls = false;
     for (size_t i = 0; i < cfg->nlisten; i++)
         want_tls |= cfg->listen[i].tls;
+    for (size_t i = 0; i < cfg->nlisten; i++) {
+        const struct config_listen *l = &cfg->listen[i];
+        if (l->kind != LISTEN_CONSOLE || cfg->console_allow_remote)
+            continue;
+        struct in6_addr a6;
+        struct in_addr a4;
+        bool loopback = false;
+        if (inet_pton(AF_INET, l->address, &a4) == 1)
+            loopback = (ntohl(a4.s_addr) >> 24) == 127;
+        else if (inet_pton(AF_INET6, l->address, &a6) == 1)
+            loopback = IN6_IS_ADDR_LOOPBACK(&a6);
+        if (!loopback) {
+            config_setting_t *s = config_lookup(lc, "listen");
+            cfg_error(err, errlen, cfg->path, s ? (int)config_setting_source_line(s) : 1,
+                      "the console listener on %s is not a loopback address; put it on "
+                      "127.0.0.1 (reach it through an SSH tunnel) or set "
+                      "console.allow_remote = true",
+                      l->address);
+            return -1;
+        }
+    }
     if (want_tls && (!cfg->tls_certificate || !cfg->tls_key)) {
         config_setting_t *s = config_lookup(lc, "listen");
         cfg_error(err, errlen, cfg->path, s ? (int)config_setting_source_line(s) : 1,

@@ -20,10 +20,18 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* What a listener speaks (listen blocks' kind). */
+enum config_listen_kind {
+    LISTEN_IRC = 0, /* IRC over TCP (the default) */
+    LISTEN_WEB,     /* public web: chat page, /irc WebSocket, /g/ pages */
+    LISTEN_CONSOLE, /* operator console and its JSON API */
+};
+
 struct config_listen {
     char *address;
     int port;
     bool tls;
+    enum config_listen_kind kind;
 };
 
 struct config_oper {
@@ -225,6 +233,18 @@ struct qun_config {
     int console_login_failures;         /* failed logins allowed per name and per IP ... */
     int console_login_window;           /* ... within this many seconds (5 per 900) */
     int console_max_sessions;           /* open console sessions, all operators (1000) */
+    bool console_allow_remote;          /* a console listener may bind a non-loopback address */
+
+    /* the web face (src/web/, docs/web.md) */
+    char *web_root;            /* directory holding public/ and console/ ("web") */
+    int web_header_timeout;    /* seconds from a request's first byte to its end (10) */
+    int web_idle_timeout;      /* seconds a kept-alive connection may wait idle (60) */
+    size_t web_line_max;       /* request line bytes (8192) */
+    size_t web_header_bytes;   /* header section bytes (16384) */
+    int web_header_count;      /* header fields (64) */
+    size_t web_body_max;       /* request body bytes (65536) */
+    size_t web_ws_message_max; /* one WebSocket message (16384) */
+    int web_max_connections;   /* open HTTP connections, WebSocket ones excluded (10000) */
 };
 
 /* Reads and validates path. On success returns a new config; on failure

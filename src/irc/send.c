@@ -398,8 +398,14 @@ void send_event(struct client *to, const struct irc_event *ev)
     event_send_one(to, ev, true);
 }
 
+/* One fan-out's renderings: v[idx] per capability set, and f[idx][kind]
+ * the same line framed for connections with a framer of that kind (the
+ * WebSocket bridge: one frame shared by every WebSocket recipient with
+ * these capabilities). Framed variants are made lazily, only when such a
+ * recipient exists; TCP recipients never cause one. */
 struct render_cache {
     struct qbuf *v[8];
+    struct qbuf *f[8][CONN_FRAME_KINDS];
 };
 
 static void cache_send(struct render_cache *rc, const struct irc_event *ev, struct client *c)
@@ -410,21 +416,35 @@ static void cache_send(struct render_cache *rc, const struct irc_event *ev, stru
         if (!rc->v[idx])
             return;
     }
-    send_qbuf(c, rc->v[idx]);
+    const struct conn_framer *fr = c->conn->framer;
+    if (!fr || c == label_ctx.client || fr->kind >= CONN_FRAME_KINDS) {
+        send_qbuf(c, rc->v[idx]); /* a labeled capture keeps the plain line */
+        return;
+    }
+    if (!rc->f[idx][fr->kind]) {
+        rc->f[idx][fr->kind] = fr->frame(rc->v[idx]);
+        if (!rc->f[idx][fr->kind])
+            return;
+    }
+    conn_send_framed(c->conn, rc->f[idx][fr->kind]);
 }
 
 static void cache_release(struct render_cache *rc)
 {
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 8; i++) {
         if (rc->v[i])
             qbuf_unref(rc->v[i]);
+        for (int k = 0; k < CONN_FRAME_KINDS; k++)
+            if (rc->f[i][k])
+                qbuf_unref(rc->f[i][k]);
+    }
 }
 
 void send_to_channel_members(struct channel *ch, const struct irc_event *ev,
                              const struct client *except, uint32_t need_mask, uint32_t need_value,
                              uint8_t member_mask)
 {
-    struct render_cache rc = {{0}};
+    struct render_cache rc = {0};
     for (size_t i = 0; i < ch->members_cap; i++) {
         struct member *m = &ch->members[i];
         if (!member_used(m) || m->client == except)
@@ -470,7 +490,7 @@ static void common_fanout(struct render_cache *rc, uint32_t gen, struct client *
 void send_to_common(struct client *src, const struct irc_event *ev, bool include_self,
                     uint32_t need_mask, uint32_t need_value)
 {
-    struct render_cache rc = {{0}};
+    struct render_cache rc = {0};
     common_fanout(&rc, client_fanout_begin(), src, ev, include_self, need_mask, need_value);
     cache_release(&rc);
 }
@@ -478,7 +498,7 @@ void send_to_common(struct client *src, const struct irc_event *ev, bool include
 void send_to_observers(struct client *src, const struct irc_event *ev, bool include_self,
                        uint32_t need_cap)
 {
-    struct render_cache rc = {{0}};
+    struct render_cache rc = {0};
     uint32_t gen = client_fanout_begin();
     common_fanout(&rc, gen, src, ev, include_self, need_cap, need_cap);
     /* watchers already reached through a channel (or src itself when
@@ -507,7 +527,7 @@ static void umode_fanout_one(struct client *c, void *ud)
 
 void send_to_umode(const struct irc_event *ev, uint8_t umode)
 {
-    struct umode_fanout f = {.rc = {{0}}, .ev = ev, .umode = umode};
+    struct umode_fanout f = {.rc = {0}, .ev = ev, .umode = umode};
     client_foreach(umode_fanout_one, &f);
     cache_release(&f.rc);
 }

@@ -55,6 +55,7 @@
 #include "util/strmap.h"
 #include "util/wheel.h"
 #include "vault/vault.h"
+#include "web/web.h"
 
 struct qun_config *server_config;
 
@@ -434,9 +435,13 @@ int server_start(uv_loop_t *loop, struct qun_config *cfg, char *err, size_t errl
         return -1;
     struct conn_limits limits = server_limits(cfg);
     transport_init(loop, &ops, &limits);
+    web_init(loop, cfg, &ops); /* the WebSocket bridge hands lines to these ops */
     for (size_t i = 0; i < cfg->nlisten; i++) {
         const struct config_listen *l = &cfg->listen[i];
-        if (listener_open(l->address, l->port, l->tls ? server_tls : NULL, err, errlen) < 0)
+        struct tls_ctx *tls = l->tls ? server_tls : NULL;
+        int r = l->kind == LISTEN_IRC ? listener_open(l->address, l->port, tls, err, errlen)
+                                      : web_listen(l, tls, err, errlen);
+        if (r < 0)
             return -1;
     }
     wheel_init(&server_wheel, uv_now(loop), server_timer_fire, NULL);
@@ -542,6 +547,7 @@ int server_reload(char *err, size_t errlen)
     for (size_t i = 0; same_listeners && i < cfg->nlisten; i++)
         same_listeners = cfg->listen[i].port == server_config->listen[i].port &&
                          cfg->listen[i].tls == server_config->listen[i].tls &&
+                         cfg->listen[i].kind == server_config->listen[i].kind &&
                          strcmp(cfg->listen[i].address, server_config->listen[i].address) == 0;
     if (!same_listeners)
         log_warn("listen blocks changed: new listeners take effect after a restart");
@@ -556,6 +562,7 @@ int server_reload(char *err, size_t errlen)
     server_config = cfg;
     ctl_reload(cfg);
     session_configure(cfg);
+    web_reload(cfg);
     struct conn_limits limits = server_limits(cfg);
     transport_set_limits(&limits);
     log_set_level((enum log_level)log_level_parse(cfg->log_level));
@@ -616,6 +623,7 @@ static void server_finish_shutdown(void)
         server_store_handle = NULL;
     }
     qclock_stop();
+    web_stop();
     uv_timer_stop(&server_wheel_timer);
     uv_close((uv_handle_t *)&server_wheel_timer, NULL);
 }

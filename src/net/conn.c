@@ -208,7 +208,7 @@ static void conn_fail(struct conn *c, const char *reason)
     if (!p->notified) {
         p->notified = 1;
         if (p->accepted)
-            net__state.ops.on_close(c, c->closing && p->reason ? p->reason : reason);
+            p->ops->on_close(c, c->closing && p->reason ? p->reason : reason);
     }
     conn_destroy(c, false);
 }
@@ -226,7 +226,7 @@ static void conn_close_step(struct conn *c)
     if (!p->notified) {
         p->notified = 1;
         if (p->accepted)
-            net__state.ops.on_close(c, p->reason ? p->reason : "Closed");
+            p->ops->on_close(c, p->reason ? p->reason : "Closed");
         if (p->dead)
             return; /* on_close shut the transport down */
     }
@@ -325,13 +325,37 @@ static unsigned conn_gather(const struct conn_private *p, uv_buf_t *iov, unsigne
 
 int conn_send(struct conn *c, struct qbuf *b)
 {
+    if (c->framer && !c->closing && !c->priv->dead) {
+        struct qbuf *f = c->framer->frame(b);
+        if (!f)
+            return 0;
+        int r = conn_send_framed(c, f);
+        qbuf_unref(f);
+        return r;
+    }
+    return conn_send_framed(c, b);
+}
+
+void conn_set_sendq_max(struct conn *c, size_t max)
+{
+    c->priv->sendq_max = max;
+}
+
+const struct conn_ops *conn_get_ops(const struct conn *c)
+{
+    return c->priv->ops;
+}
+
+int conn_send_framed(struct conn *c, struct qbuf *b)
+{
     struct conn_private *p = c->priv;
 
     if (c->closing || p->dead)
         return -1;
     if (b->len == 0)
         return 0;
-    if (c->sendq_bytes + b->len > net__state.limits.sendq_max) {
+    size_t cap = p->sendq_max ? p->sendq_max : net__state.limits.sendq_max;
+    if (c->sendq_bytes + b->len > cap) {
         conn_abort(c, "SendQ exceeded");
         return -1;
     }
@@ -511,8 +535,8 @@ static bool conn_on_line_event(void *ctx, enum linebuf_event ev, char *line, siz
     if (c->closing || p->dead)
         return false;
     if (ev == LINEBUF_OVERLONG)
-        net__state.ops.on_overlong(c);
-    else if (net__state.ops.on_line(c, line, len) == CONN_LINE_PAUSE)
+        p->ops->on_overlong(c);
+    else if (p->ops->on_line(c, line, len) == CONN_LINE_PAUSE)
         p->paused = 1;
     return !(p->paused || c->closing || p->dead);
 }
@@ -521,6 +545,18 @@ static bool conn_can_deliver(const struct conn *c)
 {
     const struct conn_private *p = c->priv;
     return !(p->paused || c->closing || p->dead);
+}
+
+/* Input for the layer above: raw bytes (on_data) or split into lines. */
+static void conn_deliver(struct conn *c, char *data, size_t len)
+{
+    struct conn_private *p = c->priv;
+    if (p->ops->on_data) {
+        if (p->ops->on_data(c, data, len) == CONN_LINE_PAUSE && !p->dead)
+            p->paused = 1;
+        return;
+    }
+    linebuf_feed(&p->in, data, len, net__state.limits.line_max, conn_on_line_event, c);
 }
 
 static void conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -536,7 +572,7 @@ static void conn_on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 static void conn_notify_accept(struct conn *c)
 {
     c->priv->accepted = 1;
-    if (net__state.ops.on_accept(c) < 0 && !c->closing)
+    if (c->priv->ops->on_accept(c) < 0 && !c->closing)
         conn_close(c, "Connection refused");
 }
 
@@ -576,8 +612,7 @@ static void conn_tls_read_plain(struct conn *c)
             conn_fail(c, n == TLS_EOF ? "Remote host closed the connection" : "TLS error");
             return;
         }
-        linebuf_feed(&p->in, net__rbuf, (size_t)n, net__state.limits.line_max, conn_on_line_event,
-                     c);
+        conn_deliver(c, net__rbuf, (size_t)n);
     }
     net__pending_add(c); /* SSL_read may have produced output (tickets, alerts) */
 }
@@ -600,8 +635,7 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (p->tls)
         conn_tls_input(c, buf->base, (size_t)nread);
     else
-        linebuf_feed(&p->in, buf->base, (size_t)nread, net__state.limits.line_max,
-                     conn_on_line_event, c);
+        conn_deliver(c, buf->base, (size_t)nread);
     if (p->paused && !p->dead)
         conn_read_stop(c);
 }
@@ -622,7 +656,12 @@ static void conn_deliver_held(struct conn *c)
 
     if (c->closing || p->dead)
         return;
-    linebuf_resume(&p->in, net__state.limits.line_max, conn_on_line_event, c);
+    if (p->ops->on_data) {
+        if (p->ops->on_data(c, NULL, 0) == CONN_LINE_PAUSE && !p->dead)
+            p->paused = 1;
+    } else {
+        linebuf_resume(&p->in, net__state.limits.line_max, conn_on_line_event, c);
+    }
     if (p->tls && conn_can_deliver(c))
         conn_tls_read_plain(c);
     if (conn_can_deliver(c))
@@ -705,7 +744,7 @@ static void conn_fill_address(struct conn *c, const struct sockaddr_storage *pee
 }
 
 void conn__accept(int fd, const struct sockaddr_storage *peer, uint16_t local_port,
-                  struct tls_ctx *tls)
+                  struct tls_ctx *tls, const struct conn_ops *ops)
 {
     struct net_state *n = &net__state;
     struct conn_block *blk = xcalloc(1, sizeof(*blk));
@@ -713,6 +752,7 @@ void conn__accept(int fd, const struct sockaddr_storage *peer, uint16_t local_po
     struct conn_private *p = &blk->priv;
 
     c->priv = p;
+    p->ops = ops ? ops : &n->ops;
     p->dl_idx = NET_NO_INDEX;
     uv_tcp_init(n->loop, &p->tcp);
     p->tcp.data = c;

@@ -68,6 +68,25 @@ struct conn_ops {
     /* The connection is gone (see invariant 4). reason is human-readable,
      * e.g. "Connection reset by peer", "SendQ exceeded", "Client quit". */
     void (*on_close)(struct conn *c, const char *reason);
+    /* Addition, raw-bytes mode (the web face: HTTP, WebSocket): when set,
+     * on_line and on_overlong are never called and every chunk read (TLS:
+     * decrypted) goes here as it arrives; the layer above keeps what it
+     * does not consume, bounded by its own limits. CONN_LINE_PAUSE stops
+     * reading until conn_resume(), after which on_data(c, NULL, 0) is
+     * called from the flush point to process what was held. */
+    enum conn_line_result (*on_data)(struct conn *c, const char *data, size_t len);
+};
+
+/* Addition: framing of outgoing data (the WebSocket bridge wraps every
+ * line the IRC layer sends in one frame). kind names the framing: two
+ * connections with the same kind frame a buffer into identical bytes, so
+ * a framed buffer may be shared between them (irc/send.c does). */
+#define CONN_FRAME_KINDS 3 /* kinds are 1 .. CONN_FRAME_KINDS - 1 */
+struct conn_framer {
+    unsigned kind;
+    /* A new buffer (one reference) holding plain framed, or NULL when
+     * plain holds nothing to send. */
+    struct qbuf *(*frame)(const struct qbuf *plain);
 };
 
 struct conn_limits {
@@ -86,6 +105,12 @@ struct conn {
     bool closing;    /* conn_close() was called or an error occurred */
     char certfp[65]; /* SHA-256 hex of the TLS client certificate, or "" */
     size_t sendq_bytes;
+    /* Addition: the face in front of the IRC layer (src/web/: HTTP and
+     * WebSocket state) owns this; NULL on IRC connections. */
+    void *face;
+    /* Addition: when set, conn_send() frames every buffer through it (see
+     * struct conn_framer); conn_send_framed() queues one already framed. */
+    const struct conn_framer *framer;
     struct conn_private *priv; /* transport internals */
 };
 
@@ -126,6 +151,11 @@ int listener_open(const char *address, int port, struct tls_ctx *tls, char *err,
  * ("0.0.0.0", "::", "::1"); IPv6 listeners are IPV6_V6ONLY. */
 int listener_open_bound(const char *address, int port, struct tls_ctx *tls, int *bound_port,
                         char *err, size_t errlen);
+/* Addition: as listener_open_bound, and the connections it accepts use ops
+ * instead of transport_init's (NULL: those). ops must outlive the
+ * listener. */
+int listener_open_ops(const char *address, int port, struct tls_ctx *tls,
+                      const struct conn_ops *ops, int *bound_port, char *err, size_t errlen);
 void listener_set_tls_all(struct tls_ctx *tls);
 void listener_close_all(void);
 
@@ -133,6 +163,14 @@ void listener_close_all(void);
  * -1 when the connection is closing or the send queue overflowed (then it is
  * scheduled to close with "SendQ exceeded"). */
 int conn_send(struct conn *c, struct qbuf *b);
+/* Addition: queues b as it is, bypassing c->framer (b was framed by a
+ * framer of the same kind). Same results as conn_send. */
+int conn_send_framed(struct conn *c, struct qbuf *b);
+/* Addition: this connection's send queue cap (0: limits.sendq_max), e.g.
+ * for an HTTP download larger than an IRC client may queue. */
+void conn_set_sendq_max(struct conn *c, size_t max);
+/* Addition: the operations this connection was accepted with. */
+const struct conn_ops *conn_get_ops(const struct conn *c);
 /* Convenience: copies bytes into a new qbuf and sends it. */
 int conn_send_copy(struct conn *c, const char *data, size_t len);
 /* Flushes what is queued (best effort, bounded time), then closes. reason is

@@ -40,7 +40,8 @@ struct listener {
     int fd;
     uint16_t port; /* actually bound */
     bool closing;
-    struct tls_ctx *tls; /* NULL for plain TCP */
+    struct tls_ctx *tls;        /* NULL for plain TCP */
+    const struct conn_ops *ops; /* NULL: the transport's */
     struct listener *next;
 };
 
@@ -105,7 +106,7 @@ static void listener_on_readable(uv_poll_t *h, int status, int events)
         socklen_t len = sizeof(ss);
         int fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
-            conn__accept(fd, &ss, l->port, l->tls);
+            conn__accept(fd, &ss, l->port, l->tls, l->ops);
             continue;
         }
         switch (errno) {
@@ -171,6 +172,12 @@ fail:;
 int listener_open_bound(const char *address, int port, struct tls_ctx *tls, int *bound_port,
                         char *err, size_t errlen)
 {
+    return listener_open_ops(address, port, tls, NULL, bound_port, err, errlen);
+}
+
+int listener_open_ops(const char *address, int port, struct tls_ctx *tls,
+                      const struct conn_ops *ops, int *bound_port, char *err, size_t errlen)
+{
     uint16_t bound = 0;
     int fd = listener_bind(address, port, &bound, err, errlen);
     if (fd < 0)
@@ -188,6 +195,7 @@ int listener_open_bound(const char *address, int port, struct tls_ctx *tls, int 
     l->poll.data = l;
     l->fd = fd;
     l->port = bound;
+    l->ops = ops;
     if (tls) {
         tls_ctx_ref(tls);
         l->tls = tls;

@@ -36,27 +36,29 @@
 struct tls_session;
 
 struct conn_private {
-    uv_tcp_t tcp;            /* tcp.data == the struct conn */
-    struct linebuf in;       /* partial input line / held bytes while paused */
-    struct qbuf **q;         /* ring of queued buffers, power-of-two cap; NULL when empty */
-    uint32_t q_head;         /* index of the oldest buffer */
-    uint32_t q_len;          /* buffers queued */
-    uint32_t q_cap;          /* ring capacity */
-    uint32_t q_off;          /* bytes of the oldest buffer already written */
-    struct tls_session *tls; /* NULL on plain connections */
-    char *reason;            /* close reason, owned; NULL until closing */
-    uint32_t all_idx;        /* index in net__state.all */
-    uint32_t dl_idx;         /* index in net__state.dl, or NET_NO_INDEX */
-    unsigned pending : 1;    /* on the pending list */
-    unsigned resume : 1;     /* conn_resume() called; held lines to deliver */
-    unsigned paused : 1;     /* on_line returned CONN_LINE_PAUSE */
-    unsigned reading : 1;    /* uv_read_start is in effect */
-    unsigned writing : 1;    /* a uv_write is in flight */
-    unsigned accepted : 1;   /* on_accept was called */
-    unsigned notified : 1;   /* on_close was called (or must never be) */
-    unsigned abort : 1;      /* close without flushing (SendQ, errors) */
-    unsigned lingering : 1;  /* notified, still flushing before the close */
-    unsigned dead : 1;       /* uv_close called; memory goes in the close callback */
+    uv_tcp_t tcp;               /* tcp.data == the struct conn */
+    struct linebuf in;          /* partial input line / held bytes while paused */
+    struct qbuf **q;            /* ring of queued buffers, power-of-two cap; NULL when empty */
+    uint32_t q_head;            /* index of the oldest buffer */
+    uint32_t q_len;             /* buffers queued */
+    uint32_t q_cap;             /* ring capacity */
+    uint32_t q_off;             /* bytes of the oldest buffer already written */
+    struct tls_session *tls;    /* NULL on plain connections */
+    const struct conn_ops *ops; /* the listener's, or &net__state.ops */
+    size_t sendq_max;           /* 0: net__state.limits.sendq_max */
+    char *reason;               /* close reason, owned; NULL until closing */
+    uint32_t all_idx;           /* index in net__state.all */
+    uint32_t dl_idx;            /* index in net__state.dl, or NET_NO_INDEX */
+    unsigned pending : 1;       /* on the pending list */
+    unsigned resume : 1;        /* conn_resume() called; held lines to deliver */
+    unsigned paused : 1;        /* on_line returned CONN_LINE_PAUSE */
+    unsigned reading : 1;       /* uv_read_start is in effect */
+    unsigned writing : 1;       /* a uv_write is in flight */
+    unsigned accepted : 1;      /* on_accept was called */
+    unsigned notified : 1;      /* on_close was called (or must never be) */
+    unsigned abort : 1;         /* close without flushing (SendQ, errors) */
+    unsigned lingering : 1;     /* notified, still flushing before the close */
+    unsigned dead : 1;          /* uv_close called; memory goes in the close callback */
 };
 
 struct conn_block {
@@ -118,7 +120,7 @@ void net__untrack(struct conn *c);
 
 /* conn.c */
 void conn__accept(int fd, const struct sockaddr_storage *peer, uint16_t local_port,
-                  struct tls_ctx *tls);
+                  struct tls_ctx *tls, const struct conn_ops *ops);
 void conn__service(struct conn *c);
 void conn__expire(struct conn *c);
 void conn__shutdown_one(struct conn *c);
