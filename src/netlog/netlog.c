@@ -256,8 +256,12 @@ static void *nl_writer(void *arg)
             if (!nl.in_head && !nl.stop) {
                 if (nl_checkpoint_due(false)) {
                     pthread_mutex_unlock(&nl.mu);
-                    nl_commit(NULL, false);
+                    int rc = nl_commit(NULL, false);
                     pthread_mutex_lock(&nl.mu);
+                    if (rc == 0) {
+                        nl.stats.checkpoint_size = nl.cp_size;
+                        nl.stats.checkpoint_ms = nl.cp_ms;
+                    }
                 }
                 continue;
             }
