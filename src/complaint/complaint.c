@@ -650,3 +650,17 @@ uint64_t complaint_overdue_warnings(void)
 {
     return cp_overdue_warnings;
 }
+
+void complaint_open_counts(struct complaint_open_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < cp_nopen; i++) {
+        const struct complaint *c = cp_open[i];
+        if (c->stage == COMPLAINT_STAGE_GROUP)
+            out->group++;
+        else
+            out->platform++;
+        if (c->overdue)
+            out->overdue++;
+    }
+}

@@ -171,6 +171,13 @@ size_t complaint_group_queue(int64_t code, const struct complaint **out, size_t 
 /* Platform-stage complaints that went past their deadline since start-up. */
 uint64_t complaint_overdue_warnings(void);
 
+/* The open complaints now (memory, no store): at each stage, and those past
+ * their platform deadline (overdue). For the console's dashboard. */
+struct complaint_open_counts {
+    size_t group, platform, overdue;
+};
+void complaint_open_counts(struct complaint_open_counts *out);
+
 /* Listing from the store (every complaint, open or decided). Zero / NULL
  * fields do not filter. */
 struct complaint_filter {

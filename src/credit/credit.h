@@ -162,6 +162,12 @@ typedef void (*credit_appeal_row)(void *ud, const struct credit_appeal *ap);
 int credit_appeals_list(int64_t account_id, const char *state, int limit, credit_appeal_row row,
                         credit_done_cb done, void *ud);
 
+/* How many appeals are open (outcome NULL): cb(ud, 0, n), or status -1
+ * when the store failed. Returns 0, or -1 (cb never runs) when the store
+ * is not open. For the console's dashboard (ctl "status"). */
+typedef void (*credit_count_cb)(void *ud, int status, int64_t n);
+int credit_appeals_open_count(credit_count_cb cb, void *ud);
+
 enum credit_appeal_status {
     CREDIT_APPEAL_OK = 0,
     CREDIT_APPEAL_NOT_FOUND = -1,   /* no such event of the account / no such appeal */

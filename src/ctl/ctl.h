@@ -132,6 +132,9 @@ void ctl_complaints_register(void);
 /* operators.create, .list, .disable, .passwd: console operator accounts
  * (ctl_operators.c; administrators only). */
 void ctl_operators_register(void);
+/* status, log.search, audit.list, log.export: the console's dashboard and
+ * its reads of the network log (ctl_logquery.c). */
+void ctl_logquery_register(void);
 
 /* For the command files: the account named by the string args[key], or
  * NULL after replying "bad-request" (key missing or not a string) or

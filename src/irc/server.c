@@ -495,6 +495,7 @@ int server_open_storage(char *err, size_t errlen)
     ctl_report_register();
     ctl_complaints_register();
     ctl_operators_register();
+    ctl_logquery_register();
     if (ctl_start(server_loop, cfg, err, errlen) < 0)
         return -1;
     server_ready = true;

@@ -25,6 +25,11 @@ struct vault;
  * never NULL while the server runs. */
 extern struct qun_config *server_config;
 
+/* The server's version (RPL_VERSION, the console's status). */
+#ifndef QUN_VERSION
+#define QUN_VERSION "qun-0.1"
+#endif
+
 const char *server_name(void);
 time_t server_started(void);
 uint64_t server_now_ms(void); /* loop clock (monotonic) */

@@ -45,6 +45,12 @@ json_t *bundle_query_json(const struct bundle_query *q)
         json_object_set_new(o, "to", json_integer(q->to_ms));
     if (q->text)
         json_object_set_new(o, "text", json_string(q->text));
+    if (q->kind)
+        json_object_set_new(o, "kind", json_string(q->kind));
+    if (q->actor)
+        json_object_set_new(o, "actor", json_string(q->actor));
+    if (q->audit)
+        json_object_set_new(o, "audit", json_true());
     return o;
 }
 
@@ -145,15 +151,16 @@ static int64_t resolve_account(sqlite3 *db, const char *name)
     return id;
 }
 
-/* LIKE pattern "%text%" with %, _ and \ escaped; caller frees. */
-static char *like_pattern(const char *text)
+/* LIKE pattern "%text%" (or "text%" for a prefix, up to n bytes) with %, _
+ * and \ escaped; caller frees. */
+static char *like_pattern_n(const char *text, size_t n, bool prefix)
 {
-    size_t n = strlen(text);
     char *p = malloc(2 * n + 3), *w = p;
     if (!p)
         return NULL;
-    *w++ = '%';
-    for (; *text; text++) {
+    if (!prefix)
+        *w++ = '%';
+    for (const char *end = text + n; text < end; text++) {
         if (*text == '%' || *text == '_' || *text == '\\')
             *w++ = '\\';
         *w++ = *text;
@@ -163,19 +170,34 @@ static char *like_pattern(const char *text)
     return p;
 }
 
+static char *like_pattern(const char *text)
+{
+    return like_pattern_n(text, strlen(text), false);
+}
+
 /* Prepares the filtered query; max_seq > 0 adds seq <= max_seq. */
 static sqlite3_stmt *prepare_query(sqlite3 *db, const struct bundle_query *q, int64_t limit,
                                    char *err, size_t errlen)
 {
-    char sql[1024];
+    char sql[1536];
     int64_t acc = q->account ? resolve_account(db, q->account) : 0;
+    size_t klen = q->kind ? strlen(q->kind) : 0;
+    bool kprefix = klen && q->kind[klen - 1] == '*';
     snprintf(sql, sizeof sql,
              "SELECT " NETLOG_EVENT_COLUMNS ", leaf"
-             " FROM events WHERE 1%s%s%s%s%s ORDER BY at, seq LIMIT ?7",
+             " FROM events WHERE 1%s%s%s%s%s%s%s%s ORDER BY %s LIMIT ?7",
              q->code ? " AND code = ?1" : "",
              q->account ? (acc ? " AND account_id = ?2" : " AND actor = ?3") : "",
              q->from_ms ? " AND at >= ?4" : "", q->to_ms ? " AND at < ?5" : "",
-             q->text ? " AND body LIKE ?6 ESCAPE '\\'" : "");
+             q->text ? " AND body LIKE ?6 ESCAPE '\\'" : "",
+             !q->kind  ? ""
+             : kprefix ? " AND kind LIKE ?8 ESCAPE '\\'"
+                       : " AND kind = ?8",
+             q->actor ? " AND actor = ?9" : "",
+             q->audit ? " AND (kind LIKE 'audit.%' OR kind LIKE 'console.%'"
+                        " OR kind IN (" BUNDLE_AUDIT_KINDS "))"
+                      : "",
+             q->newest_first ? "at DESC, seq DESC" : "at, seq");
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot query the log: %s", sqlite3_errmsg(db));
@@ -192,6 +214,14 @@ static sqlite3_stmt *prepare_query(sqlite3 *db, const struct bundle_query *q, in
         free(pat);
     }
     sqlite3_bind_int64(s, 7, limit);
+    if (kprefix) {
+        char *pat = like_pattern_n(q->kind, klen - 1, true);
+        sqlite3_bind_text(s, 8, pat ? pat : "", -1, SQLITE_TRANSIENT);
+        free(pat);
+    } else if (q->kind)
+        sqlite3_bind_text(s, 8, q->kind, -1, SQLITE_TRANSIENT);
+    if (q->actor)
+        sqlite3_bind_text(s, 9, q->actor, -1, SQLITE_TRANSIENT);
     return s;
 }
 
@@ -396,6 +426,8 @@ struct export_ctx {
     FILE *events;
     json_t *proofs;
     bool no_checkpoint; /* export_checkpoint failed because there is none */
+    size_t max_bytes;   /* 0, or the cap of events.jsonl plus the proofs */
+    size_t bytes;       /* events.jsonl and (about) the proofs so far */
     struct bundle_export_result *r;
     char *err;
     size_t errlen;
@@ -467,7 +499,17 @@ static int export_one(struct export_ctx *x, const struct netlog_event *e, const 
         snprintf(x->err, x->errlen, "cannot write events.jsonl: %s", strerror(errno));
         return -1;
     }
+    /* the line, and the proof as the manifest will print it */
+    x->bytes += strlen(line) + 1 + (size_t)np * (2 * H + 4) + 64;
     free(line);
+    if (x->max_bytes && x->bytes > x->max_bytes) {
+        x->r->too_big = true;
+        snprintf(x->err, x->errlen,
+                 "the bundle would be larger than %zu bytes (%lld events so far): narrow the "
+                 "query (group, account, time range)",
+                 x->max_bytes, (long long)x->r->events);
+        return -1;
+    }
     json_array_append_new(x->proofs,
                           json_pack("{s:I, s:I, s:o}", "seq", (json_int_t)e->seq, "index",
                                     (json_int_t)m, "path", hex_array(path, np)));
@@ -510,8 +552,8 @@ static int write_file(const char *dir, const char *name, const char *text, char 
     return 0;
 }
 
-static int write_manifest(struct export_ctx *x, const struct bundle_query *q, const char *case_id,
-                          const char *out_dir)
+/* The manifest's text (caller frees), or NULL with a sentence in x->err. */
+static char *manifest_text(struct export_ctx *x, const struct bundle_query *q, const char *case_id)
 {
     char root[2 * H + 1];
     sodium_bin2hex(root, sizeof root, x->cp.root, H);
@@ -523,9 +565,16 @@ static int write_manifest(struct export_ctx *x, const struct bundle_query *q, co
                           (json_int_t)x->cp.size, "root", root, "proofs", x->proofs);
     char *text = m ? json_dumps(m, JSON_INDENT(1) | JSON_ENSURE_ASCII) : NULL;
     json_decref(m);
-    int rc = text ? write_file(out_dir, "manifest.json", text, x->err, x->errlen) : -1;
     if (!text)
         snprintf(x->err, x->errlen, "cannot build the manifest");
+    return text;
+}
+
+static int write_manifest(struct export_ctx *x, const struct bundle_query *q, const char *case_id,
+                          const char *out_dir)
+{
+    char *text = manifest_text(x, q, case_id);
+    int rc = text ? write_file(out_dir, "manifest.json", text, x->err, x->errlen) : -1;
     free(text);
     return rc;
 }
@@ -592,6 +641,78 @@ int bundle_export(const char *db_path, const char *pub_path, const struct bundle
     clock_gettime(CLOCK_MONOTONIC, &t1);
     r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     return rc;
+}
+
+int bundle_export_mem(const char *db_path, const char *pub_path, const struct bundle_query *q,
+                      const char *case_id, size_t max_bytes, struct bundle_files *out,
+                      struct bundle_export_result *r, char *err, size_t errlen)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct checkpoint_key key;
+    char *keytext = NULL;
+    memset(r, 0, sizeof *r);
+    memset(out, 0, sizeof *out);
+    if (load_pub(pub_path, &key, &keytext, err, errlen) < 0)
+        return -1;
+    struct export_ctx *x = calloc(1, sizeof *x);
+    int rc = -1;
+    if (!x)
+        snprintf(err, errlen, "out of memory");
+    else if ((x->db = open_ro(db_path, err, errlen)) != NULL) {
+        x->r = r;
+        x->err = err;
+        x->errlen = errlen;
+        x->max_bytes = max_bytes;
+        x->proofs = json_array();
+        if (export_checkpoint(x, &key) == 0) {
+            x->tree.size = x->cp.size;
+            if (tree_load(x->db, &x->tree, err, errlen) == 0) {
+                x->events = open_memstream(&out->events, &out->events_len);
+                if (!x->events)
+                    snprintf(err, errlen, "out of memory");
+                else {
+                    rc = export_events(x, q);
+                    if (fclose(x->events) != 0 && rc == 0) {
+                        snprintf(err, errlen, "out of memory");
+                        rc = -1;
+                    }
+                    x->events = NULL;
+                }
+            }
+        }
+        if (rc == 0 && (out->manifest = manifest_text(x, q, case_id)) == NULL)
+            rc = -1;
+        if (rc == 0) {
+            out->manifest_len = strlen(out->manifest);
+            out->key_len = strlen(keytext) + 1;
+            out->key = malloc(out->key_len + 1);
+            if (!out->key) {
+                snprintf(err, errlen, "out of memory");
+                rc = -1;
+            } else
+                snprintf(out->key, out->key_len + 1, "%s\n", keytext);
+        }
+        r->tree_size = x->cp.size;
+        json_decref(x->proofs);
+        tree_free(&x->tree);
+        sqlite3_close(x->db);
+    }
+    free(x);
+    free(keytext);
+    if (rc < 0)
+        bundle_files_free(out);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    return rc;
+}
+
+void bundle_files_free(struct bundle_files *f)
+{
+    free(f->events);
+    free(f->manifest);
+    free(f->key);
+    memset(f, 0, sizeof *f);
 }
 
 /* ---------------------------------------------------------------- prove */

@@ -17,8 +17,12 @@
  *   text      body LIKE '%text%'         no index: evaluated on the rows
  *                                        the other filters leave (ASCII
  *                                        case-insensitive, like LIKE)
+ *   kind      kind = ? or kind LIKE 'p%' no index (filter on the rows left)
+ *   actor     actor = ?                  no index (filter on the rows left)
+ *   audit     kind LIKE 'audit.%' OR 'console.%' OR IN (BUNDLE_AUDIT_KINDS)
  *
- * Results come in (at, seq) order, the order of those indexes.
+ * Results come in (at, seq) order, the order of those indexes (descending
+ * with newest_first).
  *
  * A case bundle is a directory:
  *   events.jsonl   one JSON object per matching event: seq, at, kind,
@@ -42,7 +46,9 @@
  * size (32 bytes each: 320 MB at 10 million events) plus one hash per
  * 1024 leaves; each proof then costs about 1024 + size/1024 hashes.
  *
- * Threads: none; blocking file I/O; for the command-line tool.
+ * Threads: none; blocking file I/O; for the command-line tool and, on the
+ * libuv thread pool, the daemon's log.search, audit.list and log.export
+ * (ctl/ctl_logquery.c): every call opens its own read-only connection.
  */
 #ifndef QUN_NETLOG_BUNDLE_H
 #define QUN_NETLOG_BUNDLE_H
@@ -65,7 +71,17 @@ struct bundle_query {
     int64_t to_ms;       /* at < to_ms, or 0 */
     const char *text;    /* substring of body, or NULL */
     int64_t limit;       /* search only: rows at most (0: BUNDLE_DEFAULT_LIMIT) */
+    /* Added for the daemon's log.search and audit.list (ctl_logquery.c): */
+    const char *kind;  /* events.kind = kind; "audit.*" (a trailing '*') is a prefix */
+    const char *actor; /* events.actor = actor exactly ("console:alice", "unix:root") */
+    bool audit;        /* only operator and management actions (BUNDLE_AUDIT_KINDS) */
+    bool newest_first; /* order (at, seq) descending: the limit keeps the newest */
 };
+
+/* The kinds audit.list shows: every audit.* and console.* event, and these. */
+#define BUNDLE_AUDIT_KINDS                                                                         \
+    "'log.access', 'log.purge', 'sanction', 'blacklist', 'emergency', 'credit.appeal.decided',"    \
+    " 'complaint-decision', 'report', 'report.retry', 'report.acknowledged'"
 
 /* The query as a JSON object (for the manifest and log.access). */
 json_t *bundle_query_json(const struct bundle_query *q);
@@ -87,6 +103,7 @@ struct bundle_export_result {
     int64_t after_checkpoint; /* matched but newer than the checkpoint */
     uint64_t tree_size;       /* of the checkpoint proven against */
     double seconds;
+    bool too_big; /* bundle_export_mem: over max_bytes */
 };
 
 /* Writes a case bundle into out_dir (created 0700 if missing). pub_path is
@@ -96,6 +113,22 @@ struct bundle_export_result {
 int bundle_export(const char *db_path, const char *pub_path, const struct bundle_query *q,
                   const char *case_id, const char *out_dir, struct bundle_export_result *r,
                   char *err, size_t errlen);
+
+/* The same bundle in memory: the three files' bytes, exactly what
+ * bundle_export writes (for the daemon's log.export, which packs them into
+ * a tar archive). */
+struct bundle_files {
+    char *events, *manifest, *key; /* NUL-terminated; *_len without the NUL */
+    size_t events_len, manifest_len, key_len;
+};
+/* max_bytes (0: no cap) bounds events.jsonl plus the proofs: past it the
+ * export stops with -1, r->too_big set and a sentence in err. Blocking;
+ * any thread (own read-only connection). On 0 the caller frees out with
+ * bundle_files_free; on -1 out is empty. */
+int bundle_export_mem(const char *db_path, const char *pub_path, const struct bundle_query *q,
+                      const char *case_id, size_t max_bytes, struct bundle_files *out,
+                      struct bundle_export_result *r, char *err, size_t errlen);
+void bundle_files_free(struct bundle_files *f);
 
 enum bundle_prove_result {
     BUNDLE_PROVE_OK = 0,

@@ -256,8 +256,12 @@ static void *nl_writer(void *arg)
             if (!nl.in_head && !nl.stop) {
                 if (nl_checkpoint_due(false)) {
                     pthread_mutex_unlock(&nl.mu);
-                    nl_commit(NULL, false);
+                    int rc = nl_commit(NULL, false);
                     pthread_mutex_lock(&nl.mu);
+                    if (rc == 0) {
+                        nl.stats.checkpoint_size = nl.cp_size;
+                        nl.stats.checkpoint_ms = nl.cp_ms;
+                    }
                 }
                 continue;
             }
@@ -301,6 +305,8 @@ static void *nl_writer(void *arg)
             continue;
         }
         atomic_store(&nl.healthy, true);
+        nl.stats.checkpoint_size = nl.cp_size; /* writer-only fields, read here on the writer */
+        nl.stats.checkpoint_ms = nl.cp_ms;
         if (batch) {
             nl.stats.commits++;
             nl.stats.durable_seq = last->ev.seq;
@@ -614,6 +620,8 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
     uv_async_init(loop, &nl.async, nl_on_async);
     atomic_store(&nl.healthy, true);
     nl.stats.last_seq = nl.stats.durable_seq = nl.next_seq - 1;
+    nl.stats.checkpoint_size = nl.cp_size;
+    nl.stats.checkpoint_ms = nl.cp_ms;
     if (pthread_create(&nl.thread, NULL, nl_writer, NULL) != 0) {
         snprintf(err, errlen, "netlog: cannot start the writer thread");
         return -1;

@@ -72,6 +72,8 @@ struct netlog_stats {
     int64_t durable_seq; /* committed */
     uint64_t commits, batches_failed, checkpoints, max_batch;
     size_t queued;
+    uint64_t checkpoint_size; /* tree size of the latest signed checkpoint (0: none) */
+    int64_t checkpoint_ms;    /* when it was signed (ms), or 0 */
 };
 void netlog_get_stats(struct netlog_stats *out);
 

@@ -63,6 +63,12 @@ static void test_search_filters(void **state)
     gen_free(g);
 }
 
+static int first_seq(void *ud, const struct netlog_event *e)
+{
+    *(int64_t *)ud = e->seq;
+    return 0;
+}
+
 static enum bundle_verify_result export_and_verify(struct gen *g, struct bundle_query *q,
                                                    int64_t want_events, char *dir)
 {
@@ -183,6 +189,88 @@ static void test_prove_records(void **state)
     gen_free(g);
 }
 
+/* The filters added for the daemon's log.search and audit.list: kind
+ * (exact and prefix), actor, the audit family, newest first. */
+static void test_search_kind_actor_audit(void **state)
+{
+    (void)state;
+    struct gen *g = make_log(20, 10);
+    gen_add(g, AT(30), "audit.group.create", "alice", "#g", 100, 1, "{}");
+    gen_add(g, AT(31), "console.login", "console:bob", NULL, 0, 0, "{}");
+    gen_add(g, AT(32), "log.access", "unix:root", "search", 0, 0, "{}");
+    gen_add(g, AT(33), "audit_x", "mallory", NULL, 0, 0, "{}"); /* '_' is no wildcard */
+    char err[256];
+    struct bundle_query q = {.kind = "msg"};
+    assert_int_equal(bundle_search(g->db_path, &q, NULL, NULL, err, sizeof err), 20);
+    q = (struct bundle_query){.kind = "audit.*"};
+    assert_int_equal(bundle_search(g->db_path, &q, NULL, NULL, err, sizeof err), 1);
+    q = (struct bundle_query){.kind = "audit_*"};
+    assert_int_equal(bundle_search(g->db_path, &q, NULL, NULL, err, sizeof err), 1);
+    q = (struct bundle_query){.actor = "console:bob"};
+    assert_int_equal(bundle_search(g->db_path, &q, NULL, NULL, err, sizeof err), 1);
+    q = (struct bundle_query){.audit = true};
+    assert_int_equal(bundle_search(g->db_path, &q, NULL, NULL, err, sizeof err), 3);
+    q = (struct bundle_query){.audit = true, .actor = "unix:root"};
+    assert_int_equal(bundle_search(g->db_path, &q, NULL, NULL, err, sizeof err), 1);
+    q = (struct bundle_query){.limit = 1, .newest_first = true};
+    int64_t seen = 0;
+    assert_int_equal(bundle_search(g->db_path, &q, first_seq, &seen, err, sizeof err), 1);
+    assert_int_equal(seen, 24);
+    gen_free(g);
+}
+
+static char *slurp(const char *dir, const char *name, size_t *len)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = malloc(1 << 20);
+    *len = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    return buf;
+}
+
+/* The in-memory bundle is byte for byte the directory's (but for the
+ * export time in the manifest), and its cap stops an export clearly. */
+static void test_export_mem(void **state)
+{
+    (void)state;
+    struct gen *g = make_log(100, 10);
+    char dir[128], err[256];
+    struct bundle_query q = {.code = 101};
+    assert_int_equal(export_and_verify(g, &q, 34, dir), BUNDLE_VERIFY_OK);
+    struct bundle_files f;
+    struct bundle_export_result r;
+    assert_int_equal(
+        bundle_export_mem(g->db_path, g->pub_path, &q, "CASE-1", 0, &f, &r, err, sizeof err), 0);
+    assert_int_equal(r.events, 34);
+    size_t n;
+    char *ev = slurp(dir, "events.jsonl", &n);
+    assert_int_equal(n, f.events_len);
+    assert_memory_equal(ev, f.events, n);
+    free(ev);
+    char *key = slurp(dir, "key.pub", &n);
+    assert_int_equal(n, f.key_len);
+    assert_memory_equal(key, f.key, n);
+    free(key);
+    char *man = slurp(dir, "manifest.json", &n);
+    assert_int_equal(n, f.manifest_len);
+    const char *at = strstr(man, "\"exported_at\"");
+    assert_non_null(at);
+    assert_memory_equal(man, f.manifest, (size_t)(at - man));
+    free(man);
+    bundle_files_free(&f);
+    /* a cap of 2000 bytes holds a few events only */
+    assert_int_equal(
+        bundle_export_mem(g->db_path, g->pub_path, &q, "CASE-1", 2000, &f, &r, err, sizeof err),
+        -1);
+    assert_true(r.too_big);
+    assert_non_null(strstr(err, "larger than 2000 bytes"));
+    assert_null(f.events);
+    gen_free(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +278,8 @@ int main(void)
         cmocka_unit_test(test_export_verify_tamper),
         cmocka_unit_test(test_export_after_purge_and_blocks),
         cmocka_unit_test(test_prove_records),
+        cmocka_unit_test(test_search_kind_actor_audit),
+        cmocka_unit_test(test_export_mem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,7 @@
 #define QUNCTL_DEFAULT_SOCKET  "var/qund.sock"
 #define QUNCTL_TIMEOUT_S       30
 #define QUNCTL_ANSWER_MAX      (64u << 20) /* bytes of one answer line */
-#define QUNCTL_MAX_ARGS        9           /* the last one stays empty: the end mark */
+#define QUNCTL_MAX_ARGS        10          /* the last one stays empty: the end mark */
 #define QUNCTL_DEFAULT_LOG_DB  "var/netlog.db"
 #define QUNCTL_DEFAULT_LOG_KEY "var/netlog.key.pub"
 
@@ -73,6 +73,43 @@ static const char *secret_key(const struct subcommand *sc)
 static const struct subcommand qunctl_commands[] = {
     {"whoami", NULL, "whoami", "show your unix user and control roles", {{0}}},
     {"help", NULL, "help", "list the daemon's control commands and who may use them", {{0}}},
+    {"status",
+     NULL,
+     "status",
+     "the dashboard: clients, groups, queues, complaints, appeals, log, reports, emergency",
+     {{0}}},
+    {"log",
+     "search",
+     "log.search",
+     "search the network log through the daemon (read-only, on its thread pool; recorded)",
+     {{"--group", "CODE", "group", ARG_STRING, false, "group code or #name"},
+      {"--account", "NAME", "account", ARG_STRING, false, "account name or id"},
+      {"--from", "T", "from", ARG_STRING, false, "ms, or YYYY-MM-DD[ HH:MM[:SS]] (China time)"},
+      {"--to", "T", "to", ARG_STRING, false, "before this time (same forms)"},
+      {"--text", "SUBSTR", "text", ARG_STRING, false, "substring of the event body"},
+      {"--kind", "KIND", "kind", ARG_STRING, false, "event kind; a trailing * is a prefix"},
+      {"--actor", "ACTOR", "actor", ARG_STRING, false, "exact actor (unix:root, console:alice)"},
+      {"--limit", "N", "limit", ARG_ID, false, "at most N events (1000 at most)"},
+      {"--order", "ORDER", "order", ARG_STRING, false, "asc (default) or desc"}}},
+    {"audit",
+     "list",
+     "audit.list",
+     "operator and management actions from the network log, newest first (recorded)",
+     {{"--actor", "ACTOR", "actor", ARG_STRING, false, "exact actor (unix:root, console:alice)"},
+      {"--from", "T", "from", ARG_STRING, false, "ms, or YYYY-MM-DD[ HH:MM[:SS]] (China time)"},
+      {"--to", "T", "to", ARG_STRING, false, "before this time (same forms)"},
+      {"--kind", "KIND", "kind", ARG_STRING, false, "event kind; a trailing * is a prefix"},
+      {"--limit", "N", "limit", ARG_ID, false, "at most N events (1000 at most)"}}},
+    {"log",
+     "export",
+     "log.export",
+     "a case bundle from the daemon as a base64 tar archive (auditors; recorded)",
+     {{"--case", "ID", "case", ARG_STRING, true, "the case the export is for"},
+      {"--group", "CODE", "group", ARG_STRING, false, "group code or #name"},
+      {"--account", "NAME", "account", ARG_STRING, false, "account name or id"},
+      {"--from", "T", "from", ARG_STRING, false, "ms, or YYYY-MM-DD[ HH:MM[:SS]] (China time)"},
+      {"--to", "T", "to", ARG_STRING, false, "before this time (same forms)"},
+      {"--text", "SUBSTR", "text", ARG_STRING, false, "substring of the event body"}}},
     {"accounts",
      "list",
      "accounts.list",

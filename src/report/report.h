@@ -78,6 +78,9 @@ typedef void (*report_result_cb)(void *ud, int rc, json_t *result, const char *e
 /* Newest first, at most REPORT_LIST_MAX; status NULL for all. */
 #define REPORT_LIST_MAX 500
 int report_list(const char *status, report_result_cb cb, void *ud);
+/* How many reports are in each status: {"pending": n, "delivered": n,
+ * "failed": n, "acknowledged": n} (for the console's dashboard). */
+int report_counts(report_result_cb cb, void *ud);
 /* One report: its row, the document and the delivery attempts. */
 int report_show(int64_t id, report_result_cb cb, void *ud);
 /* failed -> pending, with a fresh budget of attempts, tried now. */

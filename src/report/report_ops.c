@@ -143,6 +143,28 @@ int report_list(const char *status, report_result_cb cb, void *ud)
     return REPORT_OK;
 }
 
+/* ---- counts (the console's dashboard) ---- */
+
+static int count_row(void *ud, const struct store_value *c, size_t n)
+{
+    struct op *o = ud;
+    if (n == 2 && c[0].type == STORE_TYPE_TEXT)
+        json_object_set_new(o->result, c[0].p, json_integer(c[1].i));
+    return 0;
+}
+
+int report_counts(report_result_cb cb, void *ud)
+{
+    if (!report_g.st)
+        return REPORT_ERR_STORE;
+    struct op *o = op_new(cb, ud, 0, NULL);
+    o->result = json_pack("{s:i, s:i, s:i, s:i}", "pending", 0, "delivered", 0, "failed", 0,
+                          "acknowledged", 0);
+    store_ok(o, store_query(report_g.st, "SELECT status, count(*) FROM reports GROUP BY status",
+                            NULL, 0, count_row, query_done, o));
+    return REPORT_OK;
+}
+
 /* ---- show ---- */
 
 static const char *const show_cols[] = {
