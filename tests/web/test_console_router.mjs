@@ -46,7 +46,7 @@ test('roles follow ctl_register', () => {
   assert.ok(!can('moderator', 'export'));
   assert.ok(!can('moderator', 'nope'));
   assert.ok(!can(undefined, 'status'));
-  assert.deepEqual(pagesFor('moderator'), ['dashboard', 'identity', 'complaints', 'appeals', 'user', 'group', 'reports']);
+  assert.deepEqual(pagesFor('moderator'), ['dashboard', 'identity', 'complaints', 'appeals', 'user', 'group', 'log', 'reports']);
   assert.deepEqual(pagesFor('auditor'), ['dashboard', 'complaints', 'user', 'group', 'log', 'reports', 'audit']);
   assert.equal(pagesFor('administrator').length, 9);
   assert.deepEqual(pagesFor('nobody'), []);
