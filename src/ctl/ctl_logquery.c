@@ -139,10 +139,25 @@ static void count_account(struct account *a, void *ud)
         ++*(size_t *)ud;
 }
 
+struct group_counts {
+    size_t live, warned, suspended, closed;
+};
+
+/* Live groups and their sanction states (closed ones are not channels). */
 static void count_group(struct channel *ch, void *ud)
 {
-    if (ch->code)
-        ++*(size_t *)ud;
+    struct group_counts *g = ud;
+    if (!ch->code)
+        return;
+    g->live++;
+    enum group_state st = sanction_group_state(ch->code);
+    g->warned += st == GROUP_WARNED;
+    g->suspended += st == GROUP_SUSPENDED;
+}
+
+static void count_closed(const struct sanction *sn, void *ud)
+{
+    ((struct group_counts *)ud)->closed += sn->kind == SANCTION_CLOSED;
 }
 
 static void emergency_one(const struct emergency_entry *e, void *ud)
@@ -170,24 +185,28 @@ static void h_status(struct ctl_request *req, json_t *args)
     (void)args;
     struct status_job *s = xcalloc(1, sizeof *s);
     s->req = req;
-    size_t online = 0, groups = 0;
+    size_t online = 0;
+    struct group_counts groups = {0};
     account_foreach(count_account, &online);
     channel_foreach(count_group, &groups);
+    sanction_foreach(count_closed, &groups);
     struct complaint_open_counts cc;
     complaint_open_counts(&cc);
     json_t *em = json_array();
     emergency_foreach(emergency_one, em);
     time_t started = server_started();
-    s->result =
-        json_pack("{s:s, s:I, s:I, s:{s:I, s:I}, s:{s:I}, s:{s:I}, s:{}, s:{s:I, s:I, s:I}, s:o,"
-                  " s:{s:b, s:o}}",
-                  "version", QUN_VERSION, "started_at", (json_int_t)started, "uptime_s",
-                  (json_int_t)(time(NULL) - started), "clients", "online",
-                  (json_int_t)client_count(), "registered", (json_int_t)client_count_registered(),
-                  "accounts", "logged_in", (json_int_t)online, "groups", "live", (json_int_t)groups,
-                  "identity", "complaints", "open_group", (json_int_t)cc.group, "open_platform",
-                  (json_int_t)cc.platform, "overdue", (json_int_t)cc.overdue, "netlog",
-                  netlog_json(), "emergency", "on", json_array_size(em) > 0, "switches", em);
+    s->result = json_pack(
+        "{s:s, s:I, s:I, s:{s:I, s:I}, s:{s:I}, s:{s:I, s:I, s:I, s:I}, s:{}, s:{s:I, s:I, s:I}, "
+        "s:o,"
+        " s:{s:b, s:o}}",
+        "version", QUN_VERSION, "started_at", (json_int_t)started, "uptime_s",
+        (json_int_t)(time(NULL) - started), "clients", "online", (json_int_t)client_count(),
+        "registered", (json_int_t)client_count_registered(), "accounts", "logged_in",
+        (json_int_t)online, "groups", "live", (json_int_t)groups.live, "warned",
+        (json_int_t)groups.warned, "suspended", (json_int_t)groups.suspended, "closed",
+        (json_int_t)groups.closed, "identity", "complaints", "open_group", (json_int_t)cc.group,
+        "open_platform", (json_int_t)cc.platform, "overdue", (json_int_t)cc.overdue, "netlog",
+        netlog_json(), "emergency", "on", json_array_size(em) > 0, "switches", em);
     s->pending = 1; /* the handler's own hold, released below */
     s->pending++;
     verify_queue_list(status_queue_row, status_queue_done, s);

@@ -36,23 +36,33 @@ test('error sentences', () => {
 });
 
 test('dashboard model of a full status', () => {
+  // the shape of h_status in src/ctl/ctl_logquery.c
   const m = dashboardModel({
-    online: { accounts: 120, sessions: 150 },
+    version: 'qun-0.1', started_at: 1, uptime_s: 5,
+    clients: { online: 160, registered: 150 },
+    accounts: { logged_in: 120 },
     groups: { live: 40, warned: 2, suspended: 1, closed: 3 },
     identity: { queue: 5 },
-    complaints: { open: 9, open_group_stage: 4, open_platform_stage: 5, overdue: 2, overdue_group: 1 },
-    appeals: { open: 3 },
-    log: { last_seq: 9000, last_at: 1764487528462, checkpoint: { size: 8990, at: 1764487520000 }, unsigned_events: 10, healthy: false, problem: 'disk full' },
+    complaints: { open_group: 4, open_platform: 5, overdue: 2 },
+    netlog: { last_seq: 9000, durable_seq: 8999, checkpoint_size: 8990, checkpoint_at: 1764487520000,
+      healthy: false, queued: 1, commits: 7, failed_batches: 3 },
+    emergency: { on: true, switches: [{ scope: 'all', message: 'm', set_by: 'unix:root', set_at: 1 }] },
+    appeals: { pending: 3 },
     reports: { pending: 1, delivered: 7, failed: 2, acknowledged: 4 },
-    emergency: [{ id: 1, scope: 'all', message: 'm', set_by: 'unix:root', set_at: 1 }],
   });
   assert.equal(m.online_accounts, 120);
+  assert.equal(m.online_sessions, 150);
+  assert.equal(m.groups_closed, 3);
   assert.equal(m.identity_queue, 5);
+  assert.equal(m.complaints_open, 9);
   assert.equal(m.complaints_overdue, 2);
+  assert.equal(m.appeals_open, 3);
   assert.equal(m.log_healthy, false);
-  assert.equal(m.log_problem, 'disk full');
+  assert.equal(m.log_failed_batches, 3);
   assert.equal(m.log_checkpoint_size, 8990);
+  assert.equal(m.log_unsigned, 10);
   assert.deepEqual(m.outbox, { pending: 1, delivered: 7, failed: 2, acknowledged: 4 });
+  assert.equal(m.emergency.length, 1);
   assert.deepEqual(m.alerts, ['log', 'overdue', 'reports_failed', 'emergency']);
 });
 

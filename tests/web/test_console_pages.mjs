@@ -82,11 +82,12 @@ test('login: bad login and throttling are told apart; success hands over the ses
   assert.equal(got.role, 'auditor');
 });
 
-test('dashboard renders the status contract', async () => {
+test('dashboard renders the status command (h_status)', async () => {
   const ctx = makeCtx('moderator', { status: ok({
-    online: { accounts: 12, sessions: 15 }, groups: { live: 4 }, identity: { queue: 2 },
-    complaints: { open: 5, overdue: 1 }, appeals: { open: 3 },
-    log: { last_seq: 99, healthy: true, checkpoint: { size: 90, at: 1764487520000 } },
+    clients: { online: 16, registered: 15 }, accounts: { logged_in: 12 }, groups: { live: 4 },
+    identity: { queue: 2 }, complaints: { open_group: 2, open_platform: 3, overdue: 1 },
+    appeals: { pending: 3 }, emergency: { on: false, switches: [] },
+    netlog: { last_seq: 99, durable_seq: 99, healthy: true, checkpoint_size: 90, checkpoint_at: 1764487520000 },
     reports: { pending: 0, delivered: 1, failed: 2, acknowledged: 0 } }) });
   const root = await show('dashboard', ctx);
   const val = (id) => $(root, `[data-testid=${id}]`).children[0].getAttribute('data-value');

@@ -60,45 +60,50 @@ function num(v) {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
-// The dashboard's tiles from a "status" result (README.md, the "status"
-// contract). Missing members show as null ("—"), so a partial
-// implementation still renders.
+// The dashboard's tiles from the "status" control command's result (the
+// shape is h_status in src/ctl/ctl_logquery.c; README.md describes it).
+// Missing members show as null ("—"), so an older daemon still renders.
 export function dashboardModel(s) {
   const o = s && typeof s === 'object' ? s : {};
   const get = (path) => path.reduce((x, k) => (x && typeof x === 'object' ? x[k] : undefined), o);
-  const log = get(['log']) || {};
+  const log = get(['netlog']) || {};
   const reports = get(['reports']) || {};
   const outbox = {};
   for (const k of ['pending', 'delivered', 'failed', 'acknowledged']) outbox[k] = num(reports[k]);
+  const group = num(get(['complaints', 'open_group']));
+  const platform = num(get(['complaints', 'open_platform']));
+  const last = num(log.last_seq);
+  const cpSize = num(log.checkpoint_size);
+  const switches = get(['emergency', 'switches']);
+  const emergency = Array.isArray(switches) ? switches : [];
   return {
-    online_accounts: num(get(['online', 'accounts'])),
-    online_sessions: num(get(['online', 'sessions'])),
+    online_accounts: num(get(['accounts', 'logged_in'])),
+    online_sessions: num(get(['clients', 'registered'])),
     groups_live: num(get(['groups', 'live'])),
     groups_warned: num(get(['groups', 'warned'])),
     groups_suspended: num(get(['groups', 'suspended'])),
     groups_closed: num(get(['groups', 'closed'])),
     identity_queue: num(get(['identity', 'queue'])),
-    complaints_open: num(get(['complaints', 'open'])),
-    complaints_group: num(get(['complaints', 'open_group_stage'])),
-    complaints_platform: num(get(['complaints', 'open_platform_stage'])),
+    complaints_open: group !== null && platform !== null ? group + platform : null,
+    complaints_group: group,
+    complaints_platform: platform,
     complaints_overdue: num(get(['complaints', 'overdue'])),
-    complaints_overdue_group: num(get(['complaints', 'overdue_group'])),
-    appeals_open: num(get(['appeals', 'open'])),
-    log_last_seq: num(log.last_seq),
-    log_last_at: num(log.last_at),
-    log_checkpoint_size: num(log.checkpoint && log.checkpoint.size),
-    log_checkpoint_at: num(log.checkpoint && log.checkpoint.at),
-    log_unsigned: num(log.unsigned_events),
+    appeals_open: num(get(['appeals', 'pending'])),
+    log_last_seq: last,
+    log_durable_seq: num(log.durable_seq),
+    log_checkpoint_size: cpSize,
+    log_checkpoint_at: num(log.checkpoint_at),
+    log_unsigned: last !== null && cpSize !== null ? Math.max(0, last - cpSize) : null,
     log_healthy: typeof log.healthy === 'boolean' ? log.healthy : null,
-    log_problem: typeof log.problem === 'string' ? log.problem : null,
+    log_failed_batches: num(log.failed_batches),
     outbox,
-    emergency: Array.isArray(o.emergency) ? o.emergency : [],
+    emergency,
     // an alert when something needs an operator now
     alerts: [
       ...(log.healthy === false ? ['log'] : []),
       ...(num(get(['complaints', 'overdue'])) > 0 ? ['overdue'] : []),
       ...(num(reports.failed) > 0 ? ['reports_failed'] : []),
-      ...(Array.isArray(o.emergency) && o.emergency.length ? ['emergency'] : []),
+      ...(emergency.length ? ['emergency'] : []),
     ],
   };
 }
