@@ -13,7 +13,7 @@
  *               verify_queue_list, emergency_foreach, client_count_*).
  *   log.search  (administrators, moderators, auditors: who may record a
  *               log.access today) {"group","account","from","to","text",
- *               "kind","actor","limit","order"} -> {"events":[...],
+ *               "kind","actor","limit","order","after_seq","before_seq"} -> {"events":[...],
  *               "count","limit","truncated"}
  *   audit.list  (administrators, auditors) the operator and management
  *               actions (bundle.h BUNDLE_AUDIT_KINDS) {"actor","from",
@@ -483,6 +483,21 @@ static bool lq_limit(struct ctl_request *req, json_t *args, int64_t *limit)
     return true;
 }
 
+/* An optional positive seq bound (after_seq, before_seq: paging). */
+static bool lq_seq(struct ctl_request *req, json_t *args, const char *key, int64_t *out)
+{
+    json_t *v = json_object_get(args, key);
+    *out = 0;
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_integer(v) || json_integer_value(v) < 1) {
+        ctl_reply_error(req, "bad-request", "%s must be a positive sequence number", key);
+        return false;
+    }
+    *out = json_integer_value(v);
+    return true;
+}
+
 /* Parses the filters the op takes; NULL after an error reply. */
 static struct lq_job *lq_parse(struct ctl_request *req, json_t *args, enum lq_op op)
 {
@@ -496,7 +511,8 @@ static struct lq_job *lq_parse(struct ctl_request *req, json_t *args, enum lq_op
         ok = lq_group(req, args, &j->q.code) && lq_string(req, args, "account", &j->account) &&
              lq_string(req, args, "text", &j->text);
     if (ok && op != LQ_EXPORT)
-        ok = lq_limit(req, args, &j->q.limit);
+        ok = lq_limit(req, args, &j->q.limit) && lq_seq(req, args, "after_seq", &j->q.after_seq) &&
+             lq_seq(req, args, "before_seq", &j->q.before_seq);
     if (ok && op == LQ_EXPORT)
         ok = lq_string(req, args, "case", &j->case_id);
     if (ok && op == LQ_EXPORT && !j->case_id) {

@@ -185,7 +185,7 @@ static sqlite3_stmt *prepare_query(sqlite3 *db, const struct bundle_query *q, in
     bool kprefix = klen && q->kind[klen - 1] == '*';
     snprintf(sql, sizeof sql,
              "SELECT " NETLOG_EVENT_COLUMNS ", leaf"
-             " FROM events WHERE 1%s%s%s%s%s%s%s%s ORDER BY %s LIMIT ?7",
+             " FROM events WHERE 1%s%s%s%s%s%s%s%s%s%s ORDER BY %s LIMIT ?7",
              q->code ? " AND code = ?1" : "",
              q->account ? (acc ? " AND account_id = ?2" : " AND actor = ?3") : "",
              q->from_ms ? " AND at >= ?4" : "", q->to_ms ? " AND at < ?5" : "",
@@ -197,6 +197,7 @@ static sqlite3_stmt *prepare_query(sqlite3 *db, const struct bundle_query *q, in
              q->audit ? " AND (kind LIKE 'audit.%' OR kind LIKE 'console.%'"
                         " OR kind IN (" BUNDLE_AUDIT_KINDS "))"
                       : "",
+             q->after_seq > 0 ? " AND seq > ?10" : "", q->before_seq > 0 ? " AND seq < ?11" : "",
              q->newest_first ? "at DESC, seq DESC" : "at, seq");
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
@@ -222,6 +223,10 @@ static sqlite3_stmt *prepare_query(sqlite3 *db, const struct bundle_query *q, in
         sqlite3_bind_text(s, 8, q->kind, -1, SQLITE_TRANSIENT);
     if (q->actor)
         sqlite3_bind_text(s, 9, q->actor, -1, SQLITE_TRANSIENT);
+    if (q->after_seq > 0)
+        sqlite3_bind_int64(s, 10, q->after_seq);
+    if (q->before_seq > 0)
+        sqlite3_bind_int64(s, 11, q->before_seq);
     return s;
 }
 

@@ -72,10 +72,12 @@ struct bundle_query {
     const char *text;    /* substring of body, or NULL */
     int64_t limit;       /* search only: rows at most (0: BUNDLE_DEFAULT_LIMIT) */
     /* Added for the daemon's log.search and audit.list (ctl_logquery.c): */
-    const char *kind;  /* events.kind = kind; "audit.*" (a trailing '*') is a prefix */
-    const char *actor; /* events.actor = actor exactly ("console:alice", "unix:root") */
-    bool audit;        /* only operator and management actions (BUNDLE_AUDIT_KINDS) */
-    bool newest_first; /* order (at, seq) descending: the limit keeps the newest */
+    const char *kind;   /* events.kind = kind; "audit.*" (a trailing '*') is a prefix */
+    const char *actor;  /* events.actor = actor exactly ("console:alice", "unix:root") */
+    bool audit;         /* only operator and management actions (BUNDLE_AUDIT_KINDS) */
+    bool newest_first;  /* order (at, seq) descending: the limit keeps the newest */
+    int64_t after_seq;  /* seq > after_seq (paging forward), or 0 */
+    int64_t before_seq; /* seq < before_seq (paging back), or 0 */
 };
 
 /* The kinds audit.list shows: every audit.* and console.* event, and these. */

@@ -216,6 +216,12 @@ static void test_search_kind_actor_audit(void **state)
     int64_t seen = 0;
     assert_int_equal(bundle_search(g->db_path, &q, first_seq, &seen, err, sizeof err), 1);
     assert_int_equal(seen, 24);
+    /* paging by seq: the page before seq 24, and everything after seq 20 */
+    q = (struct bundle_query){.limit = 1, .newest_first = true, .before_seq = 24};
+    assert_int_equal(bundle_search(g->db_path, &q, first_seq, &seen, err, sizeof err), 1);
+    assert_int_equal(seen, 23);
+    q = (struct bundle_query){.after_seq = 20};
+    assert_int_equal(bundle_search(g->db_path, &q, NULL, NULL, err, sizeof err), 4);
     gen_free(g);
 }
 

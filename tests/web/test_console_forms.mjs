@@ -87,8 +87,8 @@ test('log.search, audit.list, reports.list', () => {
     { args: { group: '10001', from: '2026-11-01', text: '关键词', limit: 100 } });
   assert.equal(f.logSearchArgs({ group: '#g' }).error, 'export.bad_group');
   assert.equal(f.logSearchArgs({ limit: '1001' }).error, 'form.bad_limit');
-  assert.deepEqual(f.auditListArgs({ actor: 'console:alice', kind: 'audit.', before_seq: '900' }),
-    { args: { actor: 'console:alice', kind: 'audit.', before_seq: 900 } });
+  assert.deepEqual(f.auditListArgs({ actor: 'console:alice', kind: 'audit.*', before_seq: '900' }),
+    { args: { actor: 'console:alice', kind: 'audit.*', before_seq: 900 } });
   assert.equal(f.auditListArgs({ limit: '0' }).error, 'form.bad_limit');
   assert.deepEqual(f.reportListArgs(''), { args: {} });
   assert.deepEqual(f.reportListArgs('failed'), { args: { status: 'failed' } });

@@ -237,7 +237,7 @@ test('group page: state, sanctions and moderator actions', async () => {
 });
 
 test('log page: search calls log.search; export builds the download link', async () => {
-  const ctx = makeCtx('auditor', { 'log.search': ok({ events: [{ seq: 5, at: 1764487528462, kind: 'msg', actor: 'xm', target: '#g', code: 10001, body: 'hi' }], count: 1, limit_reached: false }) });
+  const ctx = makeCtx('auditor', { 'log.search': ok({ events: [{ seq: 5, at: 1764487528462, kind: 'msg', actor: 'xm', target: '#g', code: 10001, body: 'hi' }], count: 1, limit: 100, truncated: false }) });
   const root = await show('log', ctx, { query: { group: '10001', text: 'hi', go: '1' } });
   assert.deepEqual(ctx.api.calls[0], { cmd: 'log.search', args: { group: '10001', text: 'hi' } });
   assert.ok($(root, '[data-testid=log-table-row][data-seq="5"]'));

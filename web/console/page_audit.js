@@ -1,6 +1,6 @@
 // page_audit.js - the audit trail: operators' actions from the network log
 // (audit.list, contract in README.md), newest first, with filters for the
-// actor ("console:alice", "unix:root") and the kind ("audit." for every
+// actor ("console:alice", "unix:root") and the kind ("audit.*" for every
 // audit.* kind), and "older" paging by before_seq.
 
 import { h } from './dom.js';
@@ -13,7 +13,7 @@ import { eventTable } from './page_log.js';
 export async function render(ctx, root, route) {
   const q = route.query || {};
   const f = {};
-  const fields = [['actor', 'field.actor', 'console:alice'], ['kind', 'field.kind', 'audit.'],
+  const fields = [['actor', 'field.actor', 'console:alice'], ['kind', 'field.kind', 'audit.*'],
     ['from', 'field.from', '2026-11-01'], ['to', 'field.to', ''], ['limit', 'field.limit', '100']];
   for (const [k, , ph] of fields) f[k] = input(`audit-${k}`, { value: q[k] || '', placeholder: ph });
   const out = h('div', { testid: 'audit-results' });

@@ -45,7 +45,7 @@ function searchSection(ctx, q) {
     if (built.error) box.error({ key: built.error, code: 'form' });
     else {
       load(ctx, out, 'log.search', built.args, (r) => h('div', {},
-        h('p', { testid: 'log-count', 'data-count': r.count, text: t(r.limit_reached ? 'log.count_limit' : 'log.count', { count: r.count }) }),
+        h('p', { testid: 'log-count', 'data-count': r.count, text: t(r.truncated ? 'log.count_limit' : 'log.count', { count: r.count }) }),
         eventTable('log-table', r.events)));
     }
   }
