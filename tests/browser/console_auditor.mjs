@@ -2,10 +2,11 @@
 // operator console (driven by test_browser_console.py, which checks the
 // download with `qunctl verify-bundle`).
 //
-// Argument: one JSON object {url, name, password, group, case, out}.
-// Logs in, opens the log page, fills the export form, clicks the download
+// Argument: one JSON object {url, name, password, group, text, case, out}.
+// Logs in, opens the log page, searches the group's messages (one holds
+// `text`), fills the export form, clicks the download
 // link and saves the file the browser downloaded to `out`.
-// Results: {file, suggested}.
+// Results: {rows, file, suggested, url}.
 //
 // Threads: Node's one thread.
 
@@ -22,6 +23,12 @@ await run(async (browser) => {
   await page.waitForSelector(`${tid('whoami')}[data-role="auditor"]`);
   await page.click(tid('nav-log'));
   await page.waitForSelector(tid('export-form'));
+  // search the group's messages first (log.search)
+  await page.fill(tid('log-search-group'), String(a.group));
+  await page.fill(tid('log-search-kind'), 'msg');
+  await page.click(tid('log-search-submit'));
+  await page.waitForSelector(`${tid('log-table-row')}:has-text("${a.text}")`);
+  result({ rows: await page.locator(tid('log-table-row')).count() });
   await page.fill(tid('export-group'), String(a.group));
   await page.fill(tid('export-case'), a.case);
   await page.click(tid('export-build'));

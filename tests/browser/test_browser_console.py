@@ -9,7 +9,8 @@ What it proves:
      and level 2, the audit records `console:<name>`, the complaint is
      upheld by `console:<name>` with its credit event, the network log has
      the decision, and the reporter is told on IRC;
-  2. an auditor exports a case bundle from the log page: the browser's
+  2. an auditor searches the log for a group's messages and exports a case
+     bundle from the log page: the browser's
      download is a tar that extracts and passes `qunctl verify-bundle` with
      the network log's public key.
 """
@@ -90,7 +91,8 @@ def test_auditor_exports_a_bundle_that_verifies(browser_factory, tmp_path):
     out = str(tmp_path / "download.tar")
     res = run_scenario("console_auditor.mjs", {
         "url": srv.console_url, "name": "aud", "password": OP_PW, "group": code,
-        "case": "PSB-2026-0042", "out": out})
+        "text": "证据 2", "case": "PSB-2026-0042", "out": out})
+    assert res["rows"] == 3, res
     assert res["suggested"].endswith(".tar"), res
     assert "/api/export?" in res["url"] and "case=PSB-2026-0042" in res["url"], res
     with tarfile.open(out) as t:
