@@ -15,7 +15,6 @@ JOIN, CHATHISTORY, PRIVMSG, REPORT over the WebSocket):
 """
 
 import os
-import re
 
 from browser_helpers import run_scenario
 from conftest import write_file

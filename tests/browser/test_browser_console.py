@@ -18,11 +18,10 @@ What it proves:
 import json
 import os
 import re
-import subprocess
 import tarfile
 
 from browser_helpers import OP_PW, make_operator, run_scenario
-from identity_helpers import (db_wait, leveled_user, log_rows, log_wait, ns, qunctl)
+from identity_helpers import db_wait, leveled_user, log_wait, ns, qunctl
 
 RULE = "art. 6: no harassment"
 

@@ -22,9 +22,7 @@ unknown command 404. This file adds:
      without a case or a filter 400; the daemon keeps answering.
 """
 
-import json
-
-from identity_helpers import db_rows, leveled_user
+from identity_helpers import db_rows, leveled_user, qunctl
 from test_web import OP_PW, api, get, login, make_operator  # noqa: F401
 from test_web import srv, web_factory  # noqa: F401 (fixtures)
 
@@ -63,7 +61,6 @@ def test_disabled_operator_is_logged_out(srv):
     cookie, csrf = login(srv, "temp")
     st, _, b = api(srv, "POST", "/api/ctl/identity.queue", {}, cookie=cookie, csrf=csrf)
     assert st == 200, b
-    from identity_helpers import qunctl
     r = qunctl(srv, "operators", "disable", "temp")
     assert r.returncode == 0, (r.stdout, r.stderr)
     st, _, b = api(srv, "POST", "/api/ctl/identity.queue", {}, cookie=cookie, csrf=csrf)
