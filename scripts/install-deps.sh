@@ -8,7 +8,17 @@ PKGS="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 libuv1-dev libssl-dev libconfig-dev libutf8proc-dev libsystemd-dev
 libcmocka-dev libsodium-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev
 openssl
-python3-pytest python3-cryptography nodejs"
+python3-pytest python3-cryptography nodejs
+chromium fonts-wqy-microhei"
+
+# The browser tests (tests/browser) drive Debian's chromium (never a
+# downloaded browser; a CJK font so the pages render) with playwright-core,
+# which ctest installs from the npm registry. Debian's nodejs needs its npm
+# package; a nodejs that ships npm itself (NodeSource's, which conflicts with
+# Debian's npm) is left alone.
+if ! command -v npm >/dev/null 2>&1; then
+    PKGS="$PKGS npm"
+fi
 
 # `install-deps.sh bench` adds the peer servers measured by `make bench`
 # (ircd-hybrid conflicts with ngircd; bench/run.sh unpacks it itself).
