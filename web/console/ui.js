@@ -115,7 +115,7 @@ export function facts(testid, obj, keys) {
   return h('dl', { class: 'facts', testid },
     names.filter((k) => obj && k in obj).map((k) => [
       h('dt', { text: t(`field.${k}`) === `field.${k}` ? k : t(`field.${k}`) }),
-      h('dd', { 'data-field': k, text: /(_at|^at|created|delivered|acknowledged)$/.test(k) ? formatTime(obj[k]) : cellText(obj[k]) }),
+      h('dd', { 'data-field': k, text: /(_at|^at|created|delivered|acknowledged|deadline)$/.test(k) ? formatTime(obj[k]) : cellText(obj[k]) }),
     ]));
 }
 
