@@ -273,6 +273,20 @@ static json_t *group_json(struct channel *ch, bool full)
                 json_array_append_new(managers, json_string(m->name));
         }
         json_object_set_new(o, "managers", managers);
+        /* the persistent members with their roles (accounts, never real
+         * names); a group holds at most a few thousand */
+        static const char *const roles[] = {"member", "voiced", "manager", "owner"};
+        json_t *list = json_array();
+        for (size_t i = 0; i < ch->ngm; i++) {
+            const struct group_member *gm = &ch->gm[i];
+            const struct account *m = account_find_id(gm->account_id);
+            int r = gm->role >= ROLE_MEMBER && gm->role <= ROLE_OWNER ? gm->role : ROLE_MEMBER;
+            json_array_append_new(list, json_pack("{s:s, s:s, s:I, s:I}", "account",
+                                                  m ? m->name : "", "role", roles[r], "joined_at",
+                                                  (json_int_t)gm->joined_at, "muted_until",
+                                                  (json_int_t)gm->muted_until));
+        }
+        json_object_set_new(o, "member_list", list);
     }
     return o;
 }

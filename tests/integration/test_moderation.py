@@ -107,7 +107,12 @@ def run_story(srv, rx):
         join_ok(c, "#治理")
     owner.send("MODE #治理 +o mgr")
     mgr.expect("MODE", pred=lambda m: m.params[:3] == ["#治理", "+o", "mgr"])
-    code = qunctl_json(srv, "groups", "show", "#治理")["code"]
+    shown = qunctl_json(srv, "groups", "show", "#治理")
+    code = shown["code"]
+    # the console's group page lists the members with their roles, by account
+    roles = {m["account"]: m["role"] for m in shown["member_list"]}
+    assert roles == {"owner": "owner", "mgr": "manager", "author": "member",
+                     "reporter": "member"}, shown
 
     # the author starts at 550 (level C: may own 3 groups)
     qunctl_json(srv, "credit", "adjust", "author", "--delta", "-50", "--reason", "earlier")

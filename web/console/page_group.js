@@ -14,7 +14,8 @@
 import { h } from './dom.js';
 import { t } from './i18n.js';
 import { violationArgs, closeArgs, blacklistArgs, groupRef, SEVERITIES } from './forms.js';
-import { answerBox, facts, field, input, load, runAction, section, select } from './ui.js';
+import { answerBox, facts, field, input, load, runAction, section, select, table } from './ui.js';
+import { formatTime } from './format.js';
 import { hrefFor } from './router.js';
 import { sanctionTable } from './page_user.js';
 import { complaintTable } from './page_complaints.js';
@@ -86,7 +87,13 @@ export async function render(ctx, root, route) {
         h('p', { testid: 'group-roles' }, h('strong', { text: `${t('group.owner')}: ` }),
           g.owner ? h('a', { href: hrefFor('user', g.owner), text: g.owner }) : '—', ' · ',
           h('strong', { text: `${t('group.managers')}: ` }),
-          (g.managers || []).length ? g.managers.map((m, i) => [i ? ', ' : '', h('a', { href: hrefFor('user', m), text: m })]) : '—')));
+          (g.managers || []).length ? g.managers.map((m, i) => [i ? ', ' : '', h('a', { href: hrefFor('user', m), text: m })]) : '—'),
+        Array.isArray(g.member_list) ? table('group-members', [
+          { key: 'account', label: 'field.account', render: (m) => h('a', { href: hrefFor('user', m.account), text: m.account }) },
+          { key: 'role', label: 'field.role', render: (m) => t(`group.role.${m.role}`) },
+          { key: 'joined_at', label: 'field.joined_at', time: true },
+          { key: 'muted_until', label: 'field.muted_until', render: (m) => (m.muted_until ? formatTime(m.muted_until) : '') }],
+          g.member_list) : null));
     }
     const s = await load(ctx, state, 'sanctions.state', { group: ref }, (st) => h('div', {},
       h('p', { class: `state state-${st.state}`, testid: 'group-state-value', 'data-state': st.state,
