@@ -3,12 +3,16 @@
 #   make run    install what is missing, build, start a development server
 #   make test   install what is missing, build with ASan/UBSan, run every test
 #   make bench  build optimised, run the load generator against Qun and peers
+#   make fuzz   build the libFuzzer targets (build-fuzz/) and run each for
+#               FUZZ_SECONDS (300); FUZZ=config runs one; FUZZ_SAVE=1 keeps
+#               new inputs in fuzz/corpus/ (docs/fuzzing.md)
 
 BUILD      ?= build
 TEST_BUILD ?= build-test
+FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run test bench clean format
+.PHONY: all deps build run test bench fuzz clean format
 
 all: build
 
@@ -39,8 +43,17 @@ bench: deps
 	cmake --build $(BUILD) -j $(JOBS)
 	bash bench/run.sh; bash bench/netlog.sh
 
+# The same sanitizers as make test, in a directory of its own. FUZZ,
+# FUZZ_SECONDS and FUZZ_SAVE are read by scripts/fuzz.sh.
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	    -DQUN_SANITIZE=ON -DQUN_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target \
+	    $$(cd fuzz && ls fuzz_*.c | sed 's/\.c$$//')
+	sh scripts/fuzz.sh $(FUZZ_BUILD)
+
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'bench/*.c' 'fuzz/*.c')
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)

@@ -1040,14 +1040,16 @@ static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t 
     return 0;
 }
 
-struct qun_config *config_load(const char *path, char *err, size_t errlen)
+/* Reads the file (text == NULL) or the text, named path in errors, and
+ * validates it: the one path of config_load and config_load_text. */
+static struct qun_config *cfg_load(const char *path, const char *text, char *err, size_t errlen)
 {
     config_t lc;
     config_init(&lc);
     struct qun_config *cfg = xcalloc(1, sizeof *cfg);
     cfg->path = xstrdup(path);
     cfg_defaults(cfg);
-    if (!config_read_file(&lc, path)) {
+    if (!(text ? config_read_string(&lc, text) : config_read_file(&lc, path))) {
         if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
             snprintf(err, errlen, "%s: cannot read the configuration file", path);
         else
@@ -1097,6 +1099,16 @@ fail:
     config_destroy(&lc);
     config_free(cfg);
     return NULL;
+}
+
+struct qun_config *config_load(const char *path, char *err, size_t errlen)
+{
+    return cfg_load(path, NULL, err, errlen);
+}
+
+struct qun_config *config_load_text(const char *name, const char *text, char *err, size_t errlen)
+{
+    return cfg_load(name, text, err, errlen);
 }
 
 void config_free(struct qun_config *cfg)

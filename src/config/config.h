@@ -250,6 +250,11 @@ struct qun_config {
 /* Reads and validates path. On success returns a new config; on failure
  * returns NULL and writes "file:line: sentence" into err. */
 struct qun_config *config_load(const char *path, char *err, size_t errlen);
+/* The same from text in memory (tests, fuzz/fuzz_config.c); name stands
+ * for the file in errors and in cfg->path. An @include in the text is
+ * resolved as libconfig does for a file (relative to the working
+ * directory). */
+struct qun_config *config_load_text(const char *name, const char *text, char *err, size_t errlen);
 void config_free(struct qun_config *cfg);
 
 /* True when name is one of complaints.categories. */

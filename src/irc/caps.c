@@ -116,12 +116,18 @@ static void caps_send_list(struct client *c, const char *sub, uint32_t filter, b
     send_line(c, ":%s CAP %s %s :%s", server_name(), client_nick(c), sub, line);
 }
 
-/* Applies "a -b c" atomically; returns false (and changes nothing) if any
- * name is unknown or not removable. */
-static bool caps_apply(struct client *c, const char *list)
+uint32_t caps_all(void)
 {
-    uint32_t add = 0, del = 0;
+    uint32_t all = 0;
+    for (size_t i = 0; i < CAP_COUNT; i++)
+        all |= cap_table[i].bit;
+    return all;
+}
+
+bool caps_parse_req(const char *list, uint32_t *add, uint32_t *del)
+{
     const char *p = list;
+    *add = *del = 0;
     while (*p) {
         while (*p == ' ')
             p++;
@@ -134,14 +140,36 @@ static bool caps_apply(struct client *c, const char *list)
         while (*end && *end != ' ')
             end++;
         const struct cap_def *d = cap_find(p, (size_t)(end - p));
-        if (!d || (minus && d->sticky))
+        if (!d || (minus && d->sticky)) {
+            *add = *del = 0;
             return false;
+        }
         if (minus)
-            del |= d->bit;
+            *del |= d->bit;
         else
-            add |= d->bit;
+            *add |= d->bit;
         p = end;
     }
+    return true;
+}
+
+int caps_parse_version(const char *s)
+{
+    int v = 0;
+    if (*s == '\0' || strspn(s, "0123456789") != strlen(s))
+        return 0;
+    for (; *s && v < 302; s++)
+        v = v * 10 + (*s - '0');
+    return v > 302 ? 302 : v;
+}
+
+/* Applies "a -b c" atomically; returns false (and changes nothing) if any
+ * name is unknown or not removable. */
+static bool caps_apply(struct client *c, const char *list)
+{
+    uint32_t add, del;
+    if (!caps_parse_req(list, &add, &del))
+        return false;
     c->caps = (c->caps | add) & ~del;
     return true;
 }
@@ -156,9 +184,9 @@ void cmd_cap(struct client *c, struct irc_msg *m)
     upper[i] = '\0';
 
     if (strcmp(upper, "LS") == 0) {
-        int version = m->nparams > 1 ? atoi(m->params[1]) : 0;
+        int version = m->nparams > 1 ? caps_parse_version(m->params[1]) : 0;
         if (version > c->cap_version)
-            c->cap_version = (uint16_t)(version >= 302 ? 302 : version);
+            c->cap_version = (uint16_t)version;
         if (c->cap_version >= 302)
             c->caps |= CAP_CAP_NOTIFY;
         if (c->state != CLIENT_REGISTERED)

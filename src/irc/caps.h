@@ -10,6 +10,7 @@
 #ifndef QUN_IRC_CAPS_H
 #define QUN_IRC_CAPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum cap_bit {
@@ -44,5 +45,18 @@ struct client;
 
 /* Wire name of a single bit, for logs and tests. */
 const char *caps_name(uint32_t bit);
+/* All the bits of the table (every capability the server offers). */
+uint32_t caps_all(void);
+
+/* The sans-IO halves of CAP (fuzz/fuzz_caps.c):
+ * caps_parse_req reads a CAP REQ list, names separated by spaces, a '-'
+ * before a name to remove it, into the bits to add and to remove. false
+ * when a name is unknown or a sticky capability is removed; *add and *del
+ * are then 0 (a REQ is all or nothing). A name both added and removed is
+ * removed.
+ * caps_parse_version reads CAP LS's version: decimal digits, clamped to
+ * 0..302 (302 is the highest Qun speaks); anything else is 0. */
+bool caps_parse_req(const char *list, uint32_t *add, uint32_t *del);
+int caps_parse_version(const char *s);
 
 #endif

@@ -52,6 +52,7 @@
 #include "config/config.h"
 #include "irc/caps.h"
 #include "irc/channel.h"
+#include "irc/chathistory_ref.h"
 #include "irc/client.h"
 #include "irc/commands.h"
 #include "irc/msgpath.h"
@@ -69,14 +70,6 @@ static const char *const ch_sub_names[] = {"LATEST", "AROUND",  "BEFORE",
                                            "AFTER",  "BETWEEN", "TARGETS"};
 static const enum ch_sub ch_sub_values[] = {CH_LATEST, CH_AROUND,  CH_BEFORE,
                                             CH_AFTER,  CH_BETWEEN, CH_TARGETS};
-
-/* A reference: "*", a timestamp, or a msgid resolved to a position. */
-struct ch_ref {
-    enum { REF_STAR, REF_TIME, REF_MSGID } type;
-    char msgid[64];
-    bool found;      /* msgid: resolved */
-    int64_t at, seq; /* time: at only */
-};
 
 /* One history row, copied out of the reader's callback. */
 struct ch_item {
@@ -104,7 +97,7 @@ struct ch_req {
     bool labeled;
     char label[128];
     int limit;
-    struct ch_ref ref[2];
+    struct chathistory_ref ref[2];
     int nrefs;
     struct ch_step steps[2];
     int nsteps, step;
@@ -126,85 +119,20 @@ static void ch_req_free(struct ch_req *r)
     free(r);
 }
 
-/* ---- parsing ---------------------------------------------------------- */
-
-/* "YYYY-MM-DDThh:mm:ss[.sss]Z" (the server-time format) to ms; -1 if not. */
-int64_t chathistory_parse_time(const char *s)
-{
-    int y, mo, d, h, mi, sec, n = 0;
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
-        return -1;
-    const char *p = s + 19;
-    int ms = 0;
-    if (*p == '.') {
-        int digits = 0;
-        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-            if (digits < 3)
-                ms = ms * 10 + (*p - '0');
-        if (digits == 0)
-            return -1;
-        for (; digits < 3; digits++)
-            ms *= 10;
-    }
-    if (strcmp(p, "Z") != 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        sec > 60 || y < 1970)
-        return -1;
-    struct tm tm = {.tm_year = y - 1900,
-                    .tm_mon = mo - 1,
-                    .tm_mday = d,
-                    .tm_hour = h,
-                    .tm_min = mi,
-                    .tm_sec = sec};
-    return (int64_t)timegm(&tm) * 1000 + ms;
-}
-
-/* Parses one reference; star allowed only where the grammar has it. */
-static bool ch_parse_ref(const char *s, bool star_ok, bool msgid_ok, struct ch_ref *out)
-{
-    memset(out, 0, sizeof *out);
-    if (star_ok && strcmp(s, "*") == 0) {
-        out->type = REF_STAR;
-        return true;
-    }
-    if (strncasecmp(s, "timestamp=", 10) == 0) {
-        out->type = REF_TIME;
-        out->at = chathistory_parse_time(s + 10);
-        return out->at >= 0;
-    }
-    if (msgid_ok && strncasecmp(s, "msgid=", 6) == 0) {
-        size_t len = strlen(s + 6);
-        if (len == 0 || len >= sizeof out->msgid)
-            return false;
-        out->type = REF_MSGID;
-        memcpy(out->msgid, s + 6, len + 1);
-        return true;
-    }
-    return false;
-}
-
-static int ch_parse_limit(const char *s)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < 1)
-        return -1;
-    return v > CHATHISTORY_MAX ? CHATHISTORY_MAX : (int)v;
-}
-
 /* ---- positions ---------------------------------------------------------- */
 
 /* A reference as an exclusive lower bound (what comes after it) ... */
-static void ch_ref_lo(const struct ch_ref *r, int64_t *at, int64_t *seq)
+static void ch_ref_lo(const struct chathistory_ref *r, int64_t *at, int64_t *seq)
 {
     *at = r->at;
-    *seq = r->type == REF_TIME ? INT64_MAX : r->seq;
+    *seq = r->type == CHATHISTORY_REF_TIME ? INT64_MAX : r->seq;
 }
 
 /* ... and as an exclusive upper bound (what comes before it). */
-static void ch_ref_hi(const struct ch_ref *r, int64_t *at, int64_t *seq)
+static void ch_ref_hi(const struct chathistory_ref *r, int64_t *at, int64_t *seq)
 {
     *at = r->at;
-    *seq = r->type == REF_TIME ? INT64_MIN : r->seq;
+    *seq = r->type == CHATHISTORY_REF_TIME ? INT64_MIN : r->seq;
 }
 
 static void ch_step_open(struct ch_step *s, bool desc, int limit)
@@ -217,15 +145,15 @@ static void ch_step_open(struct ch_step *s, bool desc, int limit)
 static bool ch_plan(struct ch_req *r)
 {
     for (int i = 0; i < r->nrefs; i++)
-        if (r->ref[i].type == REF_MSGID && !r->ref[i].found)
+        if (r->ref[i].type == CHATHISTORY_REF_MSGID && !r->ref[i].found)
             return false;
     struct ch_step *s = &r->steps[0];
     r->nsteps = 1;
-    const struct ch_ref *a = &r->ref[0];
+    const struct chathistory_ref *a = &r->ref[0];
     switch (r->sub) {
     case CH_LATEST:
         ch_step_open(s, true, r->limit);
-        if (a->type != REF_STAR)
+        if (a->type != CHATHISTORY_REF_STAR)
             ch_ref_lo(a, &s->lo_at, &s->lo_seq);
         break;
     case CH_BEFORE:
@@ -249,10 +177,10 @@ static bool ch_plan(struct ch_req *r)
             r->steps[0] = r->steps[1];
         break;
     case CH_BETWEEN: {
-        const struct ch_ref *b = &r->ref[1];
-        bool forward = a->at < b->at || (a->at == b->at && a->type == REF_MSGID &&
-                                         b->type == REF_MSGID && a->seq < b->seq);
-        const struct ch_ref *first = forward ? a : b, *last = forward ? b : a;
+        const struct chathistory_ref *b = &r->ref[1];
+        bool forward = a->at < b->at || (a->at == b->at && a->type == CHATHISTORY_REF_MSGID &&
+                                         b->type == CHATHISTORY_REF_MSGID && a->seq < b->seq);
+        const struct chathistory_ref *first = forward ? a : b, *last = forward ? b : a;
         ch_step_open(s, !forward, r->limit);
         ch_ref_lo(first, &s->lo_at, &s->lo_seq);
         ch_ref_hi(last, &s->hi_at, &s->hi_seq);
@@ -708,8 +636,9 @@ static int ch_resolve_row(void *ud, const struct store_value *cols, size_t ncols
     if (ncols < 3 || cols[0].type != STORE_TYPE_TEXT)
         return 0;
     for (int i = 0; i < r->nrefs; i++) {
-        struct ch_ref *ref = &r->ref[i];
-        if (ref->type == REF_MSGID && !ref->found && strcmp(ref->msgid, cols[0].p) == 0) {
+        struct chathistory_ref *ref = &r->ref[i];
+        if (ref->type == CHATHISTORY_REF_MSGID && !ref->found &&
+            strcmp(ref->msgid, cols[0].p) == 0) {
             ref->found = true;
             ref->at = cols[1].i;
             ref->seq = cols[2].i;
@@ -752,7 +681,7 @@ static void ch_start(struct ch_req *r)
 {
     bool msgid = false;
     for (int i = 0; i < r->nrefs; i++)
-        msgid |= r->ref[i].type == REF_MSGID;
+        msgid |= r->ref[i].type == CHATHISTORY_REF_MSGID;
     if (msgid) {
         /* the message's own row (a "redact" event repeats its msgid) */
         struct store_value b[2] = {STORE_TEXT(r->ref[0].msgid),
@@ -849,7 +778,7 @@ static bool ch_parse(struct client *c, struct irc_msg *m, struct ch_req *r, cons
                 (int)m->nparams < needed ? "Insufficient parameters" : "Too many parameters");
         return false;
     }
-    r->limit = ch_parse_limit(m->params[needed - 1]);
+    r->limit = chathistory_parse_limit(m->params[needed - 1], CHATHISTORY_MAX);
     if (r->limit < 0) {
         ch_fail(c, "INVALID_PARAMS", sub, m->params[needed - 1], "Invalid limit");
         return false;
@@ -859,7 +788,7 @@ static bool ch_parse(struct client *c, struct irc_msg *m, struct ch_req *r, cons
     for (int i = 0; i < r->nrefs; i++) {
         const char *p = m->params[first + i];
         bool star = r->sub == CH_LATEST;
-        if (!ch_parse_ref(p, star, r->sub != CH_TARGETS, &r->ref[i])) {
+        if (!chathistory_parse_ref(p, star, r->sub != CH_TARGETS, &r->ref[i])) {
             ch_fail(c, "INVALID_PARAMS", sub, p, "Invalid message reference");
             return false;
         }

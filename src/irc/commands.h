@@ -82,8 +82,6 @@ void cmd_report(struct client *c, struct irc_msg *m);   /* cmd_report.c */
  * caps a request's limit and is advertised as ISUPPORT CHATHISTORY. */
 #define CHATHISTORY_MAX 1000
 void cmd_chathistory(struct client *c, struct irc_msg *m);
-/* "YYYY-MM-DDThh:mm:ss[.sss]Z" to milliseconds since the epoch, or -1. */
-int64_t chathistory_parse_time(const char *s);
 /* Remembers a channel message for REDACT (cmd_redact.c). */
 void redact_remember(struct channel *ch, const char *msgid, const struct client *sender);
 void redact_remember_dm(struct client *sender, const char *msgid, const struct client *to);

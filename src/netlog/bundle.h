@@ -56,6 +56,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <jansson.h>
 
 #include "netlog/event.h"
@@ -175,5 +176,14 @@ struct bundle_verify_report {
  * from its fields and its proof against the signed root. */
 enum bundle_verify_result bundle_verify(const char *dir, const char *pub_path,
                                         struct bundle_verify_report *r);
+/* The same checks on a bundle already opened (sans file names; fuzzed by
+ * fuzz/fuzz_bundle_verify.c): the verifier key, the manifest as parsed
+ * JSON and events.jsonl as a stream read line by line (NULL: it could not
+ * be opened, named events_name in the message). Memory: one index entry
+ * per proof of the manifest, and one line at a time. */
+struct checkpoint_key;
+enum bundle_verify_result bundle_verify_parts(const struct checkpoint_key *key, json_t *manifest,
+                                              FILE *events, const char *events_name,
+                                              struct bundle_verify_report *r);
 
 #endif

@@ -38,9 +38,8 @@
 #include "console/session.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "web/api_args.h"
 #include "web/web_internal.h"
-
-#define WEB_CMD_MAX 64
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -94,15 +93,9 @@ static bool web_csrf(struct web_conn *wc, const struct http_request *r,
 /* The body as a JSON object ({} when empty); NULL after answering 400. */
 static json_t *web_body_object(struct web_conn *wc, const struct http_request *r)
 {
-    if (r->body_len == 0)
-        return json_object();
-    json_error_t e;
-    json_t *o = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &e);
-    if (!o || !json_is_object(o)) {
-        json_decref(o);
+    json_t *o = web_api_body_object(r->body, r->body_len);
+    if (!o)
         web__respond_error(wc, 400, "bad-request", "the body must be one JSON object");
-        return NULL;
-    }
     return o;
 }
 
@@ -148,9 +141,9 @@ static void web_api_login(struct web_conn *wc, const struct http_request *r)
     json_t *o = web_body_object(wc, r);
     if (!o)
         return;
-    const char *name = json_string_value(json_object_get(o, "name"));
-    json_t *pw = json_object_get(o, "password");
-    if (!name || !json_is_string(pw)) {
+    const char *name, *password;
+    size_t password_len;
+    if (!web_api_login_args(o, &name, &password, &password_len)) {
         json_decref(o);
         web__respond_error(wc, 400, "bad-request", "name and password (strings) are required");
         return;
@@ -158,8 +151,8 @@ static void web_api_login(struct web_conn *wc, const struct http_request *r)
     int64_t retry = 0;
     uint64_t *ticket = web_ticket(wc);
     wc->busy = true;
-    int st = session_login(name, json_string_value(pw), json_string_length(pw), wc->conn->ip,
-                           &retry, web_login_done, ticket);
+    int st =
+        session_login(name, password, password_len, wc->conn->ip, &retry, web_login_done, ticket);
     json_decref(o);
     if (st == SESSION_OK)
         return;
@@ -229,26 +222,12 @@ static void web_ctl_done(void *ud, json_t *answer)
     web__resume(wc);
 }
 
-static bool web_cmd_name_ok(const char *cmd)
-{
-    size_t n = strlen(cmd);
-    if (n == 0 || n > WEB_CMD_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = cmd[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-              ch == '-'))
-            return false;
-    }
-    return true;
-}
-
 static void web_api_ctl(struct web_conn *wc, const struct http_request *r, const char *cmd)
 {
     const struct console_session *s = web_session(wc, r, NULL);
     if (!s || !web_csrf(wc, r, s))
         return;
-    if (!web_cmd_name_ok(cmd)) {
+    if (!web_api_cmd_name_ok(cmd)) {
         web__respond_error(wc, 404, "unknown-command", "no such command");
         return;
     }
@@ -302,21 +281,13 @@ static void web_export_done(void *ud, json_t *answer)
 
 static void web_api_export(struct web_conn *wc, const struct http_request *r)
 {
-    static const char *const keys[] = {"group", "account", "from", "to", "case", NULL};
     const struct console_session *s = web_session(wc, r, NULL);
     if (!s)
         return;
-    json_t *args = json_object();
-    for (const char *const *k = keys; *k; k++) {
-        char v[512];
-        ssize_t n = r->query ? http_form_get(r->query, strlen(r->query), *k, v, sizeof v) : -1;
-        if (n == -2) {
-            json_decref(args);
-            web__respond_error(wc, 400, "bad-request", "a query parameter is malformed");
-            return;
-        }
-        if (n >= 0)
-            json_object_set_new(args, *k, json_string(v));
+    json_t *args = web_api_export_args(r->query);
+    if (!args) {
+        web__respond_error(wc, 400, "bad-request", "a query parameter is malformed");
+        return;
     }
     wc->busy = true;
     session_call(s, "log.export", args, web_export_done, web_ticket(wc));
