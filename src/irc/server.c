@@ -408,6 +408,14 @@ static struct conn_limits server_limits(const struct qun_config *cfg)
     return l;
 }
 
+/* A TLS handshake is part of registration: it gets at most the
+ * registration timeout (and never more than the transport's 20 s). */
+static void server_set_timeouts(const struct qun_config *cfg)
+{
+    unsigned ms = (unsigned)cfg->registration_timeout * 1000u;
+    transport_set_timeouts(ms < 20000u ? ms : 20000u, 2000u);
+}
+
 static int server_load_tls(const struct qun_config *cfg, struct tls_ctx **out, char *err,
                            size_t errlen)
 {
@@ -435,6 +443,7 @@ int server_start(uv_loop_t *loop, struct qun_config *cfg, char *err, size_t errl
         return -1;
     struct conn_limits limits = server_limits(cfg);
     transport_init(loop, &ops, &limits);
+    server_set_timeouts(cfg);
     web_init(loop, cfg, &ops); /* the WebSocket bridge hands lines to these ops */
     for (size_t i = 0; i < cfg->nlisten; i++) {
         const struct config_listen *l = &cfg->listen[i];
@@ -566,6 +575,7 @@ int server_reload(char *err, size_t errlen)
     web_reload(cfg);
     struct conn_limits limits = server_limits(cfg);
     transport_set_limits(&limits);
+    server_set_timeouts(cfg);
     log_set_level((enum log_level)log_level_parse(cfg->log_level));
     return 0;
 }

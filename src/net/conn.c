@@ -249,7 +249,7 @@ void conn__expire(struct conn *c)
 {
     struct conn_private *p = c->priv;
     if (!p->lingering && !p->accepted)
-        log_debug("net: TLS handshake timeout from %s", c->ip);
+        log_info("net: TLS handshake from %s timed out", c->ip);
     net__deadline_remove(c);
     conn_destroy(c, false);
 }
@@ -585,7 +585,9 @@ static void conn_tls_input(struct conn *c, const char *data, size_t len)
     if (!p->accepted) {
         enum tls_result r = tls__session_handshake(p->tls);
         if (r == TLS_FAIL) {
-            log_debug("net: TLS handshake failed from %s", c->ip);
+            /* one line per refused handshake (garbage, plaintext, a
+             * protocol we do not speak); the debug line above has the op */
+            log_info("net: TLS handshake from %s failed: %s", c->ip, tls__session_error(p->tls));
             conn_flush(c, false); /* the alert, if the kernel takes it */
             conn_destroy(c, false);
             return;

@@ -139,6 +139,8 @@ void tls__session_describe(const struct tls_session *s, const char **version, co
 void tls__session_input(struct tls_session *s, const char *data, size_t len);
 enum tls_result tls__session_handshake(struct tls_session *s);
 bool tls__session_is_open(const struct tls_session *s);
+/* Why the session FAILED (OpenSSL's reason string), for the log. */
+const char *tls__session_error(const struct tls_session *s);
 /* > 0: plaintext bytes; otherwise a tls_result (TLS_AGAIN: need input). */
 long tls__session_read(struct tls_session *s, char *buf, size_t cap);
 enum tls_result tls__session_write(struct tls_session *s, const char *data, size_t len);

@@ -61,6 +61,7 @@ struct tls_session {
     BIO *rbio; /* ciphertext from the peer; owned by ssl */
     BIO *wbio; /* ciphertext to the peer; owned by ssl */
     enum tls_state state;
+    char error[160]; /* OpenSSL's reason for the failure, "" if none */
 };
 
 /* ---- contexts ----------------------------------------------------------- */
@@ -189,9 +190,10 @@ static enum tls_result tls_session_error(struct tls_session *s, int ret, const c
     }
     unsigned long code = ERR_peek_last_error();
     if (code) {
-        char reason[160];
-        ERR_error_string_n(code, reason, sizeof(reason));
-        log_debug("net: TLS %s failed: %s", op, reason);
+        ERR_error_string_n(code, s->error, sizeof(s->error));
+        log_debug("net: TLS %s failed: %s", op, s->error);
+    } else {
+        snprintf(s->error, sizeof(s->error), "%s", e == SSL_ERROR_SYSCALL ? "I/O error" : "failed");
     }
     s->state = TLS_STATE_FAILED;
     ERR_clear_error();
@@ -209,6 +211,11 @@ enum tls_result tls__session_handshake(struct tls_session *s)
         return TLS_OK;
     }
     return tls_session_error(s, r, "handshake");
+}
+
+const char *tls__session_error(const struct tls_session *s)
+{
+    return s->error[0] ? s->error : "unknown error";
 }
 
 bool tls__session_is_open(const struct tls_session *s)

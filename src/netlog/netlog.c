@@ -210,8 +210,11 @@ static int nl_commit(struct nl_entry *batch, bool closing)
     uint64_t cp_size_before = nl.cp_size;
     int64_t cp_ms_before = nl.cp_ms;
     memcpy(chain_before, nl.chain, sizeof chain_before);
-    if (sqlite3_exec(nl.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    if (sqlite3_exec(nl.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        /* e.g. another process holds the write lock past busy_timeout */
+        log_error("netlog: commit failed: %s", sqlite3_errmsg(nl.db));
         return -1;
+    }
     int rc = nl_insert_batch(batch);
     if (rc == 0 && nl_checkpoint_due(closing))
         rc = nl_write_checkpoint();
@@ -304,7 +307,8 @@ static void *nl_writer(void *arg)
             nl_wait(1000);
             continue;
         }
-        atomic_store(&nl.healthy, true);
+        if (!atomic_exchange(&nl.healthy, true))
+            log_notice("netlog: the log is writable again; posting resumes");
         nl.stats.checkpoint_size = nl.cp_size; /* writer-only fields, read here on the writer */
         nl.stats.checkpoint_ms = nl.cp_ms;
         if (batch) {

@@ -146,8 +146,12 @@ void web__respond(struct web_conn *wc, int status, const char *ctype, const stru
     memcpy(tmp, head, (size_t)n);
     if (with_body && len)
         memcpy(tmp + n, body, len);
+    /* A response bigger than limits.sendq (a static file) is queued whole:
+     * the cap becomes that response plus limits.sendq, never more, so a
+     * client that pipelines requests for big files and does not read gets
+     * "SendQ exceeded" instead of every response queued in memory. */
     if (total > web__cfg->sendq)
-        conn_set_sendq_max(wc->conn, wc->conn->sendq_bytes + total + 4096);
+        conn_set_sendq_max(wc->conn, total + web__cfg->sendq);
     conn_send_copy(wc->conn, tmp, total);
     free(tmp);
     if (!keep)

@@ -147,6 +147,9 @@ void web__ws_upgrade(struct web_conn *wc, const struct http_request *r)
         return;
     }
     conn_send_copy(wc->conn, buf, (size_t)n);
+    /* an IRC client gets limits.sendq, whatever HTTP responses this
+     * connection carried before (web__respond raises the cap for those) */
+    conn_set_sendq_max(wc->conn, 0);
     wc->ws = true;
     wc->subproto = hs.subproto;
     wc->deadline = 0;

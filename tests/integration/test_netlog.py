@@ -23,6 +23,7 @@ import time
 import pytest
 
 from conftest import make_world_readable_dir
+from faults_helpers import assert_serves, baseline, check_rss, daemon_env
 from identity_helpers import log_rows, log_wait
 
 
@@ -82,10 +83,12 @@ def test_group_events_are_logged(server):
         assert abs(at / 1000 - time.time()) < 600
 
 
-def test_log_unavailable_refuses_posting_and_loses_nothing(qund_factory):
+def test_log_unavailable_refuses_posting_and_loses_nothing(qund_factory, capsys):
+    """Disk full (fault tests, docs/operations.md): refusal, no loss, resume."""
     d = make_world_readable_dir("qund-fault-")
     fault = os.path.join(d, "disk-full")
-    srv = qund_factory(env={"QUN_NETLOG_FAULT": fault})
+    srv = qund_factory(env=daemon_env({"QUN_NETLOG_FAULT": fault}))
+    base = baseline(srv)
     a = srv.client("writer", caps=("standard-replies",))
     other = srv.client("other", caps=("standard-replies",))
     b = srv.client("reader")
@@ -112,6 +115,8 @@ def test_log_unavailable_refuses_posting_and_loses_nothing(qund_factory):
         want=lambda r: len(r) >= 3)]
     assert texts == ["before", "accepted during the fault", "after"], texts
     assert "commit failed" in srv.stderr()
+    check_rss(capsys, srv, "disk full (netlog commits fail)", base, 16, 64)
+    assert_serves(srv, "df")
     os.rmdir(d)
 
 
@@ -127,8 +132,9 @@ def test_direct_messages_metadata_only(qund_factory):
     assert "text" not in body and body["length"] == len("私密内容".encode()), body
 
 
-def test_kill_9_under_load_loses_no_received_message(qund_factory):
-    srv = qund_factory()
+def test_kill_9_under_load_loses_no_received_message(qund_factory, capsys):
+    srv = qund_factory(env=daemon_env())
+    base = baseline(srv)
     senders = [srv.client("s%d" % i) for i in range(4)]
     rx = srv.client("rx", caps=("message-tags",))
     for c in senders + [rx]:
@@ -154,6 +160,7 @@ def test_kill_9_under_load_loses_no_received_message(qund_factory):
         if n % 40 == 39:
             time.sleep(0.02)
         if n == 300:
+            check_rss(capsys, srv, "kill -9 under load (just before the kill)", base, 32, 64)
             srv.proc.send_signal(signal.SIGKILL)
             break
     srv.proc.wait(10)
@@ -166,6 +173,7 @@ def test_kill_9_under_load_loses_no_received_message(qund_factory):
     logged = {r[0] for r in log_rows(srv, "SELECT msgid FROM events WHERE kind = 'msg'")}
     missing = [m for m in received if m not in logged]
     assert not missing, "%d received messages are not in the log: %r" % (len(missing), missing[:5])
+    assert_serves(srv, "k9")
     # after the restart the log goes on from where it was, and verifies
     assert srv.stop() == 0, srv.stderr()
     r = qunctl("verify", "--db", srv.netlog_path, "--key", srv.netlog_key + ".pub")

@@ -30,9 +30,12 @@ class HandshakeError(Exception):
 
 class WSClient:
     def __init__(self, host, port, path="/irc", protocols=("text.ircv3.net",),
-                 timeout=DEFAULT_TIMEOUT, name=None, extra_headers=()):
+                 timeout=DEFAULT_TIMEOUT, name=None, extra_headers=(), sock=None):
+        """`sock`: an already connected socket to upgrade (e.g. one that
+        already carried HTTP requests, or one with a small SO_RCVBUF)."""
         self.name = name or "ws"
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = sock or socket.create_connection((host, port), timeout=timeout)
+        self.sock.settimeout(timeout)
         self.buf = b""
         self.closed = False
         self.raw_frames = []   # bytes of every frame received, in order
