@@ -31,7 +31,12 @@ run: build
 	@sh scripts/dev-cert.sh var/tls
 	./$(BUILD)/qund -c conf/qund.conf
 
+# The test run also builds the `make run` configuration (the default
+# compiler, gcc on Debian, with its own warnings as errors), so that `make
+# run` builds at every commit that passes.
 test: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target qund qunctl
 	CC=clang cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug \
 	    -DQUN_SANITIZE=ON -DQUN_FUZZ=ON >/dev/null
 	cmake --build $(TEST_BUILD) -j $(JOBS)
