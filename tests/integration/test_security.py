@@ -12,7 +12,8 @@ real daemon (docs/security.md lists them all):
      3DES, RC4, NULL, EXPORT and anonymous suites are refused (checked
      with `openssl s_client` against an RSA certificate, the kind that
      would allow RSA key transport);
-  3. secrets never reach logs, error replies or the databases in clear:
+  3. OPER passwords are throttled like account logins;
+  4. secrets never reach logs, error replies or the databases in clear:
      passwords (NickServ REGISTER/IDENTIFY, SASL PLAIN and SCRAM, a
      console operator's password at creation and login), the identity
      document number, the real name, the phone number and the key bytes
@@ -191,6 +192,32 @@ def test_tls_versions_and_ciphers_on_every_listener(qund_factory, monkeypatch, r
             assert not ok, (port, cipher, out)
         ok, out = s_client(port, "-tls1_2", "-cipher", "ECDHE-RSA-CHACHA20-POLY1305")
         assert ok, (port, out)
+
+
+# ---------------------------------------------------------------- OPER
+
+def test_oper_password_guessing_is_throttled(qund_factory):
+    srv = qund_factory(operators=[{"name": "root", "password": "oper secret words",
+                                   "host": "*@*"}],
+                       accounts={"login_failures": 3, "login_window": 60})
+    c = srv.client("guesser")
+    for i in range(3):
+        c.send("OPER root guess%d" % i)
+        m = c.expect_numeric("464")
+        assert "incorrect" in m.last.lower(), m.raw
+    # the right password is refused too while the name and address are throttled
+    c.send("OPER root :oper secret words")
+    m = c.expect_numeric("464")
+    assert "too many" in m.last.lower(), m.raw
+    # from a new connection on the same address as well
+    d = srv.client("guesser2")
+    d.send("OPER root :oper secret words")
+    assert "too many" in d.expect_numeric("464").last.lower()
+    assert "oper secret words" not in srv.stderr()
+    # another operator name from the same address shares the address bucket
+    # only after accounts.login_failures failures there; a new address would
+    # still try the same name in vain (per-name bucket): not reachable from
+    # one loopback test, covered by the shared unit of account.c
 
 
 # ---------------------------------------------------------------- secrets
