@@ -378,3 +378,32 @@ def test_secrets_stay_out_of_logs_replies_and_databases(qund_factory, monkeypatc
     leaks = [(where, what) for where, data in places for what, needle in secrets.items()
              if needle and needle in data]
     assert leaks == [], leaks
+
+
+def test_scram_is_throttled_like_plain(qund_factory):
+    """SCRAM-SHA-256 wrong proofs count as failed logins, and a throttled
+    account is refused over SCRAM even with the right password (the existing
+    tests covered PLAIN and IDENTIFY only)."""
+    srv = qund_factory(identity={"provider": "dev", "sms": "dev"},
+                       accounts={"login_failures": 3, "login_window": 60})
+    c = srv.client("scrammed", caps=("standard-replies",))
+    c.send("REGISTER * * :scram right password")
+    c.expect_numeric("900")
+    for i in range(3):
+        d = srv.connect()
+        d.send("CAP REQ :sasl")
+        d.expect("CAP")
+        sasl_scram(d, "scrammed", "wrong %d" % i)
+        d.expect_numeric("904")
+        d.close()
+    d = srv.connect()
+    d.send("CAP REQ :sasl")
+    d.expect("CAP")
+    d.send("AUTHENTICATE SCRAM-SHA-256")
+    d.expect("AUTHENTICATE", pred=lambda m: m.params == ["+"])
+    d.send("AUTHENTICATE " + b64(b"n,,n=scrammed,r=abcdefghijklmnop"))
+    m = d.expect(("904", "AUTHENTICATE"))
+    if m.command == "AUTHENTICATE":  # refused at the proof at the latest
+        d.send("AUTHENTICATE " + b64(b"c=biws,r=x,p=AAAA"))
+        m = d.expect_numeric("904")
+    assert "too many" in m.last.lower(), m.raw
