@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 libuv1-dev libssl-dev libconfig-dev libutf8proc-dev libsystemd-dev
 libcmocka-dev libsodium-dev libjansson-dev libsqlite3-dev libcurl4-openssl-dev
-openssl
+openssl valgrind
 python3-pytest python3-cryptography nodejs
 chromium fonts-wqy-microhei"
 

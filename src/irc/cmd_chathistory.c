@@ -703,7 +703,7 @@ static void ch_start_targets(struct ch_req *r, struct client *c)
         json_array_append_new(names, json_string(c->chans[i]->name));
     char *list = json_dumps(names, JSON_COMPACT);
     json_decref(names);
-    char sql[1600], tmp[4][80];
+    char tmp[4][80];
     struct store_value b[12];
     size_t n = 0;
     b[n++] = STORE_TEXT(list);
@@ -725,8 +725,9 @@ static void ch_start_targets(struct ch_req *r, struct client *c)
     b[n++] = STORE_INT(lo);
     b[n++] = STORE_INT(hi);
     b[n++] = STORE_INT(r->limit);
-    snprintf(sql, sizeof sql, "%s%s%s", CH_TARGETS_HEAD,
-             r->me_acct ? CH_TARGETS_DM_ACCT : CH_TARGETS_DM_NICK, CH_TARGETS_TAIL);
+    /* Compile-time text either way (tools/check_sql.py) */
+    const char *sql = r->me_acct ? CH_TARGETS_HEAD CH_TARGETS_DM_ACCT CH_TARGETS_TAIL
+                                 : CH_TARGETS_HEAD CH_TARGETS_DM_NICK CH_TARGETS_TAIL;
     ch_submit(r, sql, b, n, ch_targets_row);
     free(list);
 }

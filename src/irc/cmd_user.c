@@ -20,6 +20,12 @@
  *   - OPER looks for a block whose name and host both match before looking
  *     at the password: from a host that is not allowed every password gets
  *     the same ERR_NOOPERHOST, so the password cannot be guessed from there.
+ *   - Wrong OPER passwords are throttled like account logins (the same
+ *     accounts.login_failures per accounts.login_window): per operator name
+ *     (key "oper:NAME", which no account name can collide with) and per
+ *     client address, the address bucket shared with SASL and IDENTIFY, so
+ *     one address guessing passwords is slowed down on every path. While
+ *     throttled the password is not even compared.
  *   - Broadcasts of AWAY and SETNAME go only to clients that negotiated the
  *     matching capability (away-notify, setname); others learn the state
  *     through WHO/WHOIS, as before those extensions. They reach channel
@@ -35,6 +41,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "account/account.h"
 #include "config/config.h"
 #include "irc/caps.h"
 #include "irc/client.h"
@@ -170,7 +177,18 @@ void cmd_oper(struct client *c, struct irc_msg *m)
         send_numeric(c, ERR_NOOPERHOST, ":No O-lines for your host");
         return;
     }
+    char key[ACCOUNT_NAME_MAX + 8];
+    snprintf(key, sizeof key, "oper:%.64s", name);
+    int64_t wait = 0;
+    if (!account_login_allowed(key, c->conn->ip, &wait)) {
+        log_notice("OPER %.64s by %s from %s refused: too many failed attempts", name,
+                   client_nick(c), c->conn->ip);
+        send_numeric(c, ERR_PASSWDMISMATCH, ":Too many failed attempts; try again in %lld seconds",
+                     (long long)wait);
+        return;
+    }
     if (!oper_password_equal(m->params[1], o->password)) {
+        account_login_failed(key, c->conn->ip);
         log_notice("OPER %.64s by %s from %s refused: wrong password", name, client_nick(c),
                    c->conn->ip);
         send_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");

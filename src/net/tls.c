@@ -83,6 +83,12 @@ static void tls_error_text(char *err, size_t errlen, const char *what, const cha
     ERR_clear_error();
 }
 
+/* The TLS 1.2 suites offered: Mozilla's "intermediate" list without DHE
+ * (no DH parameters to manage). */
+#define TLS_CIPHERS_12                                                                             \
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"     \
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
 struct tls_ctx *tls_ctx_load(const char *cert_file, const char *key_file, char *err, size_t errlen)
 {
     static const unsigned char sid_ctx[] = "qund";
@@ -92,8 +98,19 @@ struct tls_ctx *tls_ctx_load(const char *cert_file, const char *key_file, char *
         tls_error_text(err, errlen, "cannot create a TLS context for", cert_file);
         return NULL;
     }
+    /* TLS 1.2 at least; for 1.2 only ECDHE key exchange (forward secrecy)
+     * with AEAD ciphers - no RSA key transport, CBC, RC4, 3DES, NULL,
+     * EXPORT or anonymous suites, whatever the system's OpenSSL default
+     * list allows. TLS 1.3 suites are all AEAD with (EC)DHE already. The
+     * same context serves the IRC, web and console listeners;
+     * tests/integration/test_security.py checks each with s_client. */
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                                 SSL_OP_NO_COMPRESSION);
+    if (SSL_CTX_set_cipher_list(ctx, TLS_CIPHERS_12) != 1) {
+        tls_error_text(err, errlen, "cannot set the TLS 1.2 cipher list for", cert_file);
+        goto fail;
+    }
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     /* No server-side session cache: it would keep up to 20,480 sessions
      * (about 1 KiB each) alive after their connections are gone. Resumption

@@ -258,10 +258,16 @@ int netlog_loggen_purge(const char *db_path, int64_t upto, char *err, size_t err
         sqlite3_bind_blob(s, 2, chain, NETLOG_HASH_BYTES, SQLITE_STATIC);
         sqlite3_bind_blob(s, 3, acc_bytes, (int)n, SQLITE_STATIC);
         sqlite3_bind_int64(s, 4, LOGGEN_BASE_MS);
-        char del[96];
-        snprintf(del, sizeof del, "DELETE FROM events WHERE seq <= %" PRId64 "; COMMIT", upto);
-        if (sqlite3_step(s) == SQLITE_DONE && sqlite3_exec(db, del, NULL, NULL, NULL) == SQLITE_OK)
-            rc = 0;
+        if (sqlite3_step(s) == SQLITE_DONE) {
+            /* the bound is a parameter too: no SQL text is formatted */
+            sqlite3_finalize(s);
+            s = NULL;
+            if (sqlite3_prepare_v2(db, "DELETE FROM events WHERE seq <= ?", -1, &s, NULL) ==
+                    SQLITE_OK &&
+                sqlite3_bind_int64(s, 1, upto) == SQLITE_OK && sqlite3_step(s) == SQLITE_DONE &&
+                sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+                rc = 0;
+        }
     }
     if (rc < 0)
         gen_fail(db, err, errlen, "purge");

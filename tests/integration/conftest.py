@@ -25,11 +25,15 @@ Not a mode-0777 directory: anyone could then plant or swap the key file
 and the database, and the vault checks a key file's mode, not its owner.
 
 Environment: QUND = path of the qund binary; QUN_SOURCE_DIR = repository
-root (set by ctest; see CMakeLists.txt).
+root (set by ctest; see CMakeLists.txt). QUND_WRAPPER = a command line put
+in front of qund by the fixture (e.g. "valgrind --error-exitcode=99 ..."
+from tests/valgrind/run.sh); QUND_TIMEOUT_SCALE = a factor for the start
+and stop timeouts, for such slow wrappers.
 """
 
 import os
 import pwd
+import shlex
 import shutil
 import signal
 import socket
@@ -45,9 +49,11 @@ HOST = "127.0.0.1"
 SERVER_NAME = "irc.qun.test"
 NETWORK = "QunTest"
 RUN_USER = "qun"
-STOP_TIMEOUT = 5.0
-START_TIMEOUT = 10.0
-SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+TIMEOUT_SCALE = float(os.environ.get("QUND_TIMEOUT_SCALE") or 1)
+STOP_TIMEOUT = 5.0 * TIMEOUT_SCALE
+START_TIMEOUT = 10.0 * TIMEOUT_SCALE
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "are definitely lost in loss record")  # the last: valgrind
 DEFAULT_MOTD = "Welcome to the Qun integration test server.\n欢迎来到群。\n"
 
 
@@ -277,7 +283,8 @@ class QundServer:
         success or the reason (with stderr) on failure."""
         with open(self.stderr_path, "wb") as errf:
             env = dict(os.environ, **self.env) if self.env else None
-            self.proc = subprocess.Popen([self.binary, "-c", self.config_path],
+            wrapper = shlex.split(os.environ.get("QUND_WRAPPER", ""))
+            self.proc = subprocess.Popen(wrapper + [self.binary, "-c", self.config_path],
                                          stdin=subprocess.DEVNULL, stdout=errf,
                                          stderr=errf, cwd=self.workdir, env=env)
         ports = [p for p in (self.port, self.tls_port) if p]
