@@ -862,6 +862,7 @@ struct proof_ref {
     int64_t seq;
     size_t pos; /* in the manifest's array */
     json_t *proof;
+    bool used; /* an event of events.jsonl was checked with it */
 };
 
 struct proof_index {
@@ -889,13 +890,15 @@ static void proof_index_build(json_t *proofs, struct proof_index *ix)
     {
         json_t *seq = json_object_get(p, "seq");
         if (json_is_integer(seq))
-            ix->refs[ix->n++] = (struct proof_ref){json_integer_value(seq), i, p};
+            ix->refs[ix->n++] = (struct proof_ref){json_integer_value(seq), i, p, false};
     }
     qsort(ix->refs, ix->n, sizeof *ix->refs, proof_ref_cmp);
 }
 
-/* The proof of seq (index = seq - 1) into path; its length or -1. */
-static int proof_of(const struct proof_index *ix, int64_t seq, uint8_t path[][H])
+/* The proof of seq into path; returns its length, -1 when there is none,
+ * -2 when an earlier event of the bundle already had this seq (a record
+ * duplicated: each retained record appears once). */
+static int proof_of(struct proof_index *ix, int64_t seq, uint8_t path[][H])
 {
     size_t lo = 0, hi = ix->n;
     while (lo < hi) { /* the first ref with seq >= the one sought */
@@ -907,6 +910,9 @@ static int proof_of(const struct proof_index *ix, int64_t seq, uint8_t path[][H]
     }
     if (lo == ix->n || ix->refs[lo].seq != seq)
         return -1;
+    if (ix->refs[lo].used)
+        return -2;
+    ix->refs[lo].used = true;
     json_t *arr = json_object_get(ix->refs[lo].proof, "path"), *h;
     size_t j;
     if (!json_is_array(arr) || json_array_size(arr) > MERKLE_MAX_HEIGHT)
@@ -922,7 +928,7 @@ static int proof_of(const struct proof_index *ix, int64_t seq, uint8_t path[][H]
 }
 
 /* Checks one events.jsonl line. */
-static enum bundle_verify_result verify_line(const char *line, const struct proof_index *proofs,
+static enum bundle_verify_result verify_line(const char *line, struct proof_index *proofs,
                                              const struct checkpoint *cp,
                                              struct bundle_verify_report *r)
 {
@@ -947,6 +953,10 @@ static enum bundle_verify_result verify_line(const char *line, const struct proo
                 memcmp(stored, leaf, H) != 0))
         v = vfail(r, BUNDLE_VERIFY_BAD, e.seq,
                   "event seq %s: its fields do not hash to its leaf (the event was changed)", what);
+    else if (np == -2)
+        v = vfail(r, BUNDLE_VERIFY_BAD, e.seq,
+                  "event seq %s appears more than once in events.jsonl (a record was duplicated)",
+                  what);
     else if (np < 0)
         v = vfail(r, BUNDLE_VERIFY_BAD, e.seq, "event seq %s: the manifest has no proof for it",
                   what);
