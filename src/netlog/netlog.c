@@ -1,7 +1,8 @@
 /*
- * netlog.c - the network log writer: a queue filled on the loop, one
- * writer thread that commits batches (group commit) with leaf hashes,
- * chain values, the Merkle accumulator and signed checkpoints, and an
+ * netlog.c - the network log writer: a queue filled on the loop (each
+ * event's leaf hash computed there), one writer thread that commits
+ * batches (group commit) with chain values, the Merkle accumulator and
+ * signed checkpoints, and an
  * async handle that runs the callbacks back on the loop (see netlog.h).
  *
  * The writer owns its SQLite connection and two prepared statements; the
@@ -37,6 +38,10 @@ struct nl_entry {
     struct netlog_event ev; /* strings point into the same allocation */
     netlog_cb cb;
     void *ud;
+    /* RFC 6962 leaf hash of ev, computed on the loop at append: it depends
+     * on the event alone, so the writer (the log's bottleneck) only chains
+     * and inserts */
+    uint8_t leaf[NETLOG_HASH_BYTES];
 };
 
 static struct {
@@ -127,29 +132,28 @@ static int nl_step(sqlite3_stmt *s)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Hashes and inserts the batch: NL_ROWS events per INSERT statement (one
+/* Chains and inserts the batch: NL_ROWS events per INSERT statement (one
  * statement per row costs more in SQLite's VM than the row itself), the
  * rest one by one. */
 static int nl_insert_batch(struct nl_entry *batch)
 {
-    uint8_t leaf[NL_ROWS][NETLOG_HASH_BYTES], chain[NL_ROWS][NETLOG_HASH_BYTES];
+    uint8_t chain[NL_ROWS][NETLOG_HASH_BYTES];
     struct nl_entry *group[NL_ROWS];
     int n = 0, rc = 0;
     for (struct nl_entry *e = batch; e && rc == 0; e = e->next) {
-        netlog_leaf_hash(&e->ev, leaf[n]);
-        netlog_chain_next(nl.chain, leaf[n], chain[n]);
+        netlog_chain_next(nl.chain, e->leaf, chain[n]);
         memcpy(nl.chain, chain[n], NETLOG_HASH_BYTES);
-        merkle_acc_add(&nl.acc, leaf[n]);
+        merkle_acc_add(&nl.acc, e->leaf);
         group[n++] = e;
         if (n == NL_ROWS) {
             for (int i = 0; i < n; i++)
-                nl_bind_row(nl.ins_many, i * 11, &group[i]->ev, leaf[i], chain[i]);
+                nl_bind_row(nl.ins_many, i * 11, &group[i]->ev, group[i]->leaf, chain[i]);
             rc = nl_step(nl.ins_many);
             n = 0;
         }
     }
     for (int i = 0; i < n && rc == 0; i++) {
-        nl_bind_row(nl.ins, 0, &group[i]->ev, leaf[i], chain[i]);
+        nl_bind_row(nl.ins, 0, &group[i]->ev, group[i]->leaf, chain[i]);
         rc = nl_step(nl.ins);
     }
     return rc;
@@ -383,6 +387,7 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
     x->ev.target = nl_copy(&p, e->target);
     x->ev.msgid = nl_copy(&p, e->msgid);
     x->ev.body = nl_copy(&p, e->body);
+    netlog_leaf_hash(&x->ev, x->leaf);
     int64_t seq = x->ev.seq;
     if (!nl.strict && cb) { /* relaxed: the caller goes on at once */
         cb(ud, 0, seq);

@@ -5,11 +5,11 @@
  *
  * Life of one event:
  *
- *   netlog_append()  (loop)     seq assigned, fields copied, queued
- *        |
+ *   netlog_append()  (loop)     seq assigned, fields copied, leaf hash,
+ *        |                      queued
  *        v
  *   [WRITER THREAD]            takes everything queued (group commit):
- *                              BEGIN; leaf, chain, Merkle accumulator,
+ *                              BEGIN; chain, Merkle accumulator,
  *                              INSERT per event; a signed checkpoint when
  *                              N events or T seconds have passed; COMMIT
  *                              (fsync, synchronous=FULL)
