@@ -527,7 +527,7 @@ static void umode_fanout_one(struct client *c, void *ud)
 
 void send_to_umode(const struct irc_event *ev, uint8_t umode)
 {
-    struct umode_fanout f = {.rc = {0}, .ev = ev, .umode = umode};
+    struct umode_fanout f = {.ev = ev, .umode = umode}; /* .rc starts zeroed */
     client_foreach(umode_fanout_one, &f);
     cache_release(&f.rc);
 }
