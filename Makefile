@@ -3,12 +3,13 @@
 #   make run    install what is missing, build, start a development server
 #   make test   install what is missing, build with ASan/UBSan, run every test
 #   make bench  build optimised, run the load generator against Qun and peers
+#   make soak   build optimised, hold a mixed load on qund for SOAK_MINUTES (30)
 
 BUILD      ?= build
 TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run test bench clean format
+.PHONY: all deps build run test bench soak clean format
 
 all: build
 
@@ -38,6 +39,13 @@ bench: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 	bash bench/run.sh; bash bench/netlog.sh
+
+# Not in CI: about SOAK_MINUTES (default 30) plus a minute; needs root like
+# bench (qund drops to the qunbench user). bench/results/soak.md, soak.csv.
+soak: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	bash bench/soak.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'bench/*.c' 'fuzz/*.c')
