@@ -22,6 +22,13 @@
  *       round robin over the senders; each text carries the CLOCK_MONOTONIC
  *       send time and the receiver (the same process) records now - ts.
  *
+ *   qbench soak --port P --ws-port W --pid SERVERPID --secs S --interval I
+ *               --csv FILE [--qunctl PATH --ctl-socket SOCK] [load mix options]
+ *       A steady mixed load for a long time (bench/soak.sh, `make soak`):
+ *       idle clients, big and small groups with steady chat (some members
+ *       over WebSocket), a churn of short connections, CHATHISTORY requests
+ *       and qunctl calls; one CSV row per interval (see run_soak).
+ *
  * Every figure is printed as one "RESULT key=value ..." line on stdout;
  * progress and warnings go to stderr.
  *
