@@ -52,6 +52,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -153,11 +154,12 @@ static double server_cpu(void)
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-/* Server VmRSS in KiB, or -1. */
-static long server_rss_kb(void)
+/* A field of the server's /proc/PID/status in KiB ("VmRSS:"), or -1. */
+static long server_status_kb(const char *key)
 {
     char path[64], line[256];
     long kb = -1;
+    size_t kl = strlen(key);
     if (opt_pid <= 0)
         return -1;
     snprintf(path, sizeof path, "/proc/%d/status", opt_pid);
@@ -165,12 +167,18 @@ static long server_rss_kb(void)
     if (!f)
         return -1;
     while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmRSS:", 6)) {
-            kb = strtol(line + 6, NULL, 10);
+        if (!strncmp(line, key, kl)) {
+            kb = strtol(line + kl, NULL, 10);
             break;
         }
     fclose(f);
     return kb;
+}
+
+/* Server VmRSS in KiB, or -1. */
+static long server_rss_kb(void)
+{
+    return server_status_kb("VmRSS:");
 }
 
 /* Busy time (all but idle and iowait) of core opt_server_cpu, in seconds.
@@ -1214,7 +1222,8 @@ static double opt_hist = 2;         /* CHATHISTORY requests/s from the steady me
 static int opt_ws = 50;             /* WebSocket members per big group */
 static double opt_secs = 1800, opt_interval = 10;
 static const char *opt_csv = "soak.csv", *opt_qunctl = NULL, *opt_ctl_socket = NULL;
-static int opt_search_every = 3; /* intervals between two qunctl log searches */
+static int opt_search_every = 3;      /* intervals between two qunctl log searches */
+static const char *opt_log_db = NULL; /* the network log's file, for its size */
 
 #define CHURN_SLOTS  256
 #define CHURN_CHANS  10
@@ -1248,8 +1257,23 @@ struct row {
     uint64_t sent, expected, delivered, nlat, hist_n;
     double p50, p99, max, hist_p99, cpu_pct, load1;
     long conns, rss_kb, churn_ok, churn_fail, dead, errors;
+    long rss_anon_kb, rss_file_kb, log_kb;
 };
 static struct row pending_row;
+
+/* Size of the network log on disk (the file and its WAL), KiB, or -1. */
+static long log_size_kb(void)
+{
+    if (!opt_log_db)
+        return -1;
+    struct stat st;
+    char wal[4096];
+    long kb = stat(opt_log_db, &st) == 0 ? (long)(st.st_size / 1024) : -1;
+    snprintf(wal, sizeof wal, "%s-wal", opt_log_db);
+    if (kb >= 0 && stat(wal, &st) == 0)
+        kb += (long)(st.st_size / 1024);
+    return kb;
+}
 
 static long json_num(const char *js, const char *key)
 {
@@ -1273,11 +1297,11 @@ static void emit_row(void)
     double s = r->secs > 0 ? r->secs : 1;
     fprintf(csv,
             "%.1f,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f,%" PRIu64
-            ",%ld,%ld,%ld,%.1f,%ld,%ld,%.2f,%.3f,%ld,%ld,%ld,%ld,%ld,%.2f\n",
+            ",%ld,%ld,%ld,%.1f,%ld,%ld,%.2f,%.3f,%ld,%ld,%ld,%ld,%ld,%.2f,%ld,%ld,%ld\n",
             r->t, (double)r->sent / s, (double)r->delivered / s, (double)r->expected / s, r->p50,
             r->p99, r->max, r->nlat, r->conns, st_online, r->rss_kb, r->cpu_pct, st_last,
             st_durable, (double)r->hist_n / s, r->hist_p99, r->churn_ok, r->churn_fail, r->dead,
-            r->errors, ctl_fail, r->load1);
+            r->errors, ctl_fail, r->load1, r->rss_anon_kb, r->rss_file_kb, r->log_kb);
     fflush(csv);
     note("t=%4.0fs sent/s=%.0f delivered/s=%.0f p50=%.2fms p99=%.2fms max=%.1fms conns=%ld "
          "rss=%ldKiB cpu=%.0f%% "
@@ -1492,6 +1516,9 @@ static void interval_end(uint64_t now)
                       .hist_p99 = pct(hist_samples, hist_n, 99),
                       .conns = conns_n,
                       .rss_kb = server_rss_kb(),
+                      .rss_anon_kb = server_status_kb("RssAnon:"),
+                      .rss_file_kb = server_status_kb("RssFile:"),
+                      .log_kb = log_size_kb(),
                       .churn_ok = churn_ok - iv_churn_ok,
                       .churn_fail = churn_fail,
                       .dead = n_dead,
@@ -1657,7 +1684,8 @@ static int run_soak(void)
     fprintf(csv, "t_s,sent_per_s,delivered_per_s,expected_per_s,lat_p50_ms,lat_p99_ms,lat_max_ms,"
                  "lat_samples,connections,server_clients,rss_kb,cpu_pct,netlog_last_seq,"
                  "netlog_durable_seq,hist_per_s,hist_p99_ms,churn_cycles,churn_fail_total,"
-                 "disconnects_total,errors_total,ctl_fail_total,loadavg1\n");
+                 "disconnects_total,errors_total,ctl_fail_total,loadavg1,rss_anon_kb,"
+                 "rss_file_kb,netlog_kb\n");
 
     timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     struct itimerspec its = {.it_interval = {0, 10000000}, .it_value = {0, 10000000}};
@@ -1778,7 +1806,8 @@ static void usage(void)
             "  soak: --secs S --interval S --csv FILE [--qunctl PATH --ctl-socket PATH]\n"
             "        [--idle N] [--big G --big-members M --big-senders S --big-rate MSGS_PER_S]\n"
             "        [--small G --small-members M --small-rate MSGS_PER_S] [--churn PER_S]\n"
-            "        [--hist PER_S] [--ws N --ws-port P] [--search-every INTERVALS]\n");
+            "        [--hist PER_S] [--ws N --ws-port P] [--search-every INTERVALS]\n"
+            "        [--log-db PATH (the network log: its size goes into the rows)]\n");
     exit(2);
 }
 
@@ -1822,6 +1851,7 @@ int main(int argc, char **argv)
                                        {"qunctl", 1, 0, 1015},
                                        {"ctl-socket", 1, 0, 1016},
                                        {"search-every", 1, 0, 1017},
+                                       {"log-db", 1, 0, 1018},
                                        {0, 0, 0, 0}};
     int o;
     optind = 2;
@@ -1931,6 +1961,9 @@ int main(int argc, char **argv)
             break;
         case 1017:
             opt_search_every = atoi(optarg);
+            break;
+        case 1018:
+            opt_log_db = optarg;
             break;
         default:
             usage();

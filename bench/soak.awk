@@ -34,6 +34,7 @@ END {
 		cpu[n] = C["cpu_pct", n]; la[n] = C["loadavg1", n]; hp[n] = C["hist_p99_ms", n]
 		conn[n] = C["connections", n]; ch[n] = C["churn_cycles", n]
 		lag[n] = C["netlog_last_seq", n] - C["netlog_durable_seq", n]
+		anon[n] = C["rss_anon_kb", n]; rfile[n] = C["rss_file_kb", n]; lkb[n] = C["netlog_kb", n]
 	}
 	if (n == 0) { print "No interval rows (the run ended before the first interval)."; exit }
 	# the last row may be a short interval (the drain): figures per second
@@ -70,6 +71,12 @@ END {
 	printf "| qund RSS: before clients / after set-up | %s / %s KiB |\n", fmt(R["rss_before_kb"]), fmt(R["rss_setup_kb"])
 	printf "| qund RSS: first row / last row / max | %s / %s / %s KiB |\n", fmt(rss[1]), fmt(rss[n]), fmt(rmax)
 	printf "| RSS slope, all rows / second half | %+.1f / %+.1f MiB per hour |\n", s_all, s_half
+	if (anon[1] != "" && anon[1] >= 0) {
+		for (i = 1; i <= n; i++) { am[i] = anon[i] / 1024; lm[i] = lkb[i] / 1024 }
+		printf "| of which anonymous (heap, SQLite page caches): first / last row; slope | %s / %s KiB; %+.1f MiB per hour |\n", fmt(anon[1]), fmt(anon[n]), slope(th, am, 1, n)
+		printf "| of which file-backed (binary, libraries, the log read through mmap): first / last row | %s / %s KiB |\n", fmt(rfile[1]), fmt(rfile[n])
+		printf "| network log on disk (file + WAL): first / last row; slope | %s / %s KiB; %+.1f MiB per hour |\n", fmt(lkb[1]), fmt(lkb[n]), slope(th, lm, 1, n)
+	}
 	printf "| network log: last seq at the end / largest last−durable gap seen | %s / %s |\n", fmt(C["netlog_last_seq", n]), fmt(lagmax)
 	printf "| load average (1 min) per row: min / median / max | %.2f / %.2f / %.2f |\n", lmin, med(L, full), lmax
 	printf "| qund alive at the end; exit status after SIGTERM (seconds to stop) | %s; %s (%s s) |\n", alive, qund_rc, stop_s

@@ -107,7 +107,8 @@ log "qund pid $SPID (core $SERVER_CPU), load for $SECS s, a row every $INTERVAL 
 # shellcheck disable=SC2086
 RESULT=$(taskset -c "$GEN_CPU" "$QBENCH" soak --port "$PORT" --ws-port "$WSPORT" --pid "$SPID" \
 	--window "$W" --secs "$SECS" --interval "$INTERVAL" --csv "$OUT/soak.csv" \
-	--qunctl "$QUNCTL" --ctl-socket "$RUN/qund-data/qund.sock" ${SOAK_ARGS:-} 2> >(tee "$RUN/qbench.err" >&2))
+	--qunctl "$QUNCTL" --ctl-socket "$RUN/qund-data/qund.sock" --log-db "$RUN/qund-data/netlog.db" \
+	${SOAK_ARGS:-} 2> >(tee "$RUN/qbench.err" >&2))
 QB_RC=$?
 T_END=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
