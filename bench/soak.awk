@@ -89,6 +89,7 @@ END {
 	print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= n; i++) {
 		if ((i - 1) % step != 0 && i != n) continue
+		if (i == n && full < n) continue # the drain: rates over a fraction of a second
 		printf "| %d | %.0f | %.0f | %.2f | %.2f | %.1f | %s | %s | %.0f | %s | %.1f | %.2f |\n", t[i], snt[i], dlv[i], p50[i], p99[i], mx[i], conn[i], fmt(rss[i]), cpu[i], fmt(C["netlog_last_seq", i]), hp[i], la[i]
 	}
 }

@@ -152,6 +152,7 @@ CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 		head -20 "$RUN/qund.bad" | sed 's/^/    /'
 	fi
 } >"$OUT/soak.md"
+printf '%s\n' "$RESULT" | grep '^RESULT' >"$OUT/soak.raw.txt"
 cat "$OUT/soak.md"
-log "written $OUT/soak.md and $OUT/soak.csv (daemon output and logs in $RUN)"
+log "written $OUT/soak.md, $OUT/soak.csv and $OUT/soak.raw.txt (daemon output and logs in $RUN)"
 [ "$VERIFY_RC" = 0 ] && [ "${QUND_RC:-1}" = 0 ] && [ "$ALIVE" = yes ] && [ "$BAD" = 0 ] && [ "$QB_RC" = 0 ]
