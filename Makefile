@@ -6,13 +6,14 @@
 #   make fuzz   build the libFuzzer targets (build-fuzz/) and run each for
 #               FUZZ_SECONDS (300); FUZZ=config runs one; FUZZ_SAVE=1 keeps
 #               new inputs in fuzz/corpus/ (docs/fuzzing.md)
+#   make soak   build optimised, hold a mixed load on qund for SOAK_MINUTES (30)
 
 BUILD      ?= build
 TEST_BUILD ?= build-test
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run test bench fuzz clean format
+.PHONY: all deps build run test bench fuzz soak clean format
 
 all: build
 
@@ -56,6 +57,13 @@ fuzz: deps
 	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target \
 	    $$(cd fuzz && ls fuzz_*.c | sed 's/\.c$$//')
 	sh scripts/fuzz.sh $(FUZZ_BUILD)
+
+# Not in CI: about SOAK_MINUTES (default 30) plus a minute; needs root like
+# bench (qund drops to the qunbench user). bench/results/soak.md, soak.csv.
+soak: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	bash bench/soak.sh
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'bench/*.c' 'fuzz/*.c')

@@ -111,26 +111,37 @@ static void status_queue_done(void *ud, bool ok)
     status_finish(s);
 }
 
-static void status_appeals(void *ud, int status, int64_t n)
+/* The *_fill halves record an answer without releasing its hold: h_status
+   uses them when a request fails at once, so that nothing it calls may free
+   the job before its own last use (and GCC's -Wuse-after-free can see it). */
+static void status_appeals_fill(struct status_job *s, int status, int64_t n)
 {
-    struct status_job *s = ud;
     if (status != 0)
         s->failed = true;
     json_object_set_new(s->result, "appeals", json_pack("{s:I}", "pending", (json_int_t)n));
-    status_finish(s);
 }
 
-static void status_reports(void *ud, int rc, json_t *result, const char *err)
+static void status_appeals(void *ud, int status, int64_t n)
 {
-    (void)err;
-    struct status_job *s = ud;
+    status_appeals_fill(ud, status, n);
+    status_finish(ud);
+}
+
+static void status_reports_fill(struct status_job *s, int rc, json_t *result)
+{
     if (rc != REPORT_OK || !result) {
         s->failed = true;
         json_decref(result);
         result = json_object();
     }
     json_object_set_new(s->result, "reports", result);
-    status_finish(s);
+}
+
+static void status_reports(void *ud, int rc, json_t *result, const char *err)
+{
+    (void)err;
+    status_reports_fill(ud, rc, result);
+    status_finish(ud);
 }
 
 static void count_account(struct account *a, void *ud)
@@ -207,15 +218,18 @@ static void h_status(struct ctl_request *req, json_t *args)
         (json_int_t)groups.closed, "identity", "complaints", "open_group", (json_int_t)cc.group,
         "open_platform", (json_int_t)cc.platform, "overdue", (json_int_t)cc.overdue, "netlog",
         netlog_json(), "emergency", "on", json_array_size(em) > 0, "switches", em);
-    s->pending = 1; /* the handler's own hold, released below */
-    s->pending++;
+    /* the handler's own hold, released below, and one per store answer; all
+       taken before the first request, since an answer may come at once */
+    s->pending = 4;
     verify_queue_list(status_queue_row, status_queue_done, s);
-    s->pending++;
-    if (credit_appeals_open_count(status_appeals, s) != 0)
-        status_appeals(s, -1, 0);
-    s->pending++;
-    if (report_counts(status_reports, s) != REPORT_OK)
-        status_reports(s, REPORT_ERR_STORE, NULL, NULL);
+    if (credit_appeals_open_count(status_appeals, s) != 0) {
+        status_appeals_fill(s, -1, 0);
+        s->pending--; /* never the last hold: the handler's own is still taken */
+    }
+    if (report_counts(status_reports, s) != REPORT_OK) {
+        status_reports_fill(s, REPORT_ERR_STORE, NULL);
+        s->pending--;
+    }
     status_finish(s);
 }
 
