@@ -140,7 +140,9 @@ CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 	echo
 	echo "Machine: $(nproc) cores, ${CPU_MODEL:-unknown CPU}, Linux $(uname -r). qund ${QUND#"$ROOT"/} pinned to core $SERVER_CPU, bench/qbench soak to core $GEN_CPU."
 	echo "Load average (1/5/15 min) before: $LOAD_BEFORE; after: $LOAD_AFTER (the machine is shared; see the loadavg column of soak.csv)."
-	echo "Command: \`SOAK_MINUTES=$MINUTES make soak\`$([ -n "${SOAK_SECS:-}" ] && echo " (SOAK_SECS=$SOAK_SECS)")$([ -n "${SOAK_ARGS:-}" ] && echo "; SOAK_ARGS=\"$SOAK_ARGS\"")."
+	if [ -n "${SOAK_SECS:-}" ]; then CMD="SOAK_SECS=$SOAK_SECS"; else CMD="SOAK_MINUTES=$MINUTES"; fi
+	[ -n "${SOAK_ARGS:-}" ] && CMD="$CMD SOAK_ARGS=\"$SOAK_ARGS\""
+	echo "Command: \`$CMD make soak\` (or bench/soak.sh with the same variables)."
 	echo
 	printf '%s\n' "$RESULT" | grep '^RESULT' | awk -v csv="$OUT/soak.csv" -v interval="$INTERVAL" \
 		-v verify_rc="$VERIFY_RC" -v verify="$VERIFY" -v qund_rc="${QUND_RC:-?}" -v stop_s="${STOP_SECS:-?}" \
