@@ -38,7 +38,7 @@ import time
 import pytest
 
 import conftest
-from conftest import HOST, QundServer, make_world_readable_dir, need_tool, pick_port
+from conftest import HOST, WebServer, make_world_readable_dir, need_tool
 from conftest import pytest_runtest_makereport, qund_factory, tls_files  # noqa: F401 (plugin)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -47,17 +47,8 @@ OP_PW = "console operator passphrase"
 SCENARIO_TIMEOUT = 60.0
 
 
-class BrowserServer(QundServer):
-    """qund with a public web listener and a console listener."""
-
-    def build_config(self):
-        cfg = super().build_config()
-        self.web_port = pick_port()
-        self.console_port = pick_port()
-        cfg["listen"] = list(cfg["listen"]) + [
-            {"address": HOST, "port": self.web_port, "kind": "web"},
-            {"address": HOST, "port": self.console_port, "kind": "console"}]
-        return cfg
+class BrowserServer(WebServer):
+    """conftest.WebServer with the URLs the browser scenarios open."""
 
     @property
     def web_url(self):

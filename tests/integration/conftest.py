@@ -356,6 +356,20 @@ class QundServer:
             c.close()
 
 
+class WebServer(QundServer):
+    """qund with a public web listener and a console listener on loopback
+    (web_port, console_port), for the web, console and browser tests."""
+
+    def build_config(self):
+        cfg = super().build_config()
+        self.web_port = pick_port()
+        self.console_port = pick_port()
+        cfg["listen"] = list(cfg["listen"]) + [
+            {"address": HOST, "port": self.web_port, "kind": "web"},
+            {"address": HOST, "port": self.console_port, "kind": "console"}]
+        return cfg
+
+
 def wait_exit(srv, timeout=STOP_TIMEOUT):
     """Waits for a server already told to stop; returns its exit status, or
     None if it is still running after timeout."""

@@ -31,7 +31,7 @@ import time
 
 import pytest
 
-from conftest import HOST, QundServer, make_world_readable_dir, pick_port
+from conftest import HOST, WebServer, make_world_readable_dir
 from identity_helpers import PASSWORD, leveled_user, ns, qunctl
 from ircclient import ConnectionClosed
 from wsclient import HandshakeError, WSClient
@@ -42,19 +42,6 @@ OP_PW = "console operator passphrase"
 
 
 # ---------------------------------------------------------------- fixtures
-
-class WebServer(QundServer):
-    """qund with a public web listener and a console listener."""
-
-    def build_config(self):
-        cfg = super().build_config()
-        self.web_port = pick_port()
-        self.console_port = pick_port()
-        cfg["listen"] = list(cfg["listen"]) + [
-            {"address": HOST, "port": self.web_port, "kind": "web"},
-            {"address": HOST, "port": self.console_port, "kind": "console"}]
-        return cfg
-
 
 @pytest.fixture
 def web_factory(qund_factory, monkeypatch):
