@@ -82,10 +82,24 @@ static bool message_log_ok(struct client *c, enum chat_kind kind, const char *ta
 {
     if (netlog_healthy())
         return true;
-    static const char *const cmds[] = {"PRIVMSG", "NOTICE", "TAGMSG"};
-    send_fail(c, "FAIL", cmds[kind], "LOG_UNAVAILABLE", target,
+    send_fail(c, "FAIL", chat_command_name(kind), "LOG_UNAVAILABLE", target,
               "The group log cannot be written right now (the server's disk may be full), so "
               "nothing can be posted; posting resumes by itself when the log is writable again.");
+    return false;
+}
+
+/* A moderation refusal (credit, rules): FAIL with standard-replies, else
+ * ERR_CANNOTSENDTOCHAN with the same sentence; NOTICE refusals stay
+ * silent. Always false. */
+static bool message_refuse(struct client *c, enum chat_kind kind, const char *code,
+                           const char *target, const char *why)
+{
+    if (kind == CHAT_NOTICE)
+        return false;
+    if (c->caps & CAP_STANDARD_REPLIES)
+        send_fail(c, "FAIL", chat_command_name(kind), code, target, why);
+    else
+        send_numeric(c, ERR_CANNOTSENDTOCHAN, "%s :%s", target, why);
     return false;
 }
 
@@ -95,25 +109,21 @@ static bool message_rules_ok(struct client *c, enum chat_kind kind, struct chann
                              const char *target, const char *name, const char *text,
                              const char *tags)
 {
-    static const char *const cmds[] = {"PRIVMSG", "NOTICE", "TAGMSG"};
     char status[8] = "", why[400];
     size_t sl = (size_t)(name - target);
     if (sl < sizeof status) {
         memcpy(status, target, sl);
         status[sl] = '\0';
     }
-    enum rule_verdict v = rules_check(c, ch, status, cmds[kind], text, tags, why, sizeof why);
+    enum rule_verdict v =
+        rules_check(c, ch, status, chat_command_name(kind), text, tags, why, sizeof why);
     if (v == RULE_PASS || v == RULE_FLAG)
         return true;
-    if (kind == CHAT_NOTICE)
+    if (v == RULE_HOLD && kind != CHAT_NOTICE) {
+        send_fail(c, "NOTE", chat_command_name(kind), "MESSAGE_HELD", ch->name, why);
         return false;
-    if (v == RULE_HOLD)
-        send_fail(c, "NOTE", cmds[kind], "MESSAGE_HELD", ch->name, why);
-    else if (c->caps & CAP_STANDARD_REPLIES)
-        send_fail(c, "FAIL", cmds[kind], "MESSAGE_BLOCKED", ch->name, why);
-    else
-        send_numeric(c, ERR_CANNOTSENDTOCHAN, "%s :%s", ch->name, why);
-    return false;
+    }
+    return message_refuse(c, kind, "MESSAGE_BLOCKED", ch->name, why);
 }
 
 /* Returns NULL when c may speak in ch, else the reason. */
@@ -137,19 +147,16 @@ static const char *message_channel_refusal(struct client *c, struct channel *ch)
 
 /* The credit level's privileges (SPEC §6): level E may not post, and each
  * level has a rate of messages per 10 s. TAGMSG carries no text and is
- * not counted. NOTICE refusals stay silent. */
+ * not counted. Called after the checks that cost nothing, so a message
+ * refused for another reason spends none of the rate. */
 static bool message_credit_ok(struct client *c, enum chat_kind kind, const char *target)
 {
     char why[400];
     int rc = kind == CHAT_TAGMSG ? CREDIT_POST_OK : credit_may_post(c->acct, why, sizeof why);
-    if (rc == CREDIT_POST_OK || kind == CHAT_NOTICE)
-        return rc == CREDIT_POST_OK;
-    if (c->caps & CAP_STANDARD_REPLIES)
-        send_fail(c, "FAIL", "PRIVMSG", rc == CREDIT_POST_LEVEL ? "CREDIT_LEVEL" : "CREDIT_RATE",
-                  target, why);
-    else
-        send_numeric(c, ERR_CANNOTSENDTOCHAN, "%s :%s", target, why);
-    return false;
+    if (rc == CREDIT_POST_OK)
+        return true;
+    return message_refuse(c, kind, rc == CREDIT_POST_LEVEL ? "CREDIT_LEVEL" : "CREDIT_RATE", target,
+                          why);
 }
 
 static void message_one(struct client *c, enum chat_kind kind, char *target, const char *text,
@@ -169,15 +176,13 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
         }
         if (!message_log_ok(c, kind, ch->name))
             return;
-        const char *cmdname = kind == CHAT_PRIVMSG  ? "PRIVMSG"
-                              : kind == CHAT_NOTICE ? "NOTICE"
-                                                    : "TAGMSG";
-        if (!login_may_post(c, cmdname, ch->name) || !message_credit_ok(c, kind, ch->name))
+        if (!login_may_post(c, chat_command_name(kind), ch->name))
             return;
         char swhy[500];
         if (!sanction_may_post(c, ch, swhy, sizeof swhy)) { /* sanctions, emergency switch */
             if (!quiet)
-                send_fail(c, "FAIL", cmdname, sanction_refusal_code(), ch->name, swhy);
+                send_fail(c, "FAIL", chat_command_name(kind), sanction_refusal_code(), ch->name,
+                          swhy);
             return;
         }
         const char *why = message_channel_refusal(c, ch);
@@ -186,6 +191,9 @@ static void message_one(struct client *c, enum chat_kind kind, char *target, con
                 send_numeric(c, ERR_CANNOTSENDTOCHAN, "%s :%s", ch->name, why);
             return;
         }
+        /* the checks with side effects last: the rate, then the rules */
+        if (!message_credit_ok(c, kind, ch->name))
+            return;
         if (text && !message_rules_ok(c, kind, ch, target, name, text, tags))
             return;
         if (ch->code && kind != CHAT_TAGMSG)

@@ -19,6 +19,11 @@
 
 static const char *const chat_commands[] = {"PRIVMSG", "NOTICE", "TAGMSG"};
 
+const char *chat_command_name(enum chat_kind kind)
+{
+    return chat_commands[kind];
+}
+
 /* Copies s (or nothing when NULL) into the record's string area. */
 static char *chat_msg_copy(char **area, const char *s, size_t len)
 {

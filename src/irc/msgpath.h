@@ -26,6 +26,8 @@ struct client;
 struct channel;
 
 enum chat_kind { CHAT_PRIVMSG, CHAT_NOTICE, CHAT_TAGMSG };
+/* "PRIVMSG", "NOTICE" or "TAGMSG". */
+const char *chat_command_name(enum chat_kind kind);
 
 /* An accepted chat message. Strings are owned by the record. */
 struct chat_msg {
