@@ -51,6 +51,10 @@ json_t *bundle_query_json(const struct bundle_query *q)
         json_object_set_new(o, "actor", json_string(q->actor));
     if (q->audit)
         json_object_set_new(o, "audit", json_true());
+    if (q->after_seq)
+        json_object_set_new(o, "after_seq", json_integer(q->after_seq));
+    if (q->before_seq)
+        json_object_set_new(o, "before_seq", json_integer(q->before_seq));
     return o;
 }
 
