@@ -91,9 +91,6 @@ static void msgpath_deliver(struct chat_msg *cm, struct client *sender, struct c
         send_event(sender, &ev);
 }
 
-/* The log's body for a message: JSON with the command, the text (or only
- * its length, for a direct message when netlog.direct_messages is
- * "metadata"), the client tags and a STATUSMSG prefix. */
 /* JSON string text of s (already valid UTF-8: only quotes, backslashes and
  * control characters need escaping) at out; returns the bytes written.
  * out has room for 6 bytes per input byte plus the quotes. */
