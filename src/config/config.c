@@ -957,10 +957,17 @@ static int cfg_validate(struct qun_config *cfg, config_t *lc, char *err, size_t 
                   "for no less than six months");
         return -1;
     }
-    if (strcmp(cfg->netlog_mode, "strict") != 0 && strcmp(cfg->netlog_mode, "relaxed") != 0) {
+    if (strcmp(cfg->netlog_mode, "strict") != 0 && strcmp(cfg->netlog_mode, "relaxed") != 0 &&
+        strcmp(cfg->netlog_mode, "off") != 0) {
         cfg_error(err, errlen, cfg->path, cfg_line(lc, "netlog.mode"),
-                  "netlog.mode must be \"strict\" (messages are logged before delivery) or "
-                  "\"relaxed\" (benchmarks only)");
+                  "netlog.mode must be \"strict\" (messages are logged before delivery), "
+                  "\"relaxed\" or \"off\" (both for benchmarks only)");
+        return -1;
+    }
+    if (strcmp(cfg->netlog_mode, "off") == 0 && !cfg->development) {
+        cfg_error(err, errlen, cfg->path, cfg_line(lc, "netlog.mode"),
+                  "netlog.mode = \"off\" keeps no network log, which the rules forbid; it is "
+                  "accepted only with server.development = true, for benchmarks");
         return -1;
     }
     if (strcmp(cfg->netlog_dm, "content") != 0 && strcmp(cfg->netlog_dm, "metadata") != 0) {

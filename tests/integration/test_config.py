@@ -179,3 +179,15 @@ def test_exec_provider_needs_command(confdir):
     text = (VALID + 'identity: {\n  provider = "exec";\n};\n') % {"port": pick_port()}
     path, r = run_qund(confdir, text)
     assert_refused(path, r, 12, r"provider_command")
+
+
+def test_log_off_refused_in_production(confdir):
+    text = (VALID + 'netlog: {\n  mode = "off";\n};\n') % {"port": pick_port()}
+    path, r = run_qund(confdir, text)
+    assert_refused(path, r, 12, r"development = true")
+
+
+def test_unknown_log_mode(confdir):
+    text = (VALID + 'netlog: {\n  mode = "lazy";\n};\n') % {"port": pick_port()}
+    path, r = run_qund(confdir, text)
+    assert_refused(path, r, 12, r'"strict"')
