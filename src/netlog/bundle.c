@@ -179,6 +179,39 @@ static char *like_pattern(const char *text)
     return like_pattern_n(text, strlen(text), false);
 }
 
+/* The first seq whose at is >= ms (one past the last event when none is):
+ * at never decreases as seq grows (schema.h), so this is a bisection over
+ * the table's own key, about 25 point lookups at 10 million events, and a
+ * time range costs no index of its own. */
+static int64_t seq_at(sqlite3 *db, int64_t ms)
+{
+    sqlite3_stmt *bounds, *probe;
+    int64_t lo = 1, hi = 1;
+    if (sqlite3_prepare_v2(db, "SELECT min(seq), max(seq) FROM events", -1, &bounds, NULL) !=
+        SQLITE_OK)
+        return 1;
+    if (sqlite3_step(bounds) == SQLITE_ROW && sqlite3_column_type(bounds, 0) != SQLITE_NULL) {
+        lo = sqlite3_column_int64(bounds, 0);
+        hi = sqlite3_column_int64(bounds, 1) + 1;
+    }
+    sqlite3_finalize(bounds);
+    if (sqlite3_prepare_v2(db, "SELECT at FROM events WHERE seq >= ? ORDER BY seq LIMIT 1", -1,
+                           &probe, NULL) != SQLITE_OK)
+        return lo;
+    while (lo < hi) { /* invariant: at(< lo) < ms <= at(>= hi) */
+        int64_t mid = lo + (hi - lo) / 2;
+        sqlite3_bind_int64(probe, 1, mid);
+        bool before = sqlite3_step(probe) == SQLITE_ROW && sqlite3_column_int64(probe, 0) < ms;
+        sqlite3_reset(probe);
+        if (before)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    sqlite3_finalize(probe);
+    return lo;
+}
+
 /* Prepares the filtered query; max_seq > 0 adds seq <= max_seq. */
 static sqlite3_stmt *prepare_query(sqlite3 *db, const struct bundle_query *q, int64_t limit,
                                    char *err, size_t errlen)
@@ -189,7 +222,7 @@ static sqlite3_stmt *prepare_query(sqlite3 *db, const struct bundle_query *q, in
     bool kprefix = klen && q->kind[klen - 1] == '*';
     snprintf(sql, sizeof sql,
              "SELECT " NETLOG_EVENT_COLUMNS ", leaf"
-             " FROM events WHERE 1%s%s%s%s%s%s%s%s%s%s ORDER BY %s LIMIT ?7",
+             " FROM events WHERE 1%s%s%s%s%s%s%s%s%s%s%s%s ORDER BY %s LIMIT ?7",
              q->code ? " AND code = ?1" : "",
              q->account ? (acc ? " AND account_id = ?2" : " AND actor = ?3") : "",
              q->from_ms ? " AND at >= ?4" : "", q->to_ms ? " AND at < ?5" : "",
@@ -202,7 +235,10 @@ static sqlite3_stmt *prepare_query(sqlite3 *db, const struct bundle_query *q, in
                         " OR kind IN (" BUNDLE_AUDIT_KINDS "))"
                       : "",
              q->after_seq > 0 ? " AND seq > ?10" : "", q->before_seq > 0 ? " AND seq < ?11" : "",
-             q->newest_first ? "at DESC, seq DESC" : "at, seq");
+             q->from_ms ? " AND seq >= ?12" : "", q->to_ms ? " AND seq < ?13" : "",
+             /* the same order either way (at follows seq): the one the chosen index gives */
+             q->code || acc ? (q->newest_first ? "at DESC, seq DESC" : "at, seq")
+                            : (q->newest_first ? "seq DESC" : "seq"));
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot query the log: %s", sqlite3_errmsg(db));
@@ -231,6 +267,10 @@ static sqlite3_stmt *prepare_query(sqlite3 *db, const struct bundle_query *q, in
         sqlite3_bind_int64(s, 10, q->after_seq);
     if (q->before_seq > 0)
         sqlite3_bind_int64(s, 11, q->before_seq);
+    if (q->from_ms)
+        sqlite3_bind_int64(s, 12, seq_at(db, q->from_ms));
+    if (q->to_ms)
+        sqlite3_bind_int64(s, 13, seq_at(db, q->to_ms));
     return s;
 }
 

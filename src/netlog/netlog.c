@@ -62,6 +62,7 @@ static struct {
     bool off; /* netlog.mode = "off": nothing is written (development benchmarks only) */
     bool dm_content;
     int64_t next_seq; /* loop */
+    int64_t last_at;  /* loop: the at of the last event; at never goes back (schema.h) */
     size_t queue_max;
     /* writer-only */
     sqlite3 *db;
@@ -390,6 +391,9 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
     x->ev.seq = nl.next_seq++;
     if (!x->ev.at_ms)
         x->ev.at_ms = nl_now_ms();
+    if (x->ev.at_ms < nl.last_at) /* the clock stepped back: time ranges stay seq ranges */
+        x->ev.at_ms = nl.last_at;
+    nl.last_at = x->ev.at_ms;
     x->ev.kind = nl_copy(&p, e->kind);
     x->ev.actor = nl_copy(&p, e->actor);
     x->ev.target = nl_copy(&p, e->target);
@@ -562,9 +566,10 @@ static int nl_load_state(char *err, size_t errlen)
     }
     sqlite3_finalize(s);
     /* the chain continues from the last row */
-    if (sqlite3_prepare_v2(nl.db, "SELECT seq, chain FROM events ORDER BY seq DESC LIMIT 1", -1, &s,
-                           NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(nl.db, "SELECT seq, chain, at FROM events ORDER BY seq DESC LIMIT 1", -1,
+                           &s, NULL) == SQLITE_OK &&
         sqlite3_step(s) == SQLITE_ROW) {
+        nl.last_at = sqlite3_column_int64(s, 2);
         if (sqlite3_column_bytes(s, 1) == NETLOG_HASH_BYTES)
             memcpy(nl.chain, sqlite3_column_blob(s, 1), NETLOG_HASH_BYTES);
         if (sqlite3_column_int64(s, 0) + 1 > nl.next_seq)
@@ -650,11 +655,11 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
     uv_timer_init(loop, &nl.purge_timer);
     uv_timer_start(&nl.purge_timer, nl_purge_tick, 10 * 1000, 24 * 3600 * 1000);
     uv_unref((uv_handle_t *)&nl.purge_timer);
-    log_info("netlog: %s open, %lld events, last checkpoint at %llu, %s mode", cfg->netlog_path,
+    log_info("netlog: %s open, %lld events, last checkpoint at %llu, %s", cfg->netlog_path,
              (long long)(nl.next_seq - 1), (unsigned long long)nl.cp_size,
-             nl.strict ? "strict"
-             : nl.off  ? "OFF: NOTHING IS LOGGED (development benchmarks only)"
-                       : "RELAXED (benchmarks only)");
+             nl.strict ? "strict mode"
+             : nl.off  ? "mode OFF: NOTHING IS LOGGED (development benchmarks only)"
+                       : "RELAXED mode (benchmarks only)");
     return 0;
 }
 

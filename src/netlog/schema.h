@@ -9,7 +9,11 @@
  * touching account data.
  *
  *   events       one row per event; seq is dense and increasing from 1;
- *                at is milliseconds since the epoch; leaf is the RFC 6962
+ *                at is milliseconds since the epoch and never decreases
+ *                as seq grows (netlog_append holds it at the last value
+ *                when the clock steps back), so a time range is a seq
+ *                range (bundle.c's seq_at) and needs no index of its own;
+ *                leaf is the RFC 6962
  *                leaf hash of the canonical bytes (event.h); chain is
  *                SHA-256(previous chain || leaf).
  *   checkpoints  one row per signed checkpoint: tree size, root, time,
@@ -47,7 +51,7 @@
     "CREATE INDEX IF NOT EXISTS events_account_at ON events (account_id, at)"                      \
     " WHERE account_id IS NOT NULL;"                                                               \
     "CREATE INDEX IF NOT EXISTS events_msgid ON events (msgid) WHERE msgid IS NOT NULL;"           \
-    "CREATE INDEX IF NOT EXISTS events_at ON events (at);"                                         \
+    "DROP INDEX IF EXISTS events_at;" /* before 2026-12: time ranges now bisect seq */             \
     "CREATE INDEX IF NOT EXISTS events_target_at ON events (target, at)"                           \
     " WHERE target IS NOT NULL;"                                                                   \
     "CREATE TABLE IF NOT EXISTS checkpoints ("                                                     \

@@ -1,0 +1,183 @@
+/*
+ * test_writer.c - the writer itself, through netlog_open/netlog_append on a
+ * real libuv loop and a real SQLite file: the time of an event never goes
+ * back even when the clock does (a time range is a seq range, schema.h),
+ * a time-range search finds exactly the events inside it, and
+ * netlog.mode = "off" hands out seqs and writes nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "config/config.h"
+#include "netlog/bundle.h"
+#include "netlog/netlog.h"
+
+struct qun_config *server_config;
+
+struct fixture {
+    char dir[64], db[128], key[128];
+    struct qun_config cfg;
+    uv_loop_t loop;
+    int done, failed;
+};
+
+static void on_done(void *ud, int status, int64_t seq)
+{
+    struct fixture *f = ud;
+    (void)seq;
+    if (status == 0)
+        f->done++;
+    else
+        f->failed++;
+}
+
+static void reopen_log(struct fixture *f, char *mode)
+{
+    f->done = f->failed = 0;
+    snprintf(f->db, sizeof f->db, "%s/netlog.db", f->dir);
+    snprintf(f->key, sizeof f->key, "%s/netlog.key", f->dir);
+    f->cfg.server_name = "writer.test";
+    f->cfg.netlog_path = f->db;
+    f->cfg.netlog_key_file = f->key;
+    f->cfg.netlog_mode = mode;
+    f->cfg.netlog_dm = "content";
+    f->cfg.netlog_checkpoint_events = 1000;
+    f->cfg.netlog_checkpoint_seconds = 60;
+    f->cfg.netlog_keep_months = 7;
+    f->cfg.netlog_queue_max = 100000;
+    server_config = &f->cfg;
+    uv_loop_init(&f->loop);
+    char err[256];
+    assert_int_equal(netlog_open(&f->loop, &f->cfg, err, sizeof err), 0);
+}
+
+static void open_log(struct fixture *f, char *mode)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/qun-writer-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    reopen_log(f, mode);
+}
+
+static void append_at(struct fixture *f, int64_t at_ms, int i)
+{
+    char body[64];
+    snprintf(body, sizeof body, "{\"text\":\"event %d\"}", i);
+    struct netlog_event e = {
+        .at_ms = at_ms, .kind = "msg", .actor = "a!u@h", .target = "#t", .code = 7, .body = body};
+    assert_true(netlog_append(&e, on_done, f) > 0);
+}
+
+static void close_log(struct fixture *f, int want_done)
+{
+    while (f->done + f->failed < want_done)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    assert_int_equal(f->failed, 0);
+    netlog_close();
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&f->loop);
+}
+
+static void cleanup(struct fixture *f)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static int64_t count_rows(const char *db_path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    int64_t n = -1;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        n = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+}
+
+#define T0 1767225600000LL /* 2026-01-01 00:00 UTC */
+
+static void test_time_never_goes_back(void **state)
+{
+    (void)state;
+    struct fixture f;
+    open_log(&f, "strict");
+    /* 1..10 one second apart, then the clock steps back 5 s for 11..15,
+     * then on again */
+    for (int i = 1; i <= 10; i++)
+        append_at(&f, T0 + i * 1000, i);
+    for (int i = 11; i <= 15; i++)
+        append_at(&f, T0 + 5000 + (i - 10), i);
+    for (int i = 16; i <= 20; i++)
+        append_at(&f, T0 + i * 1000, i);
+    close_log(&f, 20);
+    /* nothing stored goes back in time, and the stepped-back ones hold at
+     * the last time seen */
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events a JOIN events b"
+                                      " ON b.seq = a.seq + 1 WHERE b.at < a.at"),
+                     0);
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events WHERE at = 1767225610000"), 6);
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM sqlite_master"
+                                      " WHERE type = 'index' AND name = 'events_at'"),
+                     0);
+
+    /* a time range is found by bisection over seq: exact edges, both
+     * orders, with and without a group */
+    char err[256];
+    struct bundle_query q = {.from_ms = T0 + 3000, .to_ms = T0 + 8000};
+    assert_int_equal(bundle_search(f.db, &q, NULL, NULL, err, sizeof err), 5); /* 3..7 */
+    q.newest_first = true;
+    assert_int_equal(bundle_search(f.db, &q, NULL, NULL, err, sizeof err), 5);
+    q = (struct bundle_query){.from_ms = T0 + 10000, .to_ms = T0 + 10001};
+    assert_int_equal(bundle_search(f.db, &q, NULL, NULL, err, sizeof err), 6); /* 10..15 */
+    q = (struct bundle_query){.from_ms = T0 + 16000, .code = 7};
+    assert_int_equal(bundle_search(f.db, &q, NULL, NULL, err, sizeof err), 5);
+    q = (struct bundle_query){.to_ms = T0 + 1000}; /* before the first */
+    assert_int_equal(bundle_search(f.db, &q, NULL, NULL, err, sizeof err), 0);
+    q = (struct bundle_query){.from_ms = T0 + 21000}; /* after the last */
+    assert_int_equal(bundle_search(f.db, &q, NULL, NULL, err, sizeof err), 0);
+    q = (struct bundle_query){.from_ms = T0, .to_ms = T0 + 100000};
+    assert_int_equal(bundle_search(f.db, &q, NULL, NULL, err, sizeof err), 20);
+
+    /* after a restart the time still does not go back */
+    reopen_log(&f, "strict");
+    append_at(&f, T0, 21);
+    close_log(&f, 1);
+    assert_int_equal(count_rows(f.db, "SELECT at FROM events WHERE seq = 21"), T0 + 20000);
+    cleanup(&f);
+}
+
+static void test_mode_off_writes_nothing(void **state)
+{
+    (void)state;
+    struct fixture f;
+    open_log(&f, "off");
+    for (int i = 1; i <= 50; i++)
+        append_at(&f, 0, i);
+    assert_int_equal(f.done, 50); /* called back at once */
+    close_log(&f, 50);
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events"), 0);
+    cleanup(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_time_never_goes_back),
+        cmocka_unit_test(test_mode_off_writes_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
