@@ -75,6 +75,14 @@ static struct {
     struct checkpoint_key key;
     char origin[CHECKPOINT_NAME_MAX + 1];
     struct netlog_stats stats; /* under mu */
+    /* the backfill thread: copies the WAL into the database file (SQLite's
+     * "WAL checkpoint", not to be confused with the signed checkpoints) on
+     * a connection of its own, so the writer only appends */
+    pthread_t bf_thread;
+    pthread_mutex_t bf_mu;
+    pthread_cond_t bf_cv;
+    sqlite3 *bf_db;
+    bool bf_due, bf_stop, bf_running;
     /* the daily purge (retention.c) on the thread pool */
     uv_timer_t purge_timer;
     uv_work_t purge_work;
@@ -91,6 +99,87 @@ static int64_t nl_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the backfill thread ---- */
+
+#define NL_BACKFILL_PAGES 8192 /* WAL pages (32 MiB) that wake the backfill thread */
+#define NL_WAL_PAGES_MAX  (8 * NL_BACKFILL_PAGES) /* past this the writer copies itself */
+
+static void *nl_backfill(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&nl.bf_mu);
+    while (!nl.bf_stop) {
+        if (!nl.bf_due) {
+            pthread_cond_wait(&nl.bf_cv, &nl.bf_mu);
+            continue;
+        }
+        nl.bf_due = false;
+        pthread_mutex_unlock(&nl.bf_mu);
+        /* PASSIVE: copies what no reader still needs, never blocks the writer;
+         * the writer's next transaction starts the WAL over once all is copied */
+        int rc = sqlite3_wal_checkpoint_v2(nl.bf_db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_warn("netlog: copying the WAL into the database failed: %s",
+                     sqlite3_errmsg(nl.bf_db));
+        pthread_mutex_lock(&nl.bf_mu);
+    }
+    pthread_mutex_unlock(&nl.bf_mu);
+    return NULL;
+}
+
+/* SQLite's commit hook for the WAL (writer thread): wakes the backfill
+ * thread past NL_BACKFILL_PAGES; if it falls far behind (a reader holding an
+ * old snapshot, a slow disk), the writer copies in its own time, as SQLite's
+ * automatic checkpoint would. */
+static int nl_wal_hook(void *ud, sqlite3 *db, const char *name, int pages)
+{
+    (void)ud;
+    if (pages >= NL_WAL_PAGES_MAX || (!nl.bf_running && pages >= NL_BACKFILL_PAGES)) {
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    } else if (pages >= NL_BACKFILL_PAGES) {
+        pthread_mutex_lock(&nl.bf_mu);
+        nl.bf_due = true;
+        pthread_cond_signal(&nl.bf_cv);
+        pthread_mutex_unlock(&nl.bf_mu);
+    }
+    return SQLITE_OK;
+}
+
+static void nl_backfill_start(const char *path)
+{
+    pthread_mutex_init(&nl.bf_mu, NULL);
+    pthread_cond_init(&nl.bf_cv, NULL);
+    nl.bf_due = nl.bf_stop = false;
+    if (sqlite3_open_v2(path, &nl.bf_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) ==
+            SQLITE_OK &&
+        sqlite3_exec(nl.bf_db, "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000", NULL, NULL,
+                     NULL) == SQLITE_OK &&
+        pthread_create(&nl.bf_thread, NULL, nl_backfill, NULL) == 0) {
+        nl.bf_running = true;
+    } else {
+        log_warn("netlog: no backfill thread; the writer copies the WAL itself");
+        sqlite3_close(nl.bf_db);
+        nl.bf_db = NULL;
+    }
+    sqlite3_wal_hook(nl.db, nl_wal_hook, NULL);
+}
+
+static void nl_backfill_stop(void)
+{
+    if (nl.bf_running) {
+        pthread_mutex_lock(&nl.bf_mu);
+        nl.bf_stop = true;
+        pthread_cond_signal(&nl.bf_cv);
+        pthread_mutex_unlock(&nl.bf_mu);
+        pthread_join(nl.bf_thread, NULL);
+        nl.bf_running = false;
+    }
+    sqlite3_close(nl.bf_db);
+    nl.bf_db = NULL;
+    pthread_mutex_destroy(&nl.bf_mu);
+    pthread_cond_destroy(&nl.bf_cv);
 }
 
 /* ---- the writer thread ---- */
@@ -618,7 +707,7 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
         sqlite3_exec(
             nl.db,
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;"
-            " PRAGMA wal_autocheckpoint = 16384;"
+            " PRAGMA wal_autocheckpoint = 0;" /* the backfill thread copies the WAL */
             " PRAGMA busy_timeout = 5000;" NETLOG_SCHEMA_SQL,
             NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(nl.db,
@@ -640,6 +729,7 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
         return -1;
     pthread_mutex_init(&nl.mu, NULL);
     pthread_cond_init(&nl.cv, NULL);
+    nl_backfill_start(cfg->netlog_path);
     uv_async_init(loop, &nl.async, nl_on_async);
     atomic_store(&nl.healthy, true);
     nl.stats.last_seq = nl.stats.durable_seq = nl.next_seq - 1;
@@ -674,6 +764,7 @@ void netlog_close(void)
     pthread_cond_signal(&nl.cv);
     pthread_mutex_unlock(&nl.mu);
     pthread_join(nl.thread, NULL);
+    nl_backfill_stop();     /* before the writer's connection closes (and copies the rest) */
     nl_on_async(&nl.async); /* what was committed last */
     struct nl_entry *left = nl.in_head;
     nl.in_head = nl.in_tail = NULL;

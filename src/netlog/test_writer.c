@@ -2,7 +2,8 @@
  * test_writer.c - the writer itself, through netlog_open/netlog_append on a
  * real libuv loop and a real SQLite file: the time of an event never goes
  * back even when the clock does (a time range is a seq range, schema.h),
- * a time-range search finds exactly the events inside it, and
+ * a time-range search finds exactly the events inside it, the WAL is
+ * copied into the database by the backfill thread while the log is open, and
  * netlog.mode = "off" hands out seqs and writes nothing.
  */
 #include <setjmp.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "config/config.h"
@@ -160,6 +163,40 @@ static void test_time_never_goes_back(void **state)
     cleanup(&f);
 }
 
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* the WAL is copied into the database file by the backfill thread while
+ * the log is open, not only at close, and the WAL then starts over */
+static void test_wal_backfilled_while_open(void **state)
+{
+    (void)state;
+    struct fixture f;
+    open_log(&f, "strict");
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", f.db);
+    long before = file_size(f.db);
+    int n = 0;
+    for (int round = 0; round < 40 && file_size(f.db) < before + 16L * 1024 * 1024; round++) {
+        for (int i = 0; i < 10000; i++)
+            append_at(&f, 0, ++n);
+        while (f.done + f.failed < n)
+            uv_run(&f.loop, UV_RUN_ONCE);
+        for (int w = 0; w < 50 && file_size(f.db) < before + 16L * 1024 * 1024; w++)
+            usleep(10000);
+    }
+    assert_true(file_size(f.db) >= before + 16L * 1024 * 1024);
+    long wal_size = file_size(wal);
+    close_log(&f, n);
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events"), n);
+    /* the WAL started over instead of growing with everything written */
+    assert_true(wal_size < 4 * 8192L * 4096);
+    cleanup(&f);
+}
+
 static void test_mode_off_writes_nothing(void **state)
 {
     (void)state;
@@ -177,6 +214,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time_never_goes_back),
+        cmocka_unit_test(test_wal_backfilled_while_open),
         cmocka_unit_test(test_mode_off_writes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
