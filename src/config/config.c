@@ -98,6 +98,7 @@ static const struct cfg_field cfg_fields[] = {
     F("identity.convention", CFG_STR, convention_file, 1, 4096, NULL, 0),
     F("identity.convention_version", CFG_INT, convention_version, 1, 1000000, NULL, 1),
     F("control.socket", CFG_STR, control_socket, 1, 107, "var/qund.sock", 0),
+    F("control.idle_timeout", CFG_INT, control_idle_timeout, 1, 86400, NULL, 600),
     F("console.session_idle_minutes", CFG_INT, console_session_idle_minutes, 1, 1440, NULL, 30),
     F("console.session_lifetime_hours", CFG_INT, console_session_lifetime_hours, 1, 168, NULL, 12),
     F("console.login_failures", CFG_INT, console_login_failures, 1, 32, NULL, 5),

@@ -223,6 +223,7 @@ struct qun_config {
 
     /* control socket (src/ctl/, used by qunctl) */
     char *control_socket;
+    int control_idle_timeout;      /* seconds a connection may sit without a request (600) */
     char **control_administrators; /* unix user names; NULL-terminated */
     char **control_moderators;
     char **control_auditors;

@@ -71,6 +71,8 @@ struct ctl_conn {
     char *buf; /* CTL_BUF_SIZE bytes */
     size_t len;
     unsigned inflight;
+    uint64_t active_ms; /* uv_now of the connection or its last request */
+    bool idle_told;     /* told it was idle; closed at the next check if still there */
     bool reading;
     bool draining;
     bool closing;
@@ -105,6 +107,8 @@ static char **ctl_names[3]; /* administrators, moderators, auditors */
 static struct ctl_conn *ctl_conns;
 static size_t ctl_nconns;
 static uint64_t ctl_next_id = 1;
+static uv_timer_t ctl_idle_timer;
+static uint64_t ctl_idle_ms = 600 * 1000;
 
 static const char *const ctl_role_names[3] = {"administrator", "moderator", "auditor"};
 
@@ -510,8 +514,10 @@ static void ctl_conn_drain(struct ctl_conn *c)
             break;
         size_t n = (size_t)(nl - (c->buf + start));
         size_t linelen = n > 0 && c->buf[start + n - 1] == '\r' ? n - 1 : n;
-        if (linelen > 0)
+        if (linelen > 0) {
+            c->active_ms = uv_now(c->pipe.loop);
             ctl_handle_line(c, c->buf + start, linelen);
+        }
         start += n + 1;
     }
     memmove(c->buf, c->buf + start, c->len - start);
@@ -583,6 +589,7 @@ static void ctl_on_connection(uv_stream_t *server, int status)
     uv_pipe_init(server->loop, &c->pipe, 0);
     c->pipe.data = c;
     c->id = ctl_next_id++;
+    c->active_ms = uv_now(server->loop);
     c->next = ctl_conns;
     if (ctl_conns)
         ctl_conns->prev = c;
@@ -612,6 +619,36 @@ static void ctl_on_connection(uv_stream_t *server, int status)
     }
     c->buf = xmalloc(CTL_BUF_SIZE);
     ctl_conn_set_reading(c, true);
+}
+
+/* A connection with no request for control.idle_timeout, and none being
+ * answered, is closed: the 64 slots are not held by forgotten clients. A
+ * half-written line does not count as activity. */
+static void ctl_on_idle_check(uv_timer_t *t)
+{
+    uint64_t now = uv_now(t->loop);
+    struct ctl_conn *next;
+    for (struct ctl_conn *c = ctl_conns; c; c = next) {
+        next = c->next;
+        if (c->idle_told) { /* the answer could not be written: a peer that does not read */
+            ctl_conn_close(c);
+        } else if (c->inflight == 0 && !c->closing && now - c->active_ms >= ctl_idle_ms) {
+            c->idle_told = true;
+            log_info("control: closing %s's connection, idle for %llu s", c->actor,
+                     (unsigned long long)((now - c->active_ms) / 1000));
+            ctl_send(c, ctl_error_json(NULL, "idle", "no request for too long; connection closed"),
+                     true);
+        }
+    }
+}
+
+static void ctl_set_idle(const struct qun_config *cfg)
+{
+    ctl_idle_ms =
+        (uint64_t)(cfg->control_idle_timeout > 0 ? cfg->control_idle_timeout : 600) * 1000;
+    /* checked a few times per timeout, at most once a second */
+    uint64_t every = ctl_idle_ms / 4 < 1000 ? 1000 : ctl_idle_ms / 4;
+    uv_timer_start(&ctl_idle_timer, ctl_on_idle_check, every, every);
 }
 
 /* ---------------------------------------------------------------- built-ins */
@@ -742,6 +779,9 @@ int ctl_start(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t e
         return -1;
     ctl_path = xstrdup(path);
     ctl_set_names(cfg);
+    uv_timer_init(loop, &ctl_idle_timer);
+    uv_unref((uv_handle_t *)&ctl_idle_timer);
+    ctl_set_idle(cfg);
     ctl_register("whoami", CTL_ROLE_ADMINISTRATOR | CTL_ROLE_MODERATOR | CTL_ROLE_AUDITOR,
                  "who the daemon thinks you are, and your roles", ctl_cmd_whoami);
     ctl_register("help", CTL_ROLE_ADMINISTRATOR | CTL_ROLE_MODERATOR | CTL_ROLE_AUDITOR,
@@ -763,6 +803,7 @@ void ctl_reload(const struct qun_config *cfg)
     if (cfg->control_socket && strcmp(cfg->control_socket, ctl_path) != 0)
         log_warn("control.socket changed: the new path is used after a restart");
     ctl_set_names(cfg);
+    ctl_set_idle(cfg);
 }
 
 void ctl_stop(void)
@@ -771,6 +812,7 @@ void ctl_stop(void)
         return;
     ctl_running = false;
     uv_close((uv_handle_t *)&ctl_listener, NULL);
+    uv_close((uv_handle_t *)&ctl_idle_timer, NULL);
     while (ctl_conns)
         ctl_conn_close(ctl_conns);
     if (unlink(ctl_path) != 0 && errno != ENOENT)

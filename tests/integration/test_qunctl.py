@@ -20,6 +20,7 @@ Environment: QUNCTL = path of the qunctl binary (set by ctest next to QUND).
 import json
 import os
 import pwd
+import socket
 import stat
 import subprocess
 import time
@@ -184,3 +185,42 @@ def test_missing_socket_exits_3(tmp_path):
     r = qunctl("whoami", env={"QUN_CONTROL_SOCKET": path})
     assert r.returncode == 3
     assert path in r.stderr
+
+
+def test_idle_connection_is_closed(qund_factory):
+    """control.idle_timeout: a connection that sends nothing is told and
+    closed; one that keeps asking stays open; a half-written line is not
+    activity."""
+    srv = qund_factory(control={"socket": SOCKET_REL, "idle_timeout": 1})
+    path = sock_path(srv)
+    idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    idle.connect(path)
+    half = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    half.connect(path)
+    half.sendall(b'{"id": 1, "cmd": "who')
+    busy = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    busy.connect(path)
+    busy.settimeout(5)
+    start = time.monotonic()
+    n = 0
+    while time.monotonic() - start < 3.5:  # a request every 0.4 s: never idle
+        n += 1
+        busy.sendall(json.dumps({"id": n, "cmd": "whoami"}).encode() + b"\n")
+        got = b""
+        while not got.endswith(b"\n"):
+            chunk = busy.recv(4096)
+            assert chunk, "the busy connection was closed after %.1f s" % (time.monotonic() - start)
+            got += chunk
+        assert json.loads(got)["ok"] is True, got
+        time.sleep(0.4)
+    for s in (idle, half):
+        s.settimeout(5)
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        reply = json.loads(data.decode().splitlines()[0])
+        assert reply["ok"] is False and reply["error"]["code"] == "idle", data
+    assert "idle for" in srv.stderr()
