@@ -245,11 +245,20 @@ static void conn_close_step(struct conn *c)
     }
 }
 
+/* Refused and timed-out handshakes are caused by the peer, as often as it
+ * likes: at most 20 lines per 10 s of each, with a count of those held back. */
+#define TLS_LOG_MAX    20
+#define TLS_LOG_WINDOW 10
+static struct log_limit tls_timeout_limit, tls_fail_limit;
+
 void conn__expire(struct conn *c)
 {
     struct conn_private *p = c->priv;
-    if (!p->lingering && !p->accepted)
-        log_info("net: TLS handshake from %s timed out", c->ip);
+    unsigned dropped;
+    if (!p->lingering && !p->accepted &&
+        log_limit_pass(&tls_timeout_limit, TLS_LOG_MAX, TLS_LOG_WINDOW, &dropped))
+        log_info("net: TLS handshake from %s timed out%s", c->ip,
+                 dropped ? log_dropped_note(dropped) : "");
     net__deadline_remove(c);
     conn_destroy(c, false);
 }
@@ -586,8 +595,12 @@ static void conn_tls_input(struct conn *c, const char *data, size_t len)
         enum tls_result r = tls__session_handshake(p->tls);
         if (r == TLS_FAIL) {
             /* one line per refused handshake (garbage, plaintext, a
-             * protocol we do not speak); the debug line above has the op */
-            log_info("net: TLS handshake from %s failed: %s", c->ip, tls__session_error(p->tls));
+             * protocol we do not speak), within TLS_LOG_MAX per window;
+             * the debug line above has the op */
+            unsigned dropped;
+            if (log_limit_pass(&tls_fail_limit, TLS_LOG_MAX, TLS_LOG_WINDOW, &dropped))
+                log_info("net: TLS handshake from %s failed: %s%s", c->ip,
+                         tls__session_error(p->tls), dropped ? log_dropped_note(dropped) : "");
             conn_flush(c, false); /* the alert, if the kernel takes it */
             conn_destroy(c, false);
             return;

@@ -51,3 +51,28 @@ void log_msg(enum log_level level, const char *fmt, ...)
     line[len++] = '\n';
     fwrite(line, 1, len, stderr);
 }
+
+int log_limit_pass(struct log_limit *l, unsigned max, unsigned window_s, unsigned *dropped)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    if (ts.tv_sec - l->window_start >= (long)window_s) {
+        l->window_start = ts.tv_sec;
+        l->count = 0;
+    }
+    if (l->count >= max) {
+        l->dropped++;
+        return 0;
+    }
+    l->count++;
+    *dropped = l->dropped;
+    l->dropped = 0;
+    return 1;
+}
+
+const char *log_dropped_note(unsigned dropped)
+{
+    static char note[64];
+    snprintf(note, sizeof note, " (%u more like it held back)", dropped);
+    return note;
+}

@@ -27,4 +27,18 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_warn(...)   log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_error(...)  log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 
+/* A limit on one kind of line that a remote peer can cause at will (a
+ * refused TLS handshake, say): at most `max` lines per `window_s` seconds.
+ * log_limit_pass() says whether to log this one; *dropped is how many were
+ * held back since the last line that passed, to be said in that line. */
+struct log_limit {
+    long window_start; /* CLOCK_MONOTONIC seconds */
+    unsigned count;
+    unsigned dropped;
+};
+int log_limit_pass(struct log_limit *l, unsigned max, unsigned window_s, unsigned *dropped);
+/* " (N more like it held back)", for the line that passes after some were
+ * dropped; a static buffer, for the loop thread. */
+const char *log_dropped_note(unsigned dropped);
+
 #endif

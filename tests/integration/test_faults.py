@@ -204,6 +204,31 @@ def test_garbage_instead_of_a_tls_handshake(qund_factory, capsys):
     assert_serves(srv, "tg")
 
 
+def test_refused_handshakes_do_not_flood_the_log(qund_factory):
+    """A peer may fail TLS handshakes as fast as it likes; the log gets at
+    most 20 such lines per 10 s, and the next line that passes says how
+    many were held back."""
+    srv = qund_factory(tls=True, env=daemon_env())
+    for i in range(60):
+        s = raw_connect(srv.tls_port, "127.0.0.21")
+        s.sendall(b"NICK plain\r\nUSER a 0 * :b\r\n")
+        closed_within(s, 2.0)
+        s.close()
+    time.sleep(10.5)  # the next window: its first line says how many were held back
+    s = raw_connect(srv.tls_port, "127.0.0.21")
+    s.sendall(b"NICK plain\r\nUSER a 0 * :b\r\n")
+    closed_within(s, 2.0)
+    s.close()
+    lines = [l for l in srv.stderr().splitlines() if "TLS handshake from 127.0.0.21 " in l]
+    assert 21 <= len(lines) <= 41, len(lines)  # 61 refused; the 60 may span two windows
+    held = [int(re.search(r"\((\d+) more like it held back\)", l).group(1))
+            for l in lines if "held back" in l]
+    assert "held back" in lines[-1], lines[-1]
+    assert len(lines) + sum(held) == 61, (len(lines), held)
+    client = srv.client("stillhere", tls=True)
+    client.join("#flood")
+
+
 # ---------------------------------------------------------------- slow loris
 
 def test_half_open_and_slow_loris_on_the_irc_listener(qund_factory, capsys):
