@@ -266,6 +266,17 @@ busy_pct() {
 }
 BUSY_BEFORE=$(busy_pct)
 [ "$BUSY_BEFORE" -gt 10 ] && log "warning: the machine is already ${BUSY_BEFORE}% busy; figures will be noisy"
+# The durable-write floor: one 4 KiB append + fdatasync in the run directory,
+# the file system that holds every server's data.  qund in strict mode
+# delivers a message only after its batch is fsynced, so no strict-mode
+# latency can be below this.
+FSYNC=$(taskset -c "$GEN_CPU" "$QBENCH" fsync --dir "$RUN" --count 2000 2>>"$RUN/qbench.err" | grep '^RESULT')
+if [ -n "$FSYNC" ]; then
+	log "fsync floor: $FSYNC"
+	echo "server=disk scen=fsync $FSYNC" >>"$RESULTS"
+else
+	log "qbench fsync failed (see $RUN/qbench.err)"
+fi
 T_START=$(date +%s)
 for name in $SERVERS; do
 	case $name in
@@ -325,6 +336,16 @@ CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 	STAT=""
 	for name in qund qund-relaxed ngircd inspircd hybrid; do STAT="$STAT $name=${STATUS[$name]:-skipped}"; done
 	awk -f "$BENCH/median.awk" "$RESULTS" | awk -v status="$STAT" -v idle="$IDLE" -f "$BENCH/table.awk"
+	echo
+	if [ -n "$FSYNC" ]; then
+		printf '%s\n' "$FSYNC" | awk -v fs="$(df --output=fstype "$RUN" | tail -1 | tr -d ' ')" '{
+			for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+			printf "fdatasync of a 4 KiB append on this disk: p50 / p99 / max %.3f / %.3f / %.3f ms (%s, the file system of the servers'"'"' data; %d appends, before the scenarios) — the floor under any strict-mode latency: a message is delivered only after its batch is fsynced.\n",
+				f["p50_us"] / 1000, f["p99_us"] / 1000, f["max_us"] / 1000, fs, f["count"]
+		}'
+	else
+		echo "fdatasync of a 4 KiB append on this disk: not measured (qbench fsync failed)."
+	fi
 	echo
 	echo "Versions: ngircd $(dpkg-query -W -f='${Version}' ngircd 2>/dev/null), InspIRCd $(dpkg-query -W -f='${Version}' inspircd 2>/dev/null), ircd-hybrid $(zcat "$HYB/usr/share/doc/ircd-hybrid/changelog.Debian.gz" 2>/dev/null | awk -F'[()]' 'NR==1{print $2}'), qund $([ -x "$QUND" ] && echo "from ${QUND#"$ROOT"/}" || echo missing)."
 } >"$OUT/latest.md"
