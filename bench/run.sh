@@ -1,23 +1,26 @@
 #!/bin/bash
 # Qun benchmark: runs bench/qbench against qund and the peer servers (ngircd,
-# InspIRCd 3, ircd-hybrid), one fresh server per scenario, server pinned to one
+# InspIRCd 3, ircd-hybrid, Ergo), one fresh server per scenario, server pinned to one
 # core and the load generator to the other, and writes a markdown table to
 # bench/results/latest.md (also printed at the end).  See bench/README.md.
 #
 # Environment knobs (all optional):
-#   BENCH_SERVERS     servers to run, default "qund qund-relaxed ngircd inspircd hybrid"
-#                     (qund-relaxed: the same qund with netlog.mode = "relaxed")
+#   BENCH_SERVERS     servers to run, default
+#                     "qund qund-relaxed ngircd inspircd hybrid ergo"
+#                     (qund-relaxed: the same qund with netlog.mode = "relaxed";
+#                     ergo: built by hand, see bench/README.md)
 #   BENCH_IDLE        idle client counts, default "1000 10000 19500"
 #   BENCH_FULL_SECS   seconds of each full-speed phase, default 5
 #   BENCH_LAT_SECS    seconds of each steady-rate latency phase, default 5
 #   BENCH_QUICK=1     smoke run: idle 1000 only, 2-second phases, one round
 #   BENCH_REPEAT=N    rounds of the channel scenarios (default 3; median kept)
 #   QUND              path of the qund binary, default build/qund
+#   ERGO              path of the Ergo binary, default bench/.peers/ergo
 #   SERVER_CPU / GEN_CPU   cores for server and generator, default 0 / 1
 set -u
 BENCH=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
-SERVERS=${BENCH_SERVERS:-"qund qund-relaxed ngircd inspircd hybrid"}
+SERVERS=${BENCH_SERVERS:-"qund qund-relaxed ngircd inspircd hybrid ergo"}
 IDLE=${BENCH_IDLE:-"1000 10000 19500"}
 FULL=${BENCH_FULL_SECS:-5}
 LAT=${BENCH_LAT_SECS:-5}
@@ -33,13 +36,20 @@ SERVER_CPU=${SERVER_CPU:-0}
 GEN_CPU=${GEN_CPU:-1}
 BENCH_USER=qunbench
 PEERS=$BENCH/.peers
+ERGO=${ERGO:-$PEERS/ergo}
 OUT=$BENCH/results
 mkdir -p "$OUT" "$PEERS"
 
-declare -A PORT=([qund]=16667 [ngircd]=16668 [inspircd]=16669 [hybrid]=16670 [qund-relaxed]=16671)
+declare -A PORT=([qund]=16667 [ngircd]=16668 [inspircd]=16669 [hybrid]=16670 [qund-relaxed]=16671
+	[ergo]=16672)
 declare -A STATUS=()
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# "2.11.1" from Ergo's "ergo-2.11.1", or why there is none
+ergo_version() {
+	[ -x "$ERGO" ] || { echo missing; return; }
+	"$ERGO" --version 2>/dev/null | sed -n '1s/^ergo-//p'
+}
 
 # ---------------------------------------------------------------- setup
 
@@ -191,6 +201,20 @@ start_server() {
 			-xlinefile "$RUN/hybrid-x.db" -resvfile "$RUN/hybrid-r.db") >>"$logf" 2>&1 &
 		SPID=$!
 		;;
+	ergo)
+		render "$BENCH/peers/ergo.yaml.in" "$port" "$RUN/ergo.yaml"
+		# a fresh datastore (accounts, channel registrations) per start;
+		# Ergo refuses to run without one
+		rm -f "$RUN/ergo.db" "$RUN/ergo.lock"
+		if ! (cd "$RUN" && exec $AS_USER "$ERGO" initdb --conf "$RUN/ergo.yaml" --quiet) >>"$logf" 2>&1; then
+			log "ergo initdb failed; see $logf"
+			tail -5 "$logf" >&2
+			return 1
+		fi
+		(cd "$RUN" && exec taskset -c "$SERVER_CPU" $AS_USER "$ERGO" run --conf "$RUN/ergo.yaml" --quiet) \
+			>>"$logf" 2>&1 &
+		SPID=$!
+		;;
 	esac
 	for _ in $(seq 100); do
 		if ! kill -0 "$SPID" 2>/dev/null; then
@@ -293,6 +317,13 @@ for name in $SERVERS; do
 		prepare_hybrid || { STATUS[hybrid]=missing; log "could not unpack ircd-hybrid; skipping"; continue; }
 		start_dns || { STATUS[hybrid]=missing; log "could not start the stub resolver on $DNS_ADDR:53; skipping ircd-hybrid"; continue; }
 		;;
+	ergo)
+		if [ ! -x "$ERGO" ]; then
+			log "ergo: $ERGO is missing; build Ergo v2.11.1 from source by hand as bench/README.md (\"Ergo\") describes, or set ERGO=path; skipping"
+			STATUS[ergo]=missing
+			continue
+		fi
+		;;
 	*) log "unknown server $name"; continue ;;
 	esac
 	STATUS[$name]=ok
@@ -334,7 +365,7 @@ CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 	echo "Latency phases: ${LAT} s at a fixed rate; latency = receive time − send time stamped in the text (same process, CLOCK_MONOTONIC)."
 	echo
 	STAT=""
-	for name in qund qund-relaxed ngircd inspircd hybrid; do STAT="$STAT $name=${STATUS[$name]:-skipped}"; done
+	for name in qund qund-relaxed ngircd inspircd hybrid ergo; do STAT="$STAT $name=${STATUS[$name]:-skipped}"; done
 	awk -f "$BENCH/median.awk" "$RESULTS" | awk -v status="$STAT" -v idle="$IDLE" -f "$BENCH/table.awk"
 	echo
 	if [ -n "$FSYNC" ]; then
@@ -347,7 +378,7 @@ CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 		echo "fdatasync of a 4 KiB append on this disk: not measured (qbench fsync failed)."
 	fi
 	echo
-	echo "Versions: ngircd $(dpkg-query -W -f='${Version}' ngircd 2>/dev/null), InspIRCd $(dpkg-query -W -f='${Version}' inspircd 2>/dev/null), ircd-hybrid $(zcat "$HYB/usr/share/doc/ircd-hybrid/changelog.Debian.gz" 2>/dev/null | awk -F'[()]' 'NR==1{print $2}'), qund $([ -x "$QUND" ] && echo "from ${QUND#"$ROOT"/}" || echo missing)."
+	echo "Versions: ngircd $(dpkg-query -W -f='${Version}' ngircd 2>/dev/null), InspIRCd $(dpkg-query -W -f='${Version}' inspircd 2>/dev/null), ircd-hybrid $(zcat "$HYB/usr/share/doc/ircd-hybrid/changelog.Debian.gz" 2>/dev/null | awk -F'[()]' 'NR==1{print $2}'), Ergo $(ergo_version), qund $([ -x "$QUND" ] && echo "from ${QUND#"$ROOT"/}" || echo missing)."
 } >"$OUT/latest.md"
 cp "$RESULTS" "$OUT/latest.raw.txt"
 cat "$OUT/latest.md"
