@@ -6,9 +6,9 @@
 #
 # Environment knobs (all optional):
 #   BENCH_SERVERS     servers to run, default
-#                     "qund qund-relaxed ngircd inspircd hybrid ergo"
-#                     (qund-relaxed: the same qund with netlog.mode = "relaxed";
-#                     ergo: built by hand, see bench/README.md)
+#                     "qund qund-relaxed qund-off ngircd inspircd hybrid ergo"
+#                     (qund-relaxed / qund-off: the same qund with netlog.mode =
+#                     "relaxed" / "off"; ergo: built by hand, see bench/README.md)
 #   BENCH_IDLE        idle client counts, default "1000 10000 19500"
 #   BENCH_FULL_SECS   seconds of each full-speed phase, default 5
 #   BENCH_LAT_SECS    seconds of each steady-rate latency phase, default 5
@@ -20,7 +20,7 @@
 set -u
 BENCH=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
-SERVERS=${BENCH_SERVERS:-"qund qund-relaxed ngircd inspircd hybrid ergo"}
+SERVERS=${BENCH_SERVERS:-"qund qund-relaxed qund-off ngircd inspircd hybrid ergo"}
 IDLE=${BENCH_IDLE:-"1000 10000 19500"}
 FULL=${BENCH_FULL_SECS:-5}
 LAT=${BENCH_LAT_SECS:-5}
@@ -41,7 +41,7 @@ OUT=$BENCH/results
 mkdir -p "$OUT" "$PEERS"
 
 declare -A PORT=([qund]=16667 [ngircd]=16668 [inspircd]=16669 [hybrid]=16670 [qund-relaxed]=16671
-	[ergo]=16672)
+	[ergo]=16672 [qund-off]=16673)
 declare -A STATUS=()
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -143,6 +143,22 @@ render() { # template -> file, filling in @PORT@ @RUN@ @MODDIR@
 	chmod 644 "$3"
 }
 
+# qund's configuration for server $1 (qund, qund-relaxed, qund-off) into $2.
+# qund logs every message before delivery (strict, the default); qund-relaxed
+# is the same binary delivering first and committing within 100 ms; qund-off
+# writes no log at all (accepted only with server.development = true, which
+# bench/qund.conf sets; benchmarks only).
+qund_conf() {
+	case $1 in
+	qund) cp "$BENCH/qund.conf" "$2" ;;
+	*)
+		sed -e "s/port = 16667;/port = ${PORT[$1]};/" \
+			-e "s/^netlog: { /netlog: { mode = \"${1#qund-}\"; /" "$BENCH/qund.conf" >"$2"
+		;;
+	esac
+	chmod 644 "$2"
+}
+
 AS_USER="setpriv --reuid $BENCH_USER --regid $BENCH_USER --clear-groups"
 
 # Starts server $1 fresh; sets SPID.  Returns non-zero if it did not come up.
@@ -154,16 +170,8 @@ start_server() {
 		sleep 0.1
 	done
 	case $name in
-	qund | qund-relaxed)
-		# qund logs every message before delivery (strict); qund-relaxed is
-		# the same binary delivering first and committing within 100 ms
-		if [ "$name" = qund ]; then
-			cp "$BENCH/qund.conf" "$RUN/qund.conf"
-		else
-			sed -e 's/port = 16667;/port = 16671;/' \
-				-e 's/^netlog: { /netlog: { mode = "relaxed"; /' "$BENCH/qund.conf" >"$RUN/qund.conf"
-		fi
-		chmod 644 "$RUN/qund.conf"
+	qund | qund-relaxed | qund-off)
+		qund_conf "$name" "$RUN/qund.conf"
 		# a fresh store and vault key per start, private to the server user
 		rm -rf "$RUN/qund-data" && mkdir -m 700 "$RUN/qund-data" &&
 			chown "$BENCH_USER" "$RUN/qund-data"
@@ -304,11 +312,21 @@ fi
 T_START=$(date +%s)
 for name in $SERVERS; do
 	case $name in
-	qund | qund-relaxed)
+	qund | qund-relaxed | qund-off)
 		if [ ! -x "$QUND" ]; then
-			log "qund: $QUND is missing (build it first: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build); skipping"
-			STATUS[qund]=missing
+			log "$name: $QUND is missing (build it first: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build); skipping"
+			STATUS[$name]=missing
 			continue
+		fi
+		# a qund older than netlog.mode = "off" refuses it: say so once
+		# instead of failing every scenario
+		if [ "$name" = qund-off ]; then
+			qund_conf qund-off "$RUN/qund-off-check.conf"
+			if ! err=$("$QUND" -c "$RUN/qund-off-check.conf" -t 2>&1 >/dev/null); then
+				log "qund-off: $QUND refuses the configuration; skipping: $(printf '%s\n' "$err" | grep -m1 'qund:')"
+				STATUS[$name]=unsupported
+				continue
+			fi
 		fi
 		;;
 	ngircd) command -v ngircd >/dev/null || { STATUS[ngircd]=missing; log "ngircd not installed; skipping"; continue; } ;;
@@ -365,7 +383,7 @@ CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 	echo "Latency phases: ${LAT} s at a fixed rate; latency = receive time − send time stamped in the text (same process, CLOCK_MONOTONIC)."
 	echo
 	STAT=""
-	for name in qund qund-relaxed ngircd inspircd hybrid ergo; do STAT="$STAT $name=${STATUS[$name]:-skipped}"; done
+	for name in qund qund-relaxed qund-off ngircd inspircd hybrid ergo; do STAT="$STAT $name=${STATUS[$name]:-skipped}"; done
 	awk -f "$BENCH/median.awk" "$RESULTS" | awk -v status="$STAT" -v idle="$IDLE" -f "$BENCH/table.awk"
 	echo
 	if [ -n "$FSYNC" ]; then
