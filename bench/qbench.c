@@ -11,6 +11,11 @@
  *   qbench dns --host 127.0.0.77 --port 53
  *       A stub resolver answering NXDOMAIN at once (see run_dns).
  *
+ *   qbench fsync --dir DIR [--count N]
+ *       The durable-write floor of DIR's file system: N times (default 2000)
+ *       append 4 KiB to a scratch file and fdatasync() it; reports the
+ *       p50/p99/max time of one append + fdatasync (see run_fsync).
+ *
  *   qbench chan --port P --pid SERVERPID --channels C --members M --senders S
  *               [--full SECS --inflight K] [--rate MSGS_PER_S --lat SECS]
  *       C channels of M members each, S of the members of every channel send.
@@ -1793,16 +1798,63 @@ static int run_dns(const char *addr, int port)
     return 0;
 }
 
+/* ---------- fsync mode ---------- */
+
+/* What one durable append costs on this disk: no strict-mode delivery can be
+   faster, since a message is delivered only after the batch holding it has
+   been written and fdatasync()ed.  Each round appends 4 KiB (so the file size,
+   and with it some metadata, changes every time, as in a growing log) and
+   times write() + fdatasync() together.  The scratch file is removed. */
+static int run_fsync(const char *dir, int count)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/qbench-fsync.XXXXXX", dir) >= (int)sizeof path)
+        die("fsync: --dir too long");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        die("fsync: cannot create a file in %s: %s", dir, strerror(errno));
+    unlink(path); /* the file lives on until closed; nothing is left behind */
+    static char block[4096];
+    memset(block, 'q', sizeof block);
+    uint32_t *us = calloc((size_t)count, sizeof *us);
+    if (!us)
+        die("fsync: out of memory");
+    for (int i = 0; i < count; i++) {
+        uint64_t t0 = now_us();
+        size_t off = 0;
+        while (off < sizeof block) {
+            ssize_t n = write(fd, block + off, sizeof block - off);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                die("fsync: write: %s", n < 0 ? strerror(errno) : "short write");
+            off += (size_t)n;
+        }
+        if (fdatasync(fd) < 0)
+            die("fsync: fdatasync: %s", strerror(errno));
+        uint64_t d = now_us() - t0;
+        us[i] = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+    }
+    close(fd);
+    qsort(us, (size_t)count, sizeof *us, cmp_u32);
+    printf("RESULT mode=fsync count=%d p50_us=%" PRIu32 " p99_us=%" PRIu32 " max_us=%" PRIu32 "\n",
+           count, us[count / 2], us[((size_t)count * 99) / 100], us[count - 1]);
+    fflush(stdout);
+    free(us);
+    return 0;
+}
+
 static void usage(void)
 {
     fprintf(stderr,
-            "usage: qbench idle|chan|soak|dns [options]\n"
+            "usage: qbench idle|chan|soak|dns|fsync [options]\n"
             "  --host A --port P --pid SERVERPID --label TEXT\n"
             "  idle: --clients N [--per-ip N] [--window N]\n"
             "  chan: --channels C --members M --senders S [--full SECS --inflight K]\n"
             "        [--rate MSGS_PER_S --lat SECS] [--textlen N]\n"
             "  --setup-timeout SECS --server-cpu N (core of the server: report other load on it)\n"
             "  dns: --host ADDR --port PORT (answers every DNS query with NXDOMAIN)\n"
+            "  fsync: --dir DIR [--count N] (4 KiB append + fdatasync, N times; default 2000)\n"
             "  soak: --secs S --interval S --csv FILE [--qunctl PATH --ctl-socket PATH]\n"
             "        [--idle N] [--big G --big-members M --big-senders S --big-rate MSGS_PER_S]\n"
             "        [--small G --small-members M --small-rate MSGS_PER_S] [--churn PER_S]\n"
@@ -1852,7 +1904,11 @@ int main(int argc, char **argv)
                                        {"ctl-socket", 1, 0, 1016},
                                        {"search-every", 1, 0, 1017},
                                        {"log-db", 1, 0, 1018},
+                                       {"dir", 1, 0, 1019},
+                                       {"count", 1, 0, 1020},
                                        {0, 0, 0, 0}};
+    const char *fsync_dir = NULL;
+    int fsync_count = 2000;
     int o;
     optind = 2;
     while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -1965,6 +2021,12 @@ int main(int argc, char **argv)
         case 1018:
             opt_log_db = optarg;
             break;
+        case 1019:
+            fsync_dir = optarg;
+            break;
+        case 1020:
+            fsync_count = atoi(optarg);
+            break;
         default:
             usage();
         }
@@ -1980,6 +2042,11 @@ int main(int argc, char **argv)
     }
     if (!strcmp(mode, "dns"))
         return run_dns(opt_host, opt_port);
+    if (!strcmp(mode, "fsync")) {
+        if (!fsync_dir || fsync_count < 1)
+            usage();
+        return run_fsync(fsync_dir, fsync_count);
+    }
     if (!strcmp(mode, "idle"))
         return run_idle();
     if (!strcmp(mode, "chan"))

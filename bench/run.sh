@@ -1,23 +1,26 @@
 #!/bin/bash
 # Qun benchmark: runs bench/qbench against qund and the peer servers (ngircd,
-# InspIRCd 3, ircd-hybrid), one fresh server per scenario, server pinned to one
+# InspIRCd 3, ircd-hybrid, Ergo), one fresh server per scenario, server pinned to one
 # core and the load generator to the other, and writes a markdown table to
 # bench/results/latest.md (also printed at the end).  See bench/README.md.
 #
 # Environment knobs (all optional):
-#   BENCH_SERVERS     servers to run, default "qund qund-relaxed ngircd inspircd hybrid"
-#                     (qund-relaxed: the same qund with netlog.mode = "relaxed")
+#   BENCH_SERVERS     servers to run, default
+#                     "qund qund-relaxed qund-off ngircd inspircd hybrid ergo"
+#                     (qund-relaxed / qund-off: the same qund with netlog.mode =
+#                     "relaxed" / "off"; ergo: built by hand, see bench/README.md)
 #   BENCH_IDLE        idle client counts, default "1000 10000 19500"
 #   BENCH_FULL_SECS   seconds of each full-speed phase, default 5
 #   BENCH_LAT_SECS    seconds of each steady-rate latency phase, default 5
 #   BENCH_QUICK=1     smoke run: idle 1000 only, 2-second phases, one round
 #   BENCH_REPEAT=N    rounds of the channel scenarios (default 3; median kept)
 #   QUND              path of the qund binary, default build/qund
+#   ERGO              path of the Ergo binary, default bench/.peers/ergo
 #   SERVER_CPU / GEN_CPU   cores for server and generator, default 0 / 1
 set -u
 BENCH=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
-SERVERS=${BENCH_SERVERS:-"qund qund-relaxed ngircd inspircd hybrid"}
+SERVERS=${BENCH_SERVERS:-"qund qund-relaxed qund-off ngircd inspircd hybrid ergo"}
 IDLE=${BENCH_IDLE:-"1000 10000 19500"}
 FULL=${BENCH_FULL_SECS:-5}
 LAT=${BENCH_LAT_SECS:-5}
@@ -33,13 +36,20 @@ SERVER_CPU=${SERVER_CPU:-0}
 GEN_CPU=${GEN_CPU:-1}
 BENCH_USER=qunbench
 PEERS=$BENCH/.peers
+ERGO=${ERGO:-$PEERS/ergo}
 OUT=$BENCH/results
 mkdir -p "$OUT" "$PEERS"
 
-declare -A PORT=([qund]=16667 [ngircd]=16668 [inspircd]=16669 [hybrid]=16670 [qund-relaxed]=16671)
+declare -A PORT=([qund]=16667 [ngircd]=16668 [inspircd]=16669 [hybrid]=16670 [qund-relaxed]=16671
+	[ergo]=16672 [qund-off]=16673)
 declare -A STATUS=()
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# "2.11.1" from Ergo's "ergo-2.11.1", or why there is none
+ergo_version() {
+	[ -x "$ERGO" ] || { echo missing; return; }
+	"$ERGO" --version 2>/dev/null | sed -n '1s/^ergo-//p'
+}
 
 # ---------------------------------------------------------------- setup
 
@@ -133,6 +143,22 @@ render() { # template -> file, filling in @PORT@ @RUN@ @MODDIR@
 	chmod 644 "$3"
 }
 
+# qund's configuration for server $1 (qund, qund-relaxed, qund-off) into $2.
+# qund logs every message before delivery (strict, the default); qund-relaxed
+# is the same binary delivering first and committing within 100 ms; qund-off
+# writes no log at all (accepted only with server.development = true, which
+# bench/qund.conf sets; benchmarks only).
+qund_conf() {
+	case $1 in
+	qund) cp "$BENCH/qund.conf" "$2" ;;
+	*)
+		sed -e "s/port = 16667;/port = ${PORT[$1]};/" \
+			-e "s/^netlog: { /netlog: { mode = \"${1#qund-}\"; /" "$BENCH/qund.conf" >"$2"
+		;;
+	esac
+	chmod 644 "$2"
+}
+
 AS_USER="setpriv --reuid $BENCH_USER --regid $BENCH_USER --clear-groups"
 
 # Starts server $1 fresh; sets SPID.  Returns non-zero if it did not come up.
@@ -144,16 +170,8 @@ start_server() {
 		sleep 0.1
 	done
 	case $name in
-	qund | qund-relaxed)
-		# qund logs every message before delivery (strict); qund-relaxed is
-		# the same binary delivering first and committing within 100 ms
-		if [ "$name" = qund ]; then
-			cp "$BENCH/qund.conf" "$RUN/qund.conf"
-		else
-			sed -e 's/port = 16667;/port = 16671;/' \
-				-e 's/^netlog: { /netlog: { mode = "relaxed"; /' "$BENCH/qund.conf" >"$RUN/qund.conf"
-		fi
-		chmod 644 "$RUN/qund.conf"
+	qund | qund-relaxed | qund-off)
+		qund_conf "$name" "$RUN/qund.conf"
 		# a fresh store and vault key per start, private to the server user
 		rm -rf "$RUN/qund-data" && mkdir -m 700 "$RUN/qund-data" &&
 			chown "$BENCH_USER" "$RUN/qund-data"
@@ -189,6 +207,20 @@ start_server() {
 			-configfile "$RUN/hybrid.conf" -logfile "$RUN/hybrid.log" -pidfile "$RUN/hybrid.pid" \
 			-klinefile "$RUN/hybrid-k.db" -dlinefile "$RUN/hybrid-d.db" \
 			-xlinefile "$RUN/hybrid-x.db" -resvfile "$RUN/hybrid-r.db") >>"$logf" 2>&1 &
+		SPID=$!
+		;;
+	ergo)
+		render "$BENCH/peers/ergo.yaml.in" "$port" "$RUN/ergo.yaml"
+		# a fresh datastore (accounts, channel registrations) per start;
+		# Ergo refuses to run without one
+		rm -f "$RUN/ergo.db" "$RUN/ergo.lock"
+		if ! (cd "$RUN" && exec $AS_USER "$ERGO" initdb --conf "$RUN/ergo.yaml" --quiet) >>"$logf" 2>&1; then
+			log "ergo initdb failed; see $logf"
+			tail -5 "$logf" >&2
+			return 1
+		fi
+		(cd "$RUN" && exec taskset -c "$SERVER_CPU" $AS_USER "$ERGO" run --conf "$RUN/ergo.yaml" --quiet) \
+			>>"$logf" 2>&1 &
 		SPID=$!
 		;;
 	esac
@@ -266,14 +298,35 @@ busy_pct() {
 }
 BUSY_BEFORE=$(busy_pct)
 [ "$BUSY_BEFORE" -gt 10 ] && log "warning: the machine is already ${BUSY_BEFORE}% busy; figures will be noisy"
+# The durable-write floor: one 4 KiB append + fdatasync in the run directory,
+# the file system that holds every server's data.  qund in strict mode
+# delivers a message only after its batch is fsynced, so no strict-mode
+# latency can be below this.
+FSYNC=$(taskset -c "$GEN_CPU" "$QBENCH" fsync --dir "$RUN" --count 2000 2>>"$RUN/qbench.err" | grep '^RESULT')
+if [ -n "$FSYNC" ]; then
+	log "fsync floor: $FSYNC"
+	echo "server=disk scen=fsync $FSYNC" >>"$RESULTS"
+else
+	log "qbench fsync failed (see $RUN/qbench.err)"
+fi
 T_START=$(date +%s)
 for name in $SERVERS; do
 	case $name in
-	qund | qund-relaxed)
+	qund | qund-relaxed | qund-off)
 		if [ ! -x "$QUND" ]; then
-			log "qund: $QUND is missing (build it first: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build); skipping"
-			STATUS[qund]=missing
+			log "$name: $QUND is missing (build it first: cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build); skipping"
+			STATUS[$name]=missing
 			continue
+		fi
+		# a qund older than netlog.mode = "off" refuses it: say so once
+		# instead of failing every scenario
+		if [ "$name" = qund-off ]; then
+			qund_conf qund-off "$RUN/qund-off-check.conf"
+			if ! err=$("$QUND" -c "$RUN/qund-off-check.conf" -t 2>&1 >/dev/null); then
+				log "qund-off: $QUND refuses the configuration; skipping: $(printf '%s\n' "$err" | grep -m1 'qund:')"
+				STATUS[$name]=unsupported
+				continue
+			fi
 		fi
 		;;
 	ngircd) command -v ngircd >/dev/null || { STATUS[ngircd]=missing; log "ngircd not installed; skipping"; continue; } ;;
@@ -281,6 +334,13 @@ for name in $SERVERS; do
 	hybrid)
 		prepare_hybrid || { STATUS[hybrid]=missing; log "could not unpack ircd-hybrid; skipping"; continue; }
 		start_dns || { STATUS[hybrid]=missing; log "could not start the stub resolver on $DNS_ADDR:53; skipping ircd-hybrid"; continue; }
+		;;
+	ergo)
+		if [ ! -x "$ERGO" ]; then
+			log "ergo: $ERGO is missing; build Ergo v2.11.1 from source by hand as bench/README.md (\"Ergo\") describes, or set ERGO=path; skipping"
+			STATUS[ergo]=missing
+			continue
+		fi
 		;;
 	*) log "unknown server $name"; continue ;;
 	esac
@@ -323,10 +383,20 @@ CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 	echo "Latency phases: ${LAT} s at a fixed rate; latency = receive time − send time stamped in the text (same process, CLOCK_MONOTONIC)."
 	echo
 	STAT=""
-	for name in qund qund-relaxed ngircd inspircd hybrid; do STAT="$STAT $name=${STATUS[$name]:-skipped}"; done
+	for name in qund qund-relaxed qund-off ngircd inspircd hybrid ergo; do STAT="$STAT $name=${STATUS[$name]:-skipped}"; done
 	awk -f "$BENCH/median.awk" "$RESULTS" | awk -v status="$STAT" -v idle="$IDLE" -f "$BENCH/table.awk"
 	echo
-	echo "Versions: ngircd $(dpkg-query -W -f='${Version}' ngircd 2>/dev/null), InspIRCd $(dpkg-query -W -f='${Version}' inspircd 2>/dev/null), ircd-hybrid $(zcat "$HYB/usr/share/doc/ircd-hybrid/changelog.Debian.gz" 2>/dev/null | awk -F'[()]' 'NR==1{print $2}'), qund $([ -x "$QUND" ] && echo "from ${QUND#"$ROOT"/}" || echo missing)."
+	if [ -n "$FSYNC" ]; then
+		printf '%s\n' "$FSYNC" | awk -v fs="$(df --output=fstype "$RUN" | tail -1 | tr -d ' ')" '{
+			for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+			printf "fdatasync of a 4 KiB append on this disk: p50 / p99 / max %.3f / %.3f / %.3f ms (%s, the file system of the servers'"'"' data; %d appends, before the scenarios) — the floor under any strict-mode latency: a message is delivered only after its batch is fsynced.\n",
+				f["p50_us"] / 1000, f["p99_us"] / 1000, f["max_us"] / 1000, fs, f["count"]
+		}'
+	else
+		echo "fdatasync of a 4 KiB append on this disk: not measured (qbench fsync failed)."
+	fi
+	echo
+	echo "Versions: ngircd $(dpkg-query -W -f='${Version}' ngircd 2>/dev/null), InspIRCd $(dpkg-query -W -f='${Version}' inspircd 2>/dev/null), ircd-hybrid $(zcat "$HYB/usr/share/doc/ircd-hybrid/changelog.Debian.gz" 2>/dev/null | awk -F'[()]' 'NR==1{print $2}'), Ergo $(ergo_version), qund $([ -x "$QUND" ] && echo "from ${QUND#"$ROOT"/}" || echo missing)."
 } >"$OUT/latest.md"
 cp "$RESULTS" "$OUT/latest.raw.txt"
 cat "$OUT/latest.md"

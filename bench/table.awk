@@ -67,7 +67,7 @@ function render(s, c, m, what,    x, n, j, cm, p2, y) {
 	return "?"
 }
 BEGIN {
-	ns = split("qund qund-relaxed ngircd inspircd hybrid", srv, " ")
+	ns = split("qund qund-relaxed qund-off ngircd inspircd hybrid ergo", srv, " ")
 	n = split(status, parts, " ")
 	for (i = 1; i <= n; i++) { split(parts[i], kv, "="); st[kv[1]] = kv[2] }
 }
@@ -85,8 +85,8 @@ BEGIN {
 	if (s != "" && c != "" && m != "") seen[s, c, m] = 1
 }
 END {
-	print "| figure | qund (strict log) | qund (relaxed log) | ngircd | InspIRCd | ircd-hybrid |"
-	print "|---|---:|---:|---:|---:|---:|"
+	print "| figure | qund (strict log) | qund (relaxed log) | qund (log off) | ngircd | InspIRCd | ircd-hybrid | Ergo |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|"
 	k = split(idle, sizes, " ")
 	for (i = 1; i <= k; i++) {
 		row("idle " fmt_int(sizes[i]) " clients: server KiB per client", "idle" sizes[i], "idle", "kib")
