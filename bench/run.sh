@@ -41,7 +41,7 @@ OUT=$BENCH/results
 mkdir -p "$OUT" "$PEERS"
 
 declare -A PORT=([qund]=16667 [ngircd]=16668 [inspircd]=16669 [hybrid]=16670 [qund-relaxed]=16671
-	[ergo]=16672 [qund-off]=16673)
+	[ergo]=16674 [qund-off]=16675)
 declare -A STATUS=()
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
