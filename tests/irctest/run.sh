@@ -73,6 +73,7 @@ qun)
 	MODULE=qun
 	QUND=${QUND:-$ROOT/build/qund}
 	[ -x "$QUND" ] || die "qund not built: $QUND (cmake -S $ROOT -B $ROOT/build && cmake --build $ROOT/build)"
+	QUND=$(realpath "$QUND") # pytest runs elsewhere: a relative path would not resolve
 	export QUND
 	# as root, qund switches to server.user (QUND_USER, default qun)
 	if [ "$(id -u)" = 0 ] && ! id -u "${QUND_USER:-qun}" >/dev/null 2>&1; then
