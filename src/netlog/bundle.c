@@ -187,8 +187,10 @@ static int64_t seq_at(sqlite3 *db, int64_t ms)
 {
     sqlite3_stmt *bounds, *probe;
     int64_t lo = 1, hi = 1;
-    if (sqlite3_prepare_v2(db, "SELECT min(seq), max(seq) FROM events", -1, &bounds, NULL) !=
-        SQLITE_OK)
+    /* two subqueries: min() and max() together in one SELECT would scan the table */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT min(seq) FROM events), (SELECT max(seq) FROM events)",
+                           -1, &bounds, NULL) != SQLITE_OK)
         return 1;
     if (sqlite3_step(bounds) == SQLITE_ROW && sqlite3_column_type(bounds, 0) != SQLITE_NULL) {
         lo = sqlite3_column_int64(bounds, 0);
