@@ -163,31 +163,20 @@ def test_shipped_configs_are_valid(name):
     assert "is valid" in r.stdout
 
 
-def test_dev_provider_refused_in_production(confdir):
-    text = (VALID + 'identity: {\n  provider = "dev";\n};\n') % {"port": pick_port()}
+# A setting that is well-formed but refused for what it means: one block
+# after VALID, the refusal on its line (12) with the sentence that says why.
+REFUSED_MEANINGS = [
+    ("dev provider in production", 'identity: {\n  provider = "dev";\n};\n', r"development server"),
+    ("low post level in production", "identity: {\n  post_level = 0;\n};\n", r"post_level"),
+    ("exec provider without a command", 'identity: {\n  provider = "exec";\n};\n', r"provider_command"),
+    ("log off in production", 'netlog: {\n  mode = "off";\n};\n', r"development = true"),
+    ("unknown log mode", 'netlog: {\n  mode = "lazy";\n};\n', r'"strict"'),
+]
+
+
+@pytest.mark.parametrize("block,pattern", [c[1:] for c in REFUSED_MEANINGS],
+                         ids=[c[0] for c in REFUSED_MEANINGS])
+def test_refused_meaning(confdir, block, pattern):
+    text = (VALID + block) % {"port": pick_port()}
     path, r = run_qund(confdir, text)
-    assert_refused(path, r, 12, r"development server")
-
-
-def test_low_post_level_refused_in_production(confdir):
-    text = (VALID + "identity: {\n  post_level = 0;\n};\n") % {"port": pick_port()}
-    path, r = run_qund(confdir, text)
-    assert_refused(path, r, 12, r"post_level")
-
-
-def test_exec_provider_needs_command(confdir):
-    text = (VALID + 'identity: {\n  provider = "exec";\n};\n') % {"port": pick_port()}
-    path, r = run_qund(confdir, text)
-    assert_refused(path, r, 12, r"provider_command")
-
-
-def test_log_off_refused_in_production(confdir):
-    text = (VALID + 'netlog: {\n  mode = "off";\n};\n') % {"port": pick_port()}
-    path, r = run_qund(confdir, text)
-    assert_refused(path, r, 12, r"development = true")
-
-
-def test_unknown_log_mode(confdir):
-    text = (VALID + 'netlog: {\n  mode = "lazy";\n};\n') % {"port": pick_port()}
-    path, r = run_qund(confdir, text)
-    assert_refused(path, r, 12, r'"strict"')
+    assert_refused(path, r, 12, pattern)
