@@ -12,8 +12,10 @@
  *             first resolved to its id from the newest event whose actor is
  *             that name (a scan from the end); a name never seen with an id
  *             matches actor = name (a full scan)
- *   from, to  events.at range            index events_at, or the second
- *                                        column of the two above
+ *   from, to  events.at range, and the     no index of its own: at follows
+ *             seq range it is            seq, so the range is bisected into
+ *                                        a seq range (and is the second
+ *                                        column of the two above)
  *   text      body LIKE '%text%'         no index: evaluated on the rows
  *                                        the other filters leave (ASCII
  *                                        case-insensitive, like LIKE)

@@ -340,8 +340,8 @@ static int purge_locked(struct purge_ctx *c, int64_t cutoff_ms)
     if (query_int(c, "SELECT seq FROM events WHERE +at >= ?1 ORDER BY seq LIMIT 1", p, 1, NULL,
                   &c->end) < 0)
         return -1;
-    /* "+at": walk seq order from the oldest (the purge is a short prefix)
-     * instead of the events_at index over everything recent */
+    /* walk seq order from the oldest (the purge is a short prefix); "+at"
+     * keeps SQLite from choosing an index with at in it */
     if (c->end > c->first && apply_holds(c) < 0)
         return -1;
     if (c->end <= c->first)
