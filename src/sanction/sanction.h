@@ -15,7 +15,8 @@
  * queued as reports to the authority (report/report.h).
  *
  * Rows: sanctions, group_violations, blacklist, emergency (store schema
- * step 4). State is loaded at start-up and written through.
+ * step 4), sanction_appeals (step 6). State is loaded at start-up and
+ * written through.
  *
  * Threads: loop thread only.
  */

@@ -8,7 +8,7 @@ appeals") through real clients, qunctl and the real databases.
      the suspension is lifted, posting works again, the owner is told, and
      the network log has "sanction.appeal" and "sanction.appeal.decided";
   2. a rejected appeal leaves the sanction standing; a filer who is offline
-     when it is decided is told at the next login;
+     when it is decided is told at the next login, even after a restart;
   3. a person sanction with a credit event (management suspended by a
      serious violation) appealed by its subject and upheld: managing works
      again and the credit event is offset (the score comes back).
@@ -128,6 +128,9 @@ def test_rejected_appeal_leaves_the_sanction_and_an_offline_filer_is_told_at_log
     assert qunctl_json(srv, "sanctions", "appeals") == []
     assert [x["id"] for x in qunctl_json(srv, "sanctions", "appeals", "--state", "decided")] == [a]
 
+    # the untold outcome survives a restart (loaded from told = 0)
+    srv.stop()
+    srv.start()
     back = srv.client("ruser2", caps=("standard-replies",))
     ns(back, "IDENTIFY ruser %s" % PASSWORD, "")
     m = cs_wait(back, "Your appeal %d against sanction %d was rejected" % (a, sid))
@@ -162,6 +165,10 @@ def test_person_sanction_upheld_restores_managing_and_offsets_its_credit_event(q
     m = cs_wait(mgr, "rights to manage groups are suspended")
     assert "/msg ChanServ APPEAL %d" % sid in m.last and "CreditServ APPEAL %d" % event in m.last
     cs(mgr, "MUTE #pm ptarget 10", "suspended")
+    # a credit appeal against the same event is open meanwhile
+    mgr.send("PRIVMSG CreditServ :APPEAL %d not rumours" % event)
+    m = mgr.expect("NOTICE", pred=lambda m: m.nick == "CreditServ" and "filed" in m.last)
+    credit_appeal = int(m.last.split()[1])
 
     a = appeal_id(cs(mgr, "APPEAL %d They were not rumours: here is the source." % sid,
                      "is filed"))
@@ -173,6 +180,13 @@ def test_person_sanction_upheld_restores_managing_and_offsets_its_credit_event(q
     offset = db_rows(srv, "SELECT delta, reason, evidence, author FROM credit_events WHERE id = ?",
                      (got["offset_event"],))
     assert offset == [(100, "appeal-upheld", "credit:%d" % event, "unix:root")], offset
-    # the event is offset once: a credit appeal against it now has nothing to offset
-    m = mgr.send("PRIVMSG CreditServ :APPEAL %d still" % event)
+    # the event is offset once: the open credit appeal is closed with it, and
+    # a new one has nothing left to offset
+    assert db_wait(srv, "SELECT outcome, decided_by, offset_event_id FROM credit_appeals"
+                        " WHERE id = ?", (credit_appeal,),
+                   want=lambda r: r and r[0][0]) == [("upheld", "unix:root", got["offset_event"])]
+    r = qunctl(srv, "appeals", "decide", str(credit_appeal), "uphold", "--note", "again")
+    assert r.returncode == 1 and "decided already" in r.stderr, r.stderr
+    mgr.send("PRIVMSG CreditServ :APPEAL %d still" % event)
     mgr.expect("NOTICE", pred=lambda m: m.nick == "CreditServ" and "already offset" in m.last)
+    assert score(srv, "pmgr") == before
