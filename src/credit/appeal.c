@@ -16,6 +16,11 @@
  *      appended and the appeal points to it.
  *   4. Filing and deciding are network-log events ("credit.appeal",
  *      "credit.appeal.decided"); the offset is a "credit" event like any.
+ *   5. credit_event_offset is the same offset for another module's upheld
+ *      appeal (an appeal against a sanction that carried the event): it
+ *      re-reads the event, does nothing when it is already offset, and
+ *      closes an open credit appeal against it as upheld, so an event is
+ *      offset at most once by either path.
  *
  * Threads: loop thread only; store callbacks on the loop.
  */
@@ -349,18 +354,32 @@ static void event_read(void *ud, int status, const char *err)
                       0);
 }
 
-/* Reads the event (owner, delta, reason, time, whether offset). */
-static int appeal_read_event(struct appeal_job *j, store_row_cb row, store_done_cb done)
+/* Reads event_id (owner, delta, reason, time, whether offset): rows of 6. */
+static int read_event(int64_t event_id, store_row_cb row, store_done_cb done, void *ud)
 {
     char evidence[40];
-    snprintf(evidence, sizeof evidence, "credit:%lld", (long long)j->event_id);
-    struct store_value b[] = {STORE_TEXT(evidence), STORE_INT(j->event_id)};
+    snprintf(evidence, sizeof evidence, "credit:%lld", (long long)event_id);
+    struct store_value b[] = {STORE_TEXT(evidence), STORE_INT(event_id)};
     return store_query(credit__store(),
                        "SELECT e.id, e.account_id, e.delta, e.reason, e.at,"
                        " (SELECT count(*) FROM credit_events o WHERE o.account_id = e.account_id"
                        "  AND o.reason = '" CREDIT_REASON_OFFSET "' AND o.evidence = ?)"
                        " FROM credit_events e WHERE e.id = ?",
-                       b, 2, row, done, j);
+                       b, 2, row, done, ud);
+}
+
+static int appeal_read_event(struct appeal_job *j, store_row_cb row, store_done_cb done)
+{
+    return read_event(j->event_id, row, done, j);
+}
+
+/* The offset of an upheld appeal (rule 3): the negation of the event. */
+static int offset_append(struct account *a, int64_t event_id, int delta, const char *actor,
+                         credit_event_cb cb, void *ud)
+{
+    char evidence[40];
+    snprintf(evidence, sizeof evidence, "credit:%lld", (long long)event_id);
+    return a ? credit_record(a, -delta, CREDIT_REASON_OFFSET, evidence, actor, 0, cb, ud) : -1;
 }
 
 void credit_appeal_file(struct account *a, int64_t event_id, const char *text, credit_appeal_cb cb,
@@ -456,10 +475,7 @@ static void claimed(void *ud, int status, int64_t last_id, int64_t changes, cons
         decided_logged(j, 0);
         return;
     }
-    char evidence[40];
-    snprintf(evidence, sizeof evidence, "credit:%lld", (long long)j->event_id);
-    if (!j->a || credit_record(j->a, -j->event_delta, CREDIT_REASON_OFFSET, evidence, j->actor, 0,
-                               offset_written, j) != 0)
+    if (offset_append(j->a, j->event_id, j->event_delta, j->actor, offset_written, j) != 0)
         offset_written(j, -1, 0, 0);
 }
 
@@ -544,4 +560,103 @@ void credit_appeal_decide(int64_t appeal_id, bool uphold, const char *note, cons
     if (!credit__store() || store_query(credit__store(), APPEAL_COLUMNS " WHERE a.id = ?", b, 1,
                                         decide_row, decide_read, j) != STORE_OK)
         appeal_finish(j, CREDIT_APPEAL_STORE, "The appeals cannot be read now; try again.", 0);
+}
+
+/* ---- offsetting for another module's upheld appeal ---- */
+
+struct offset_job {
+    struct account *a; /* referenced once the event is read */
+    int64_t event_id, event_at;
+    int delta;
+    bool found, offset;
+    char *actor, *note;
+    credit_event_cb cb;
+    void *ud;
+};
+
+static void offset_finish(struct offset_job *j, int status, int64_t id, int score)
+{
+    j->cb(j->ud, status, id, score);
+    if (j->a)
+        account_unref(j->a);
+    free(j->actor);
+    free(j->note);
+    free(j);
+}
+
+static void open_appeal_closed(void *ud, int status, int64_t last_id, int64_t changes,
+                               const char *err)
+{
+    if (status != STORE_OK)
+        log_error("credit: an open appeal was not closed by an offset: %s",
+                  err ? err : store_status_name(status));
+}
+
+static void other_offset_written(void *ud, int status, int64_t event_id, int score)
+{
+    struct offset_job *j = ud;
+    if (status != 0) {
+        offset_finish(j, -1, 0, 0);
+        return;
+    }
+    credit__refresh_violation(j->a, j->event_at);
+    struct store_value b[] = {STORE_TEXT(j->actor), STORE_INT(qclock_now()),
+                              j->note ? STORE_TEXT(j->note) : STORE_NULL(), STORE_INT(event_id),
+                              STORE_INT(j->event_id)};
+    if (credit__store())
+        store_exec_write(credit__store(),
+                         "UPDATE credit_appeals SET outcome = 'upheld', decided_by = ?,"
+                         " decided_at = ?, note = ?, offset_event_id = ?"
+                         " WHERE event_id = ? AND outcome IS NULL",
+                         b, 5, open_appeal_closed, NULL);
+    offset_finish(j, 0, event_id, score);
+}
+
+static int offset_event_row(void *ud, const struct store_value *c, size_t n)
+{
+    struct offset_job *j = ud;
+    if (n != 6)
+        return 0;
+    j->found = true;
+    j->a = account_find_id(c[1].i);
+    if (j->a)
+        account_ref(j->a);
+    j->delta = (int)c[2].i;
+    j->offset = (cell_text(&c[3]) && strcmp(cell_text(&c[3]), CREDIT_REASON_OFFSET) == 0) ||
+                cell_int(&c[5]) != 0;
+    j->event_at = c[4].i;
+    return 0;
+}
+
+static void offset_event_read(void *ud, int status, const char *err)
+{
+    struct offset_job *j = ud;
+    if (status != STORE_OK) {
+        offset_finish(j, -1, 0, 0);
+        return;
+    }
+    if (!j->found || !j->a || j->offset) {
+        offset_finish(j, 1, 0, j->a ? credit_score(j->a) : 0);
+        return;
+    }
+    if (offset_append(j->a, j->event_id, j->delta, j->actor, other_offset_written, j) != 0)
+        offset_finish(j, -1, 0, 0);
+}
+
+void credit_event_offset(int64_t event_id, const char *actor, const char *note, credit_event_cb cb,
+                         void *ud)
+{
+    struct offset_job *j = xcalloc(1, sizeof *j);
+    j->event_id = event_id;
+    j->actor = xstrdup(actor);
+    j->note = note && *note ? xstrdup(note) : NULL;
+    j->cb = cb;
+    j->ud = ud;
+    if (event_id <= 0) {
+        offset_finish(j, 1, 0, 0);
+        return;
+    }
+    if (!credit__store() ||
+        read_event(event_id, offset_event_row, offset_event_read, j) != STORE_OK)
+        offset_finish(j, -1, 0, 0);
 }

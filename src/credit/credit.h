@@ -196,6 +196,17 @@ void credit_appeal_file(struct account *a, int64_t event_id, const char *text, c
 void credit_appeal_decide(int64_t appeal_id, bool uphold, const char *note, const char *actor,
                           credit_appeal_cb cb, void *ud);
 
+/* Offsets event_id as an upheld appeal does (used by an upheld appeal
+ * against a sanction that carried the event): appends the negation
+ * (reason "appeal-upheld", evidence "credit:<id>", author actor), refreshes
+ * the account's last violation, and closes an open credit appeal against
+ * the event as upheld (pointing to the offset), so it cannot offset twice.
+ * cb gets 0 with the offset's id and the score after it; 1 when there is
+ * nothing to offset (no such event, already offset, or itself an offset);
+ * -1 on a store failure. cb always runs. */
+void credit_event_offset(int64_t event_id, const char *actor, const char *note, credit_event_cb cb,
+                         void *ud);
+
 /* Internal to src/credit/: the store handle and the refresh of an
  * account's last violation after an offset. */
 struct store *credit__store(void);

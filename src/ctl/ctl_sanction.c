@@ -12,7 +12,12 @@
  * Roles: moderators and administrators act; auditors may also read the
  * lists.
  *
- * Threads: loop thread only; every reply is given before returning.
+ * Appeals against sanctions (sanctions.appeals, sanctions.appeal.decide)
+ * read and write the store: their reply comes later, holding the struct
+ * ctl_request * (ctl drops a reply whose connection has gone). The decider
+ * is ctl_request_actor(), which must differ from the sanction's author.
+ *
+ * Threads: loop thread only; every other reply is given before returning.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -25,6 +30,7 @@
 #include "irc/channel.h"
 #include "irc/group.h"
 #include "sanction/sanction.h"
+#include "util/alloc.h"
 
 #define MOD_ROLES  (CTL_ROLE_ADMINISTRATOR | CTL_ROLE_MODERATOR)
 #define READ_ROLES (CTL_ROLE_ADMINISTRATOR | CTL_ROLE_MODERATOR | CTL_ROLE_AUDITOR)
@@ -234,6 +240,114 @@ static void h_sanctions_lift(struct ctl_request *req, json_t *args)
         ctl_reply_ok(req, json_pack("{s:s}", "result", "lifted"));
 }
 
+/* ---- appeals against sanctions ---- */
+
+struct appeals_ud {
+    struct ctl_request *req;
+    json_t *arr;
+};
+
+static void appeal_row(void *ud, const struct sanction_appeal *ap)
+{
+    struct appeals_ud *l = ud;
+    const struct account *a = account_find_id(ap->account_id);
+    json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:s}", "id",
+                          (json_int_t)ap->id, "sanction", (json_int_t)ap->sanction_id, "account",
+                          a ? a->name : "", "text", ap->text, "filed_at", (json_int_t)ap->filed_at,
+                          "state", ap->outcome ? ap->outcome : "open", "kind", ap->kind,
+                          "subject_id", (json_int_t)ap->subject_id, "sanction_reason",
+                          ap->sanction_reason, "sanction_author", ap->sanction_author);
+    if (ap->outcome) {
+        json_object_set_new(o, "decided_by", json_string(ap->decided_by ? ap->decided_by : ""));
+        json_object_set_new(o, "decided_at", json_integer(ap->decided_at));
+        json_object_set_new(o, "note", ap->note ? json_string(ap->note) : json_null());
+    }
+    json_array_append_new(l->arr, o);
+}
+
+static void appeals_done(void *ud, int status)
+{
+    struct appeals_ud *l = ud;
+    if (status != 0) {
+        json_decref(l->arr);
+        ctl_reply_error(l->req, "store", "the store could not be read");
+    } else {
+        ctl_reply_ok(l->req, l->arr);
+    }
+    free(l);
+}
+
+static void h_sanctions_appeals(struct ctl_request *req, json_t *args)
+{
+    const char *state = json_string_value(json_object_get(args, "state"));
+    if (!state)
+        state = "open";
+    if (strcmp(state, "open") != 0 && strcmp(state, "decided") != 0 &&
+        strcmp(state, "upheld") != 0 && strcmp(state, "rejected") != 0 &&
+        strcmp(state, "all") != 0) {
+        ctl_reply_error(req, "bad-request", "state must be open, decided, upheld, rejected or all");
+        return;
+    }
+    int64_t account_id = 0;
+    if (json_object_get(args, "account")) {
+        struct account *a = ctl_arg_account(req, args, "account");
+        if (!a)
+            return;
+        account_id = a->id;
+    }
+    json_t *n = json_object_get(args, "limit");
+    struct appeals_ud *l = xcalloc(1, sizeof *l);
+    l->req = req;
+    l->arr = json_array();
+    if (sanction_appeals_list(account_id, state,
+                              json_is_integer(n) ? (int)json_integer_value(n)
+                                                 : SANCTION_APPEAL_LIST,
+                              appeal_row, appeals_done, l) != 0) {
+        json_decref(l->arr);
+        free(l);
+        ctl_reply_error(req, "store", "the store is not available");
+    }
+}
+
+static void appeal_decided(void *ud, const struct sanction_appeal_result *r)
+{
+    struct ctl_request *req = ud;
+    if (r->status != SANCTION_APPEAL_OK) {
+        static const char *const codes[] = {"ok",       "not-found",   "open",
+                                            "inactive", "decided",     "forbidden",
+                                            "store",    "bad-request", "forbidden"};
+        int i = -r->status;
+        ctl_reply_error(req, i >= 0 && i < 9 ? codes[i] : "refused", "%s", r->sentence);
+        return;
+    }
+    json_t *o = json_pack("{s:s, s:I, s:I, s:s, s:b}", "result", r->sentence, "appeal",
+                          (json_int_t)r->appeal_id, "sanction", (json_int_t)r->sanction_id,
+                          "outcome", r->upheld ? "upheld" : "rejected", "lifted", r->lifted);
+    if (r->offset_event_id)
+        json_object_set_new(o, "offset_event", json_integer(r->offset_event_id));
+    ctl_reply_ok(req, o);
+}
+
+static void h_sanctions_appeal_decide(struct ctl_request *req, json_t *args)
+{
+    json_t *id = json_object_get(args, "id");
+    const char *decision = json_string_value(json_object_get(args, "decision"));
+    const char *note = json_string_value(json_object_get(args, "note"));
+    if (!json_is_integer(id) || json_integer_value(id) <= 0 || !decision ||
+        (strcmp(decision, "upheld") != 0 && strcmp(decision, "rejected") != 0)) {
+        ctl_reply_error(req, "bad-request",
+                        "id (a sanction appeal number) and a decision (upheld or rejected) are "
+                        "required");
+        return;
+    }
+    if (note && (strlen(note) > TEXT_MAX || strpbrk(note, "\r\n"))) {
+        ctl_reply_error(req, "bad-request", "note is one line of at most %d bytes", TEXT_MAX);
+        return;
+    }
+    sanction_appeal_decide(json_integer_value(id), strcmp(decision, "upheld") == 0, note,
+                           ctl_request_actor(req), appeal_decided, req);
+}
+
 /* ---- blacklist ---- */
 
 static json_t *entry_json(const struct blacklist_entry *e)
@@ -365,6 +479,12 @@ void ctl_sanction_register(void)
     ctl_register("sanctions.close", MOD_ROLES, "close a group (members removed, code kept)",
                  h_sanctions_close);
     ctl_register("sanctions.lift", MOD_ROLES, "lift an active sanction by id", h_sanctions_lift);
+    ctl_register("sanctions.appeals", MOD_ROLES,
+                 "appeals against sanctions (by state: open by default)", h_sanctions_appeals);
+    ctl_register("sanctions.appeal.decide", MOD_ROLES,
+                 "uphold (lifts the sanction) or reject an appeal against a sanction (not by its "
+                 "author; recorded)",
+                 h_sanctions_appeal_decide);
     ctl_register("blacklist.list", READ_ROLES, "active blacklist entries", h_blacklist_list);
     ctl_register("blacklist.add", MOD_ROLES, "blacklist an account's identity or a group",
                  h_blacklist_add);

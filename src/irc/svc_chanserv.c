@@ -43,6 +43,7 @@
 #include "irc/server.h"
 #include "irc/service.h"
 #include "irc/services.h"
+#include "irc/svc_chanserv_appeal.h"
 #include "irc/svc_chanserv_held.h"
 #include "proto/message.h"
 #include "proto/utf8.h"
@@ -912,11 +913,19 @@ static const struct svc_cmd cs_commands[] = {
     {"REJECT", 1, -1, true, cs_reject, "REJECT <number>",
      "A manager drops a held message; its rule's consequence (a credit deduction) applies to "
      "the author."},
+    {"APPEAL", 2, 1, true, cs_appeal, "APPEAL <sanction id> <text>",
+     "Contests a sanction on you, or on a group you own: a platform moderator other than its "
+     "author decides; if upheld, the sanction is lifted (and its credit deduction offset). One "
+     "open appeal per sanction."},
+    {"APPEALS", 0, -1, true, cs_appeals, "APPEALS",
+     "Lists your appeals against sanctions and their outcome (open, upheld, rejected) with the "
+     "moderator's note."},
 };
 
 const struct service chanserv_service = {
     .nick = "ChanServ",
-    .about = "ChanServ runs groups for their owners and managers.",
+    .about = "ChanServ runs groups for their owners and managers, and takes appeals against "
+             "sanctions.",
     .footer = "Every action is recorded with your account. HELP <command> explains one.",
     .cmds = cs_commands,
     .ncmds = sizeof cs_commands / sizeof cs_commands[0],

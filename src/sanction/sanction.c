@@ -275,7 +275,8 @@ int sanction_load(uv_loop_t *loop, struct store *st, char *err, size_t errlen)
                    NULL, 0, load_untold, NULL, "sanctions", err, errlen) < 0 ||
         store_load(sanction_store, "SELECT code, at FROM group_violations ORDER BY id", NULL, 0,
                    load_violation, NULL, "group violations", err, errlen) < 0 ||
-        blacklist_load(err, errlen) < 0 || emergency_load(err, errlen) < 0)
+        blacklist_load(err, errlen) < 0 || emergency_load(err, errlen) < 0 ||
+        sanction_appeal_load(err, errlen) < 0)
         return -1;
     static bool registered;
     if (!registered) {
@@ -357,15 +358,14 @@ static const char *until_text(int64_t ends_at)
 
 static const char *appeal_text(const struct sanction *s)
 {
-    static char buf[200];
+    static char buf[240];
     if (s->credit_event > 0)
-        snprintf(buf, sizeof buf, "To appeal: /msg CreditServ APPEAL %lld.",
-                 (long long)s->credit_event);
-    else
         snprintf(buf, sizeof buf,
-                 "To appeal: /msg CreditServ APPEAL <credit event id> for the decision's credit "
-                 "event, or write to the platform's moderators quoting sanction %lld.",
-                 (long long)s->id);
+                 "To appeal: /msg ChanServ APPEAL %lld <why>. (Its credit event alone: /msg "
+                 "CreditServ APPEAL %lld <why>.)",
+                 (long long)s->id, (long long)s->credit_event);
+    else
+        snprintf(buf, sizeof buf, "To appeal: /msg ChanServ APPEAL %lld <why>.", (long long)s->id);
     return buf;
 }
 
@@ -577,6 +577,18 @@ static void lift_at(size_t i, const char *by, const char *why)
 
 int sanction_lift(int64_t id, const char *by, char *why, size_t len)
 {
+    char text[160];
+    snprintf(text, sizeof text, "lifted by %s", by);
+    return sanction_lift_because(id, by, text, why, len);
+}
+
+bool sanction_existed(int64_t id)
+{
+    return id > 0 && id < sanction_next_id;
+}
+
+int sanction_lift_because(int64_t id, const char *by, const char *because, char *why, size_t len)
+{
     for (size_t i = 0; i < nsanctions; i++)
         if (sanctions[i].id == id) {
             if (sanctions[i].kind == SANCTION_CLOSED) {
@@ -586,9 +598,7 @@ int sanction_lift(int64_t id, const char *by, char *why, size_t len)
                          (long long)id);
                 return -1;
             }
-            char text[160];
-            snprintf(text, sizeof text, "lifted by %s", by);
-            lift_at(i, by, text);
+            lift_at(i, by, because);
             return 0;
         }
     snprintf(why, len, "There is no active sanction %lld.", (long long)id);
@@ -1035,6 +1045,7 @@ void sanction_login(struct client *c)
         mark_told(untold[i].id);
     }
     nuntold = k;
+    sanction_appeal_login(c);
     char why[400];
     if (blacklisted(a, why, sizeof why, "use group services"))
         service_notice(&chanserv_service, c, "%s", why);

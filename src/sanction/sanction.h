@@ -15,7 +15,8 @@
  * queued as reports to the authority (report/report.h).
  *
  * Rows: sanctions, group_violations, blacklist, emergency (store schema
- * step 4). State is loaded at start-up and written through.
+ * step 4), sanction_appeals (step 6). State is loaded at start-up and
+ * written through.
  *
  * Threads: loop thread only.
  */
@@ -135,6 +136,65 @@ void sanction_login(struct client *c);
 /* The FAIL code of the last refusal of sanction_may_post ("EMERGENCY",
  * "GROUP_SUSPENDED", "GROUP_CLOSED", "POSTING_SUSPENDED", "BLACKLISTED"). */
 const char *sanction_refusal_code(void);
+
+/* ---- appeals against sanctions (sanction_appeal.c) ----
+ *
+ * A sanction is appealed by its subject (a person sanction) or by its
+ * group's owner (a group sanction) while it is active; one open appeal per
+ * sanction. A platform moderator other than the sanction's author decides:
+ * upheld lifts the sanction (sanction_lift, "appeal upheld") and offsets
+ * its credit event when it has one not yet offset (credit_event_offset);
+ * rejected changes nothing. The filer is told the outcome by ChanServ, at
+ * once or at the next login. Network-log events "sanction.appeal" and
+ * "sanction.appeal.decided". */
+
+#define SANCTION_APPEAL_TEXT 400 /* bytes of an appeal's text or a decision's note */
+#define SANCTION_APPEAL_LIST 200 /* rows of one listing */
+
+struct sanction_appeal {
+    int64_t id, sanction_id, account_id;
+    const char *text;
+    int64_t filed_at;
+    const char *outcome; /* NULL while open, "upheld" or "rejected" */
+    const char *decided_by, *note;
+    int64_t decided_at;
+    const char *kind;   /* the sanction's kind name */
+    int64_t subject_id; /* the sanction's group code or account id */
+    const char *sanction_reason, *sanction_author;
+};
+typedef void (*sanction_appeal_row)(void *ud, const struct sanction_appeal *ap);
+typedef void (*sanction_done_cb)(void *ud, int status); /* 0, or -1: store failed */
+/* Newest first: account_id 0 for every filer; state "open", "decided",
+ * "upheld", "rejected" or NULL/"all". Returns -1 (done never runs) when the
+ * store is not open. */
+int sanction_appeals_list(int64_t account_id, const char *state, int limit, sanction_appeal_row row,
+                          sanction_done_cb done, void *ud);
+
+enum sanction_appeal_status {
+    SANCTION_APPEAL_OK = 0,
+    SANCTION_APPEAL_NOT_FOUND = -1,   /* no such sanction / appeal */
+    SANCTION_APPEAL_OPEN = -2,        /* the sanction already has an open appeal */
+    SANCTION_APPEAL_INACTIVE = -3,    /* lifted, expired, or not appealable here */
+    SANCTION_APPEAL_DECIDED = -4,     /* the appeal was decided already */
+    SANCTION_APPEAL_SAME_AUTHOR = -5, /* the decider imposed the sanction */
+    SANCTION_APPEAL_STORE = -6,
+    SANCTION_APPEAL_BAD = -7,       /* empty or too long text */
+    SANCTION_APPEAL_NOT_YOURS = -8, /* not the subject / not the group's owner */
+};
+struct sanction_appeal_result {
+    int status;
+    const char *sentence; /* one sentence for the person who asked */
+    int64_t appeal_id, sanction_id, offset_event_id;
+    bool upheld, lifted;
+};
+typedef void (*sanction_appeal_cb)(void *ud, const struct sanction_appeal_result *r);
+/* a files an appeal against active sanction sanction_id. cb always runs
+ * (later, or at once for a refusal). */
+void sanction_appeal_file(struct account *a, int64_t sanction_id, const char *text,
+                          sanction_appeal_cb cb, void *ud);
+/* A moderator (actor "unix:alice") decides an open appeal. cb always runs. */
+void sanction_appeal_decide(int64_t appeal_id, bool uphold, const char *note, const char *actor,
+                            sanction_appeal_cb cb, void *ud);
 
 struct blacklist_entry {
     int64_t id;

@@ -42,6 +42,16 @@ int64_t blacklist_account_entry(const struct account *a);
 /* The reason of entry id (or ""). */
 const char *blacklist_reason(int64_t id);
 
+/* Whether id was ever given to a sanction (active or lifted). */
+bool sanction_existed(int64_t id);
+/* sanction_lift with the text shown and logged as the lifting's why. */
+int sanction_lift_because(int64_t id, const char *by, const char *because, char *why, size_t len);
+/* Appeal outcomes not yet told (sanction_appeal.c): loaded at start-up,
+ * told at login. */
+int sanction_appeal_load(char *err, size_t errlen);
+struct client;
+void sanction_appeal_login(struct client *c);
+
 /* Closure of a group (sanction.c), also used by blacklist.c. */
 int64_t sanction_close_group(int64_t code, const char *reason, const char *evidence,
                              const char *author, bool report, char *why, size_t len);

@@ -360,6 +360,23 @@ static const char *const store_migrations[] = {
     " password_changed_at INTEGER,"
     " disabled_at INTEGER,"
     " disabled_by TEXT);",
+    /* 6: appeals against sanctions (src/sanction/appeal.c): one open appeal
+     * per sanction; filed by the sanction's subject (a person sanction) or
+     * its group's owner (a group sanction). */
+    "CREATE TABLE sanction_appeals ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " sanction_id INTEGER NOT NULL,"
+    " account_id INTEGER NOT NULL,"
+    " text TEXT NOT NULL,"
+    " filed_at INTEGER NOT NULL,"
+    " outcome TEXT CHECK (outcome IS NULL OR outcome IN ('upheld', 'rejected')),"
+    " decided_by TEXT,"
+    " decided_at INTEGER,"
+    " note TEXT,"
+    " told INTEGER NOT NULL DEFAULT 0);"
+    "CREATE UNIQUE INDEX sanction_appeals_open ON sanction_appeals (sanction_id)"
+    " WHERE outcome IS NULL;"
+    "CREATE INDEX sanction_appeals_account ON sanction_appeals (account_id, id);",
 };
 #define STORE_NMIGRATIONS ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 
