@@ -109,7 +109,8 @@ static const char *outcome_sentence(int64_t appeal_id, int64_t sanction_id, bool
     static char buf[240];
     if (upheld)
         snprintf(buf, sizeof buf,
-                 "Your appeal %lld against sanction %lld was upheld: the sanction is lifted. /msg "
+                 "Your appeal %lld against sanction %lld was upheld: the sanction no longer "
+                 "applies. /msg "
                  "ChanServ APPEALS shows the moderator's note.",
                  (long long)appeal_id, (long long)sanction_id);
     else
