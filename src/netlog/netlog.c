@@ -54,6 +54,14 @@ static struct {
     /* loop -> writer */
     struct nl_entry *in_head, *in_tail;
     size_t queued;
+    /* loop-only: this loop iteration's events, handed to the writer at its
+     * end (nl_on_check) with one lock and one wake-up: the writer commits
+     * whole iterations and never wakes for the first event of one while
+     * the loop, on the same core, is still reading the rest */
+    struct nl_entry *it_head, *it_tail;
+    size_t it_count;
+    uv_check_t check;     /* after the I/O callbacks of an iteration */
+    uv_prepare_t prepare; /* before its poll: what timers and close callbacks appended */
     /* writer -> loop, in seq order */
     struct nl_entry *done_head, *done_tail;
     bool stop;
@@ -460,11 +468,10 @@ static char *nl_copy(char **p, const char *s)
 
 int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
 {
-    if (!nl.open || nl.stop || nl.queued >= nl.queue_max)
+    if (!nl.open || nl.stop || nl.queued + nl.it_count >= nl.queue_max)
         return -1;
     if (nl.off) { /* benchmarks of the core without the log: a seq, nothing kept */
         int64_t seq = nl.next_seq++;
-        nl.stats.last_seq = seq;
         if (cb)
             cb(ud, 0, seq);
         return seq;
@@ -496,17 +503,44 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
     }
     x->cb = cb;
     x->ud = ud;
+    if (nl.it_tail)
+        nl.it_tail->next = x;
+    else
+        nl.it_head = x;
+    nl.it_tail = x;
+    nl.it_count++;
+    return seq;
+}
+
+/* Hands this iteration's events to the writer (loop thread). */
+static void nl_hand_over(void)
+{
+    if (!nl.it_head)
+        return;
     pthread_mutex_lock(&nl.mu);
     if (nl.in_tail)
-        nl.in_tail->next = x;
+        nl.in_tail->next = nl.it_head;
     else
-        nl.in_head = x;
-    nl.in_tail = x;
-    nl.queued++;
-    nl.stats.last_seq = seq;
+        nl.in_head = nl.it_head;
+    nl.in_tail = nl.it_tail;
+    nl.queued += nl.it_count;
+    nl.stats.last_seq = nl.it_tail->ev.seq;
     pthread_cond_signal(&nl.cv);
     pthread_mutex_unlock(&nl.mu);
-    return seq;
+    nl.it_head = nl.it_tail = NULL;
+    nl.it_count = 0;
+}
+
+static void nl_on_check(uv_check_t *h)
+{
+    (void)h;
+    nl_hand_over();
+}
+
+static void nl_on_prepare(uv_prepare_t *h)
+{
+    (void)h;
+    nl_hand_over();
 }
 
 int64_t netlog_record(const char *kind, const char *actor, const char *target, int64_t code,
@@ -544,7 +578,9 @@ void netlog_get_stats(struct netlog_stats *out)
 {
     pthread_mutex_lock(&nl.mu);
     *out = nl.stats;
-    out->queued = nl.queued;
+    out->queued = nl.queued + nl.it_count;
+    /* appended, handed over or not: a reader waits for all of it (loop) */
+    out->last_seq = nl.next_seq - 1;
     pthread_mutex_unlock(&nl.mu);
 }
 
@@ -731,6 +767,12 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
     pthread_cond_init(&nl.cv, NULL);
     nl_backfill_start(cfg->netlog_path);
     uv_async_init(loop, &nl.async, nl_on_async);
+    uv_check_init(loop, &nl.check);
+    uv_check_start(&nl.check, nl_on_check);
+    uv_unref((uv_handle_t *)&nl.check);
+    uv_prepare_init(loop, &nl.prepare);
+    uv_prepare_start(&nl.prepare, nl_on_prepare);
+    uv_unref((uv_handle_t *)&nl.prepare);
     atomic_store(&nl.healthy, true);
     nl.stats.last_seq = nl.stats.durable_seq = nl.next_seq - 1;
     nl.stats.checkpoint_size = nl.cp_size;
@@ -759,6 +801,9 @@ void netlog_close(void)
         return;
     uv_timer_stop(&nl.purge_timer);
     uv_close((uv_handle_t *)&nl.purge_timer, NULL);
+    nl_hand_over(); /* what this iteration appended */
+    uv_close((uv_handle_t *)&nl.check, NULL);
+    uv_close((uv_handle_t *)&nl.prepare, NULL);
     pthread_mutex_lock(&nl.mu);
     nl.stop = true;
     pthread_cond_signal(&nl.cv);

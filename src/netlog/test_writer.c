@@ -191,7 +191,7 @@ static void test_wal_backfilled_while_open(void **state)
     assert_true(file_size(f.db) >= before + 16L * 1024 * 1024);
     long wal_size = file_size(wal);
     close_log(&f, n);
-    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events"), n);
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events WHERE kind = 'msg'"), n);
     /* the WAL started over instead of growing with everything written */
     assert_true(wal_size < 4 * 8192L * 4096);
     cleanup(&f);
