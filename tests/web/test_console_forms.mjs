@@ -42,6 +42,11 @@ test('appeals', () => {
   assert.deepEqual(f.appealDecideArgs('3', 'uphold', 'ok'), { args: { id: 3, decision: 'uphold', note: 'ok' } });
   assert.equal(f.appealDecideArgs(3, 'reject', '').error, 'form.need_note');
   assert.equal(f.appealDecideArgs(3, 'maybe', 'x').error, 'form.need_decision');
+  assert.deepEqual(f.sanctionAppealListArgs({ name: 'xm' }), { args: { state: 'open', account: 'xm' } });
+  assert.equal(f.sanctionAppealListArgs({ state: 'closed' }).error, 'form.bad_state');
+  assert.deepEqual(f.sanctionAppealDecideArgs('5', 'upheld', 'ok'), { args: { id: 5, decision: 'upheld', note: 'ok' } });
+  assert.equal(f.sanctionAppealDecideArgs(5, 'uphold', 'ok').error, 'form.need_decision');
+  assert.equal(f.sanctionAppealDecideArgs(5, 'rejected', ' ').error, 'form.need_note');
 });
 
 test('account actions', () => {

@@ -20,6 +20,7 @@ const pages = {
   group: await import('../../web/console/page_group.js'),
   log: await import('../../web/console/page_log.js'),
   reports: await import('../../web/console/page_reports.js'),
+  appeals: await import('../../web/console/page_appeals.js'),
 };
 
 beforeEach(() => setLanguage('en'));
@@ -271,4 +272,34 @@ test('reports: list by status, retry and ack confirmed and sent', async () => {
   assert.deepEqual(ctx.api.calls[1], { cmd: 'reports.retry', args: { id: 7 } });
   const aud = await show('reports', makeCtx('auditor', { 'reports.list': ok([{ id: 7, status: 'failed' }]) }));
   assert.equal($(aud, '[data-testid=report-retry]'), null);
+});
+
+test('appeals page: credit appeals, then appeals against sanctions decided with a note', async () => {
+  const sapp = { id: 5, sanction: 9, account: 'xm', text: 'we removed the spam', filed_at: 1, state: 'open',
+    kind: 'group-suspended', subject_id: 10001, sanction_reason: 'spam', sanction_author: 'unix:a' };
+  const answers = {
+    'appeals.list': ok([]),
+    'sanctions.appeals': ok([sapp, { ...sapp, id: 4, state: 'rejected', decided_by: 'unix:b', note: 'no' }]),
+    'sanctions.appeal.decide': ok({ result: 'Appeal 5 upheld: sanction 9 lifted.', appeal: 5, sanction: 9, lifted: true }),
+  };
+  const mod = makeCtx('moderator', answers);
+  const root = await show('appeals', mod, { query: { state: 'all' } });
+  assert.deepEqual(mod.api.calls.find((c) => c.cmd === 'sanctions.appeals').args, { state: 'all' });
+  const rows = root.querySelectorAll('[data-testid=sappeal-row]');
+  assert.equal(rows.length, 2);
+  assert.equal(root.querySelectorAll('[data-testid=sappeal-uphold]').length, 1, 'only the open one has buttons');
+  await $(root, '[data-testid=sappeal-uphold]').click();
+  await settle();
+  assert.equal(mod.api.calls.filter((c) => c.cmd === 'sanctions.appeal.decide').length, 0, 'no note, nothing sent');
+  $(root, '[data-testid=sappeal-note]').value = 'the spam is gone';
+  await $(root, '[data-testid=sappeal-uphold]').click();
+  await settle();
+  assert.deepEqual(mod.api.calls.find((c) => c.cmd === 'sanctions.appeal.decide').args,
+    { id: 5, decision: 'upheld', note: 'the spam is gone' });
+  assert.match($(root, '[data-testid=appeals-answer]').textContent, /sanction 9 lifted/);
+
+  const aud = makeCtx('auditor', answers);
+  const a = await show('appeals', aud);
+  assert.equal($(a, '[data-testid=sappeals-list]'), null, 'auditors do not list sanction appeals');
+  assert.ok(!aud.api.calls.some((c) => c.cmd === 'sanctions.appeals'));
 });

@@ -112,6 +112,26 @@ export function appealDecideArgs(id, decision, note) {
   return { args: { id: n, decision, note: t } };
 }
 
+// sanctions.appeals {"state","account"}: the same states as credit appeals
+export function sanctionAppealListArgs(f) {
+  const state = str(f.state) || 'open';
+  if (!APPEAL_STATES.includes(state)) return { error: 'form.bad_state' };
+  const args = { state };
+  if (str(f.name)) args.account = str(f.name);
+  return { args };
+}
+
+// sanctions.appeal.decide {"id","decision":"upheld"|"rejected","note"}
+// (the console asks for a note, as for credit appeals: the filer reads it)
+export function sanctionAppealDecideArgs(id, decision, note) {
+  const n = positiveInt(id);
+  if (n === null) return { error: 'form.bad_id' };
+  if (decision !== 'upheld' && decision !== 'rejected') return { error: 'form.need_decision' };
+  const t = str(note);
+  if (t === '') return { error: 'form.need_note' };
+  return { args: { id: n, decision, note: t } };
+}
+
 // accounts.suspend {"name","reason"}
 export function suspendArgs(name, reason) {
   const n = str(name), r = str(reason);

@@ -42,6 +42,8 @@ export const COMMAND_ROLES = Object.freeze({
   'sanctions.person': MOD,
   'sanctions.close': MOD,
   'sanctions.lift': MOD,
+  'sanctions.appeals': MOD,
+  'sanctions.appeal.decide': MOD,
   'blacklist.list': ALL,
   'blacklist.add': MOD,
   'blacklist.remove': MOD,

@@ -138,6 +138,7 @@ export const STRINGS = {
     'appeal.state.upheld': 'upheld',
     'appeal.state.rejected': 'rejected',
     'appeal.state.all': 'all',
+    'appeal.sanctions_title': 'Appeals against sanctions',
 
     'user.title': 'Account {name}',
     'user.search': 'Account name',
@@ -275,6 +276,7 @@ export const STRINGS = {
     'field.decision': 'Decision',
     'field.severity': 'Severity',
     'field.rule': 'Rule broken',
+    'field.sanction': 'Sanction',
     'field.note': 'Note',
     'field.event': 'Credit event',
     'field.delta': 'Change',
@@ -470,6 +472,7 @@ export const STRINGS = {
     'appeal.state.upheld': '已支持',
     'appeal.state.rejected': '已驳回',
     'appeal.state.all': '全部',
+    'appeal.sanctions_title': '对处置措施的申诉',
 
     'user.title': '账号 {name}',
     'user.search': '账号名',
@@ -607,6 +610,7 @@ export const STRINGS = {
     'field.decision': '处理决定',
     'field.severity': '严重程度',
     'field.rule': '违反的规则',
+    'field.sanction': '处置措施',
     'field.note': '说明',
     'field.event': '信用记录',
     'field.delta': '变动',
