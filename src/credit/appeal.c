@@ -189,41 +189,15 @@ int credit_appeals_list(int64_t account_id, const char *state, int limit, credit
 
 /* ---- counting (the console's dashboard: status) ---- */
 
-struct count_read {
-    credit_count_cb cb;
-    void *ud;
-    int64_t n;
-};
-
-static int count_row(void *ud, const struct store_value *c, size_t n)
-{
-    if (n == 1)
-        ((struct count_read *)ud)->n = c[0].i;
-    return 0;
-}
-
-static void count_done(void *ud, int status, const char *err)
-{
-    struct count_read *r = ud;
-    if (status != STORE_OK)
-        log_error("credit: appeals count failed: %s", err ? err : store_status_name(status));
-    r->cb(r->ud, status == STORE_OK ? 0 : -1, r->n);
-    free(r);
-}
-
 int credit_appeals_open_count(credit_count_cb cb, void *ud)
 {
     struct store *st = credit__store();
     if (!st)
         return -1;
-    struct count_read *r = xcalloc(1, sizeof *r);
-    *r = (struct count_read){cb, ud, 0};
-    if (store_query(st, "SELECT count(*) FROM credit_appeals WHERE outcome IS NULL", NULL, 0,
-                    count_row, count_done, r) != STORE_OK) {
-        free(r);
-        return -1;
-    }
-    return 0;
+    return store_count(st, "SELECT count(*) FROM credit_appeals WHERE outcome IS NULL", NULL, 0,
+                       "open credit appeals", cb, ud) == STORE_OK
+               ? 0
+               : -1;
 }
 
 /* ---- filing ---- */

@@ -114,16 +114,27 @@ static void status_queue_done(void *ud, bool ok)
 /* The *_fill halves record an answer without releasing its hold: h_status
    uses them when a request fails at once, so that nothing it calls may free
    the job before its own last use (and GCC's -Wuse-after-free can see it). */
-static void status_appeals_fill(struct status_job *s, int status, int64_t n)
+/* appeals: {"pending": open credit appeals, "sanctions_pending": open
+   appeals against sanctions}, each filled by its own count */
+static void status_count_fill(struct status_job *s, const char *key, int status, int64_t n)
 {
     if (status != 0)
         s->failed = true;
-    json_object_set_new(s->result, "appeals", json_pack("{s:I}", "pending", (json_int_t)n));
+    json_t *a = json_object_get(s->result, "appeals");
+    if (!a)
+        json_object_set_new(s->result, "appeals", a = json_object());
+    json_object_set_new(a, key, json_integer((json_int_t)n));
 }
 
 static void status_appeals(void *ud, int status, int64_t n)
 {
-    status_appeals_fill(ud, status, n);
+    status_count_fill(ud, "pending", status, n);
+    status_finish(ud);
+}
+
+static void status_sanction_appeals(void *ud, int status, int64_t n)
+{
+    status_count_fill(ud, "sanctions_pending", status, n);
     status_finish(ud);
 }
 
@@ -220,11 +231,15 @@ static void h_status(struct ctl_request *req, json_t *args)
         netlog_json(), "emergency", "on", json_array_size(em) > 0, "switches", em);
     /* the handler's own hold, released below, and one per store answer; all
        taken before the first request, since an answer may come at once */
-    s->pending = 4;
+    s->pending = 5;
     verify_queue_list(status_queue_row, status_queue_done, s);
     if (credit_appeals_open_count(status_appeals, s) != 0) {
-        status_appeals_fill(s, -1, 0);
+        status_count_fill(s, "pending", -1, 0);
         s->pending--; /* never the last hold: the handler's own is still taken */
+    }
+    if (sanction_appeals_open_count(status_sanction_appeals, s) != 0) {
+        status_count_fill(s, "sanctions_pending", -1, 0);
+        s->pending--;
     }
     if (report_counts(status_reports, s) != REPORT_OK) {
         status_reports_fill(s, REPORT_ERR_STORE, NULL);

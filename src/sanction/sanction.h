@@ -169,6 +169,10 @@ typedef void (*sanction_done_cb)(void *ud, int status); /* 0, or -1: store faile
  * store is not open. */
 int sanction_appeals_list(int64_t account_id, const char *state, int limit, sanction_appeal_row row,
                           sanction_done_cb done, void *ud);
+/* The open appeals against sanctions, counted off the loop (the console's
+ * dashboard); cb(ud, 0, n) or cb(ud, -1, 0). -1 (cb never runs) when the
+ * store is not open. */
+int sanction_appeals_open_count(void (*cb)(void *ud, int status, int64_t n), void *ud);
 
 enum sanction_appeal_status {
     SANCTION_APPEAL_OK = 0,

@@ -205,6 +205,17 @@ static void list_done(void *ud, int status, const char *err)
     free(r);
 }
 
+int sanction_appeals_open_count(void (*cb)(void *ud, int status, int64_t n), void *ud)
+{
+    if (!sanction_store)
+        return -1;
+    return store_count(sanction_store,
+                       "SELECT count(*) FROM sanction_appeals WHERE outcome IS NULL", NULL, 0,
+                       "open sanction appeals", cb, ud) == STORE_OK
+               ? 0
+               : -1;
+}
+
 int sanction_appeals_list(int64_t account_id, const char *state, int limit, sanction_appeal_row row,
                           sanction_done_cb done, void *ud)
 {

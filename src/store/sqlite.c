@@ -48,6 +48,7 @@
 
 #include "store/store.h"
 #include "util/alloc.h"
+#include "util/log.h"
 
 struct store_job {
     struct store_job *next;
@@ -863,6 +864,41 @@ int store_query(struct store *st, const char *sql, const struct store_value *bin
     }
     st->reads_inflight++;
     return STORE_OK;
+}
+
+struct store_count_read {
+    store_count_cb cb;
+    void *ud;
+    const char *what;
+    int64_t n;
+};
+
+static int store_count_row(void *ud, const struct store_value *c, size_t n)
+{
+    struct store_count_read *r = ud;
+    if (n >= 1 && c[0].type == STORE_TYPE_INT)
+        r->n = c[0].i;
+    return 0;
+}
+
+static void store_count_done(void *ud, int status, const char *err)
+{
+    struct store_count_read *r = ud;
+    if (status != STORE_OK)
+        log_error("store: counting %s failed: %s", r->what, err ? err : store_status_name(status));
+    r->cb(r->ud, status == STORE_OK ? 0 : -1, status == STORE_OK ? r->n : 0);
+    free(r);
+}
+
+int store_count(struct store *st, const char *sql, const struct store_value *binds, size_t nbinds,
+                const char *what, store_count_cb cb, void *ud)
+{
+    struct store_count_read *r = xcalloc(1, sizeof *r);
+    *r = (struct store_count_read){cb, ud, what, 0};
+    int rc = store_query(st, sql, binds, nbinds, store_count_row, store_count_done, r);
+    if (rc != STORE_OK)
+        free(r);
+    return rc;
 }
 
 /* The state of one store_load: its rows go to the caller's row callback

@@ -113,6 +113,14 @@ int store_exec_write(struct store *st, const char *sql, const struct store_value
 int store_query(struct store *st, const char *sql, const struct store_value *binds, size_t nbinds,
                 store_row_cb row_cb, store_done_cb done_cb, void *ud);
 
+/* One number: runs a read whose first row's first column is an integer
+ * (a count, say) and calls cb(ud, 0, n) on the loop, or cb(ud, -1, 0) when
+ * the read fails (logged with `what`). Returns like store_query; cb runs
+ * only when it returns STORE_OK. */
+typedef void (*store_count_cb)(void *ud, int status, int64_t n);
+int store_count(struct store *st, const char *sql, const struct store_value *binds, size_t nbinds,
+                const char *what, store_count_cb cb, void *ud);
+
 /* Start-up only: runs one read and waits for it by turning the store's
  * loop (uv_run UV_RUN_ONCE) until done_cb would have run, so a module can
  * load its rows before the server accepts anyone. Never call it from a

@@ -71,6 +71,8 @@ def test_group_owner_appeals_a_suspension_and_another_moderator_upholds(qund_fac
     listed = qunctl_json(srv, "sanctions", "appeals")
     assert [(x["id"], x["account"], x["sanction"], x["sanction_author"]) for x in listed] == \
         [(a, "gowner", sid, "unix:%s" % RUN_USER)], listed
+    st = qunctl_json(srv, "status")  # the console's dashboard counts it
+    assert st["appeals"] == {"pending": 0, "sanctions_pending": 1} and "partial" not in st, st
 
     # the moderator who imposed it may not decide it
     r = as_run_user(srv, "sanctions", "appeal-decide", str(a), "upheld")
@@ -89,6 +91,7 @@ def test_group_owner_appeals_a_suspension_and_another_moderator_upholds(qund_fac
     assert db_rows(srv, "SELECT outcome, decided_by, note, told FROM sanction_appeals"
                         " WHERE id = ?", (a,)) == [("upheld", "unix:root", "a bot", 1)]
     cs(owner, "APPEALS", "upheld")
+    assert qunctl_json(srv, "status")["appeals"]["sanctions_pending"] == 0
     r = qunctl(srv, "sanctions", "appeal-decide", str(a), "rejected")
     assert r.returncode == 1 and "decided already" in r.stderr, r.stderr
     ev = log_wait(srv, "SELECT kind, actor, body FROM events WHERE kind LIKE 'sanction.appeal%'"

@@ -47,7 +47,7 @@ test('dashboard model of a full status', () => {
     netlog: { last_seq: 9000, durable_seq: 8999, checkpoint_size: 8990, checkpoint_at: 1764487520000,
       healthy: false, queued: 1, commits: 7, failed_batches: 3 },
     emergency: { on: true, switches: [{ scope: 'all', message: 'm', set_by: 'unix:root', set_at: 1 }] },
-    appeals: { pending: 3 },
+    appeals: { pending: 3, sanctions_pending: 2 },
     reports: { pending: 1, delivered: 7, failed: 2, acknowledged: 4 },
   });
   assert.equal(m.online_accounts, 120);
@@ -56,7 +56,7 @@ test('dashboard model of a full status', () => {
   assert.equal(m.identity_queue, 5);
   assert.equal(m.complaints_open, 9);
   assert.equal(m.complaints_overdue, 2);
-  assert.equal(m.appeals_open, 3);
+  assert.equal(m.appeals_open, 5, 'credit and sanction appeals together');
   assert.equal(m.log_healthy, false);
   assert.equal(m.log_failed_batches, 3);
   assert.equal(m.log_checkpoint_size, 8990);

@@ -60,6 +60,12 @@ function num(v) {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
+// a + b when at least one is known (an older daemon sends only the first)
+function sumKnown(a, b) {
+  if (a === null && b === null) return null;
+  return (a || 0) + (b || 0);
+}
+
 // The dashboard's tiles from the "status" control command's result (the
 // shape is h_status in src/ctl/ctl_logquery.c; README.md describes it).
 // Missing members show as null ("—"), so an older daemon still renders.
@@ -88,7 +94,8 @@ export function dashboardModel(s) {
     complaints_group: group,
     complaints_platform: platform,
     complaints_overdue: num(get(['complaints', 'overdue'])),
-    appeals_open: num(get(['appeals', 'pending'])),
+    // credit appeals and appeals against sanctions, both on the appeals page
+    appeals_open: sumKnown(num(get(['appeals', 'pending'])), num(get(['appeals', 'sanctions_pending']))),
     log_last_seq: last,
     log_durable_seq: num(log.durable_seq),
     log_checkpoint_size: cpSize,
