@@ -524,7 +524,6 @@ static void nl_hand_over(void)
         nl.in_head = nl.it_head;
     nl.in_tail = nl.it_tail;
     nl.queued += nl.it_count;
-    nl.stats.last_seq = nl.it_tail->ev.seq;
     pthread_cond_signal(&nl.cv);
     pthread_mutex_unlock(&nl.mu);
     nl.it_head = nl.it_tail = NULL;
@@ -774,7 +773,7 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
     uv_prepare_start(&nl.prepare, nl_on_prepare);
     uv_unref((uv_handle_t *)&nl.prepare);
     atomic_store(&nl.healthy, true);
-    nl.stats.last_seq = nl.stats.durable_seq = nl.next_seq - 1;
+    nl.stats.durable_seq = nl.next_seq - 1; /* last_seq comes from next_seq */
     nl.stats.checkpoint_size = nl.cp_size;
     nl.stats.checkpoint_ms = nl.cp_ms;
     if (pthread_create(&nl.thread, NULL, nl_writer, NULL) != 0) {
