@@ -37,16 +37,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-static const char *cell_text(const struct store_value *v)
-{
-    return v->type == STORE_TYPE_TEXT ? v->p : NULL;
-}
-
-static int64_t cell_int(const struct store_value *v)
-{
-    return v->type == STORE_TYPE_INT ? v->i : 0;
-}
-
 static int list_limit(int limit)
 {
     return limit < 1 ? 1 : limit > CREDIT_LIST_MAX ? CREDIT_LIST_MAX : limit;
@@ -69,11 +59,11 @@ static int ledger_row(void *ud, const struct store_value *c, size_t n)
         .id = c[0].i,
         .account_id = c[1].i,
         .delta = (int)c[2].i,
-        .reason = cell_text(&c[3]) ? cell_text(&c[3]) : "",
-        .evidence = cell_text(&c[4]),
-        .author = cell_text(&c[5]) ? cell_text(&c[5]) : "",
+        .reason = store_cell_text(&c[3]) ? store_cell_text(&c[3]) : "",
+        .evidence = store_cell_text(&c[4]),
+        .author = store_cell_text(&c[5]) ? store_cell_text(&c[5]) : "",
         .at = c[6].i,
-        .offset_by = cell_int(&c[7]),
+        .offset_by = store_cell_int(&c[7]),
     };
     r->row(r->ud, &e);
     return 0;
@@ -129,16 +119,16 @@ static void appeal_from_row(const struct store_value *c, struct credit_appeal *a
         .id = c[0].i,
         .event_id = c[1].i,
         .account_id = c[2].i,
-        .text = cell_text(&c[3]) ? cell_text(&c[3]) : "",
+        .text = store_cell_text(&c[3]) ? store_cell_text(&c[3]) : "",
         .filed_at = c[4].i,
-        .outcome = cell_text(&c[5]),
-        .decided_by = cell_text(&c[6]),
-        .decided_at = cell_int(&c[7]),
-        .note = cell_text(&c[8]),
-        .offset_event_id = cell_int(&c[9]),
+        .outcome = store_cell_text(&c[5]),
+        .decided_by = store_cell_text(&c[6]),
+        .decided_at = store_cell_int(&c[7]),
+        .note = store_cell_text(&c[8]),
+        .offset_event_id = store_cell_int(&c[9]),
         .event_delta = (int)c[10].i,
-        .event_reason = cell_text(&c[11]) ? cell_text(&c[11]) : "",
-        .event_author = cell_text(&c[12]) ? cell_text(&c[12]) : "",
+        .event_reason = store_cell_text(&c[11]) ? store_cell_text(&c[11]) : "",
+        .event_author = store_cell_text(&c[12]) ? store_cell_text(&c[12]) : "",
     };
 }
 
@@ -286,8 +276,9 @@ static int event_row(void *ud, const struct store_value *c, size_t n)
         return 0;
     j->found = c[1].i == j->a->id;
     j->event_delta = (int)c[2].i;
-    j->offset = (cell_text(&c[3]) && strcmp(cell_text(&c[3]), CREDIT_REASON_OFFSET) == 0) ||
-                cell_int(&c[5]) != 0;
+    j->offset =
+        (store_cell_text(&c[3]) && strcmp(store_cell_text(&c[3]), CREDIT_REASON_OFFSET) == 0) ||
+        store_cell_int(&c[5]) != 0;
     j->event_at = c[4].i;
     return 0;
 }
@@ -464,7 +455,7 @@ static int decide_row(void *ud, const struct store_value *c, size_t n)
     j->decided = ap.outcome != NULL;
     j->event_id = ap.event_id;
     j->event_delta = ap.event_delta;
-    j->event_at = cell_int(&c[13]);
+    j->event_at = store_cell_int(&c[13]);
     j->event_author = xstrdup(ap.event_author);
     j->a = account_find_id(ap.account_id);
     if (j->a)
@@ -596,8 +587,9 @@ static int offset_event_row(void *ud, const struct store_value *c, size_t n)
     if (j->a)
         account_ref(j->a);
     j->delta = (int)c[2].i;
-    j->offset = (cell_text(&c[3]) && strcmp(cell_text(&c[3]), CREDIT_REASON_OFFSET) == 0) ||
-                cell_int(&c[5]) != 0;
+    j->offset =
+        (store_cell_text(&c[3]) && strcmp(store_cell_text(&c[3]), CREDIT_REASON_OFFSET) == 0) ||
+        store_cell_int(&c[5]) != 0;
     j->event_at = c[4].i;
     return 0;
 }

@@ -51,19 +51,14 @@ struct store *credit__store(void)
     "  THEN e.at END)"                                                                             \
     " FROM credit_events e"
 
-static int64_t cell_int(const struct store_value *v)
-{
-    return v->type == STORE_TYPE_INT ? v->i : 0;
-}
-
 static int credit_row(void *ud, const struct store_value *c, size_t n)
 {
     if (n == 4) {
         struct account *a = account_find_id(c[0].i);
         if (a) {
             a->credit_delta = (int)c[1].i;
-            a->credit_recovery_at = cell_int(&c[2]);
-            a->credit_violation_at = cell_int(&c[3]);
+            a->credit_recovery_at = store_cell_int(&c[2]);
+            a->credit_violation_at = store_cell_int(&c[3]);
         }
     }
     return 0;
@@ -99,7 +94,7 @@ static int credit_refresh_row(void *ud, const struct store_value *c, size_t n)
     /* A violation newer than the offset one stays the last violation; a
      * read may miss one committed after it was submitted (store.h). */
     if (n == 4 && r->a->credit_violation_at <= r->original_at)
-        r->a->credit_violation_at = cell_int(&c[3]);
+        r->a->credit_violation_at = store_cell_int(&c[3]);
     return 0;
 }
 

@@ -49,16 +49,6 @@
 
 #define UNTOLD_MAX 10000 /* decided-while-offline outcomes kept in memory */
 
-static const char *cell_text(const struct store_value *v)
-{
-    return v->type == STORE_TYPE_TEXT ? v->p : NULL;
-}
-
-static int64_t cell_int(const struct store_value *v)
-{
-    return v->type == STORE_TYPE_INT ? v->i : 0;
-}
-
 /* ---- outcomes not yet told (rule 5) ---- */
 
 struct untold_outcome {
@@ -85,7 +75,7 @@ static int load_untold(void *ud, const struct store_value *c, size_t n)
 {
     if (n == 4)
         untold_push(c[0].i, c[1].i, c[2].i,
-                    cell_text(&c[3]) && strcmp(cell_text(&c[3]), "upheld") == 0);
+                    store_cell_text(&c[3]) && strcmp(store_cell_text(&c[3]), "upheld") == 0);
     return 0;
 }
 
@@ -166,16 +156,16 @@ static void appeal_from_row(const struct store_value *c, struct sanction_appeal 
         .id = c[0].i,
         .sanction_id = c[1].i,
         .account_id = c[2].i,
-        .text = cell_text(&c[3]) ? cell_text(&c[3]) : "",
+        .text = store_cell_text(&c[3]) ? store_cell_text(&c[3]) : "",
         .filed_at = c[4].i,
-        .outcome = cell_text(&c[5]),
-        .decided_by = cell_text(&c[6]),
-        .decided_at = cell_int(&c[7]),
-        .note = cell_text(&c[8]),
-        .kind = cell_text(&c[9]) ? cell_text(&c[9]) : "",
+        .outcome = store_cell_text(&c[5]),
+        .decided_by = store_cell_text(&c[6]),
+        .decided_at = store_cell_int(&c[7]),
+        .note = store_cell_text(&c[8]),
+        .kind = store_cell_text(&c[9]) ? store_cell_text(&c[9]) : "",
         .subject_id = c[10].i,
-        .sanction_reason = cell_text(&c[11]) ? cell_text(&c[11]) : "",
-        .sanction_author = cell_text(&c[12]) ? cell_text(&c[12]) : "system",
+        .sanction_reason = store_cell_text(&c[11]) ? store_cell_text(&c[11]) : "",
+        .sanction_author = store_cell_text(&c[12]) ? store_cell_text(&c[12]) : "system",
     };
 }
 
@@ -469,7 +459,7 @@ static int decide_row(void *ud, const struct store_value *c, size_t n)
     j->decided = ap.outcome != NULL;
     j->sanction_id = ap.sanction_id;
     j->account_id = ap.account_id;
-    j->credit_event = cell_int(&c[13]);
+    j->credit_event = store_cell_int(&c[13]);
     j->author = xstrdup(ap.sanction_author);
     j->kind = xstrdup(ap.kind);
     const struct account *a = account_find_id(ap.account_id);

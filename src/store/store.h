@@ -66,6 +66,17 @@ struct store_value {
 #define STORE_TEXT(s)    ((struct store_value){.type = STORE_TYPE_TEXT, .p = (s), .len = strlen(s)})
 #define STORE_BLOB(b, n) ((struct store_value){.type = STORE_TYPE_BLOB, .p = (b), .len = (n)})
 
+/* A result cell read as text (NULL unless TEXT) or as an integer (0 unless
+ * INTEGER). */
+static inline const char *store_cell_text(const struct store_value *v)
+{
+    return v->type == STORE_TYPE_TEXT ? (const char *)v->p : NULL;
+}
+static inline int64_t store_cell_int(const struct store_value *v)
+{
+    return v->type == STORE_TYPE_INT ? v->i : 0;
+}
+
 struct store_options {
     const char *path;         /* database file; created if missing */
     int busy_timeout_ms;      /* 0 means 5000 */
