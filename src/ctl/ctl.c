@@ -829,3 +829,32 @@ size_t ctl_connection_count(void)
 {
     return ctl_nconns;
 }
+
+/* ---------------------------------------------------------------- lists */
+
+struct ctl_list *ctl_list_new(struct ctl_request *req)
+{
+    struct ctl_list *l = xcalloc(1, sizeof *l);
+    l->req = req;
+    l->arr = json_array();
+    return l;
+}
+
+void ctl_list_done(void *list, int status)
+{
+    struct ctl_list *l = list;
+    if (status != 0) {
+        json_decref(l->arr);
+        ctl_reply_error(l->req, "store", "the store could not be read");
+    } else {
+        ctl_reply_ok(l->req, l->arr);
+    }
+    free(l);
+}
+
+void ctl_list_unavailable(struct ctl_list *l)
+{
+    json_decref(l->arr);
+    ctl_reply_error(l->req, "store", "the store is not available");
+    free(l);
+}

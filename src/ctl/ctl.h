@@ -142,6 +142,18 @@ void ctl_logquery_register(void);
  * json_object_get(args, key) first (ctl_accounts.c). */
 struct account *ctl_arg_account(struct ctl_request *req, json_t *args, const char *key);
 
+/* An answer that is a JSON array filled row by row from a store read: the
+ * row callback appends to arr, ctl_list_done (status 0, or -1 when the
+ * read failed) replies and frees the list. When the read cannot even start,
+ * ctl_list_unavailable replies and frees it instead. */
+struct ctl_list {
+    struct ctl_request *req;
+    json_t *arr;
+};
+struct ctl_list *ctl_list_new(struct ctl_request *req);
+void ctl_list_done(void *list, int status);
+void ctl_list_unavailable(struct ctl_list *list);
+
 /* Roles of a unix user under the current lists (0: none). */
 unsigned ctl_roles_for_user(uid_t uid, const char *user);
 /* Open connections (for tests and diagnostics). */

@@ -128,31 +128,14 @@ static void h_credit_adjust(struct ctl_request *req, json_t *args)
 
 /* ---- credit.ledger ---- */
 
-struct list_ud {
-    struct ctl_request *req;
-    json_t *arr;
-};
-
 static void ledger_row(void *ud, const struct credit_event *e)
 {
-    struct list_ud *l = ud;
+    struct ctl_list *l = ud;
     json_t *o = json_pack("{s:I, s:i, s:s, s:s, s:I}", "id", (json_int_t)e->id, "delta", e->delta,
                           "reason", e->reason, "author", e->author, "at", (json_int_t)e->at);
     json_object_set_new(o, "evidence", e->evidence ? json_string(e->evidence) : json_null());
     json_object_set_new(o, "offset_by", e->offset_by ? json_integer(e->offset_by) : json_null());
     json_array_append_new(l->arr, o);
-}
-
-static void list_done(void *ud, int status)
-{
-    struct list_ud *l = ud;
-    if (status != 0) {
-        json_decref(l->arr);
-        ctl_reply_error(l->req, "store", "the store could not be read");
-    } else {
-        ctl_reply_ok(l->req, l->arr);
-    }
-    free(l);
 }
 
 static int arg_limit(json_t *args)
@@ -166,21 +149,16 @@ static void h_credit_ledger(struct ctl_request *req, json_t *args)
     struct account *a = ctl_arg_account(req, args, "name");
     if (!a)
         return;
-    struct list_ud *l = xcalloc(1, sizeof *l);
-    l->req = req;
-    l->arr = json_array();
-    if (credit_ledger(a->id, arg_limit(args), ledger_row, list_done, l) != 0) {
-        json_decref(l->arr);
-        free(l);
-        ctl_reply_error(req, "store", "the store is not available");
-    }
+    struct ctl_list *l = ctl_list_new(req);
+    if (credit_ledger(a->id, arg_limit(args), ledger_row, ctl_list_done, l) != 0)
+        ctl_list_unavailable(l);
 }
 
 /* ---- appeals.list ---- */
 
 static void appeal_row(void *ud, const struct credit_appeal *ap)
 {
-    struct list_ud *l = ud;
+    struct ctl_list *l = ud;
     const struct account *a = account_find_id(ap->account_id);
     json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:I, s:s, s:i, s:s, s:s}", "id", (json_int_t)ap->id,
                           "event", (json_int_t)ap->event_id, "account", a ? a->name : "", "text",
@@ -214,14 +192,9 @@ static void h_appeals_list(struct ctl_request *req, json_t *args)
             return;
         account_id = a->id;
     }
-    struct list_ud *l = xcalloc(1, sizeof *l);
-    l->req = req;
-    l->arr = json_array();
-    if (credit_appeals_list(account_id, state, arg_limit(args), appeal_row, list_done, l) != 0) {
-        json_decref(l->arr);
-        free(l);
-        ctl_reply_error(req, "store", "the store is not available");
-    }
+    struct ctl_list *l = ctl_list_new(req);
+    if (credit_appeals_list(account_id, state, arg_limit(args), appeal_row, ctl_list_done, l) != 0)
+        ctl_list_unavailable(l);
 }
 
 /* ---- appeals.decide ---- */

@@ -242,14 +242,9 @@ static void h_sanctions_lift(struct ctl_request *req, json_t *args)
 
 /* ---- appeals against sanctions ---- */
 
-struct appeals_ud {
-    struct ctl_request *req;
-    json_t *arr;
-};
-
 static void appeal_row(void *ud, const struct sanction_appeal *ap)
 {
-    struct appeals_ud *l = ud;
+    struct ctl_list *l = ud;
     const struct account *a = account_find_id(ap->account_id);
     json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:I, s:s, s:s, s:I, s:s, s:s}", "id",
                           (json_int_t)ap->id, "sanction", (json_int_t)ap->sanction_id, "account",
@@ -263,18 +258,6 @@ static void appeal_row(void *ud, const struct sanction_appeal *ap)
         json_object_set_new(o, "note", ap->note ? json_string(ap->note) : json_null());
     }
     json_array_append_new(l->arr, o);
-}
-
-static void appeals_done(void *ud, int status)
-{
-    struct appeals_ud *l = ud;
-    if (status != 0) {
-        json_decref(l->arr);
-        ctl_reply_error(l->req, "store", "the store could not be read");
-    } else {
-        ctl_reply_ok(l->req, l->arr);
-    }
-    free(l);
 }
 
 static void h_sanctions_appeals(struct ctl_request *req, json_t *args)
@@ -296,17 +279,12 @@ static void h_sanctions_appeals(struct ctl_request *req, json_t *args)
         account_id = a->id;
     }
     json_t *n = json_object_get(args, "limit");
-    struct appeals_ud *l = xcalloc(1, sizeof *l);
-    l->req = req;
-    l->arr = json_array();
+    struct ctl_list *l = ctl_list_new(req);
     if (sanction_appeals_list(account_id, state,
                               json_is_integer(n) ? (int)json_integer_value(n)
                                                  : SANCTION_APPEAL_LIST,
-                              appeal_row, appeals_done, l) != 0) {
-        json_decref(l->arr);
-        free(l);
-        ctl_reply_error(req, "store", "the store is not available");
-    }
+                              appeal_row, ctl_list_done, l) != 0)
+        ctl_list_unavailable(l);
 }
 
 static void appeal_decided(void *ud, const struct sanction_appeal_result *r)
