@@ -639,6 +639,15 @@ static void on_privmsg(const char *text, const char *end, uint64_t now)
         full_bad++;
 }
 
+/* An error numeric or FAIL line, shown for the first errors_max of them. */
+static void note_error_line(const struct conn *c, const char *line, const char *end)
+{
+    if (errors_shown < errors_max) {
+        errors_shown++;
+        note("b%d got: %.*s", c->idx, (int)(end - line), line);
+    }
+}
+
 static void on_line(struct conn *c, char *line, size_t len, uint64_t now)
 {
     char *end = line + len;
@@ -691,10 +700,7 @@ static void on_line(struct conn *c, char *line, size_t len, uint64_t now)
             }
         } else if (p[0] == '4' || p[0] == '5') {
             n_errnum++;
-            if (errors_shown < errors_max) {
-                errors_shown++;
-                note("b%d got: %.*s", c->idx, (int)(end - line), line);
-            }
+            note_error_line(c, line, end);
         }
         return;
     }
@@ -718,10 +724,7 @@ static void on_line(struct conn *c, char *line, size_t len, uint64_t now)
     }
     if (rest >= 5 && !memcmp(p, "FAIL ", 5)) {
         n_fail_lines++;
-        if (errors_shown < errors_max) {
-            errors_shown++;
-            note("b%d got: %.*s", c->idx, (int)(end - line), line);
-        }
+        note_error_line(c, line, end);
         return;
     }
     if (rest >= 5 && !memcmp(p, "PING ", 5)) {
