@@ -1,0 +1,105 @@
+/*
+ * journal.h - the network log's commit record file (sans policy; netlog.c
+ * decides when to write, rewind and replay).
+ *
+ * A strict-mode event is durable once its record is in this file and the
+ * file is fdatasync'ed: one sequential write of a few hundred bytes per
+ * event, into a preallocated file, instead of an SQLite transaction that
+ * rewrites every B-tree page the event touches. The SQLite database
+ * (schema.h) stays the log that everything reads; the applier thread
+ * copies the records into it in large transactions, and start-up copies
+ * whatever a crash left only here (netlog_open).
+ *
+ * File: "<log.path>.jnl", preallocated to its capacity. Records follow
+ * each other from offset 0; after the database has taken every record
+ * (and synced), the writer rewinds to offset 0 and overwrites. One record:
+ *
+ *     magic  u32  "QJR1"
+ *     len    u32  payload bytes
+ *     crc    u32  CRC-32C of the payload
+ *     payload:
+ *       'E' seq i64, at i64, code i64, account i64, leaf[32], chain[32],
+ *           kind, actor, target, msgid, body   (strings: u32 n, then n
+ *           bytes ending in NUL; n = 0 for an absent one)
+ *       'C' size u64, at i64, root[32], note, acc   (a signed checkpoint
+ *           covering the events before it; note as a string, acc as u32
+ *           n and n bytes)
+ *
+ * integers little-endian. Reading stops at the first record that is torn
+ * (bad magic, length or CRC) or out of order: an event's seq must follow
+ * the previous event's, a checkpoint's size must equal it. Records from
+ * before a rewind that survive past the new tail carry smaller seqs, so
+ * the order rule ends the valid run there.
+ */
+#ifndef QUN_NETLOG_JOURNAL_H
+#define QUN_NETLOG_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netlog/event.h"
+
+#define JOURNAL_HEAD_BYTES 12
+
+/* A growing byte buffer of encoded records. */
+struct journal_buf {
+    uint8_t *p;
+    size_t len, cap;
+    int64_t last_seq; /* of the last event record, or 0 */
+    size_t events;
+};
+
+/* The bytes one event record takes (for batch sizing). */
+size_t journal_event_bytes(const struct netlog_event *e);
+void journal_put_event(struct journal_buf *b, const struct netlog_event *e,
+                       const uint8_t leaf[NETLOG_HASH_BYTES],
+                       const uint8_t chain[NETLOG_HASH_BYTES]);
+void journal_put_checkpoint(struct journal_buf *b, uint64_t size, int64_t at_ms,
+                            const uint8_t root[NETLOG_HASH_BYTES], const char *note,
+                            const uint8_t *acc, size_t acc_len);
+void journal_buf_free(struct journal_buf *b);
+
+/* One decoded record; strings and blobs point into the decoded bytes. */
+struct journal_rec {
+    char type; /* 'E' or 'C' */
+    struct netlog_event ev;
+    const uint8_t *leaf, *chain;
+    /* 'C' */
+    uint64_t size;
+    int64_t at_ms;
+    const uint8_t *root;
+    const char *note;
+    const uint8_t *acc;
+    size_t acc_len;
+};
+
+/* Decodes the record at p (avail bytes). Returns its length, or 0 when
+ * there is none (end, torn or damaged). */
+size_t journal_decode(const uint8_t *p, size_t avail, struct journal_rec *r);
+
+/* The valid run of records at the front of buf: returns its length in
+ * bytes (the order rule above applies). */
+size_t journal_valid_prefix(const uint8_t *buf, size_t len);
+
+struct journal {
+    int fd;
+    uint64_t off; /* where the next record goes */
+    uint64_t cap; /* preallocated bytes */
+};
+
+/* Opens or creates path with cap bytes reserved. -1 with err. */
+int journal_open(struct journal *j, const char *path, uint64_t cap, char *err, size_t errlen);
+void journal_close(struct journal *j);
+/* Reads the whole file into a malloc'ed buffer (*len bytes). -1 with err. */
+int journal_read_all(struct journal *j, uint8_t **buf, size_t *len, char *err, size_t errlen);
+/* Writes len bytes at the current offset and fdatasyncs. -1 with errno set
+ * (ENOSPC when they do not fit before cap). */
+int journal_append(struct journal *j, const void *p, size_t len);
+/* The next record goes to offset 0 again (every record written so far is
+ * in the database). */
+void journal_rewind(struct journal *j);
+
+uint32_t journal_crc32c(const uint8_t *p, size_t n);
+
+#endif
