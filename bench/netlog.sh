@@ -26,7 +26,8 @@ done
 log "strict log: 1,000,000 events through netlog_append"
 mkdir -p "$WORK/ev"
 EV=$("$BUILD/netlog_bench" "$WORK/ev" 1000000 2>/dev/null)
-EVRATE=$(echo "$EV" | sed -n 's/.*events_per_s=\([0-9]*\).*/\1/p')
+EVRATE=$(echo "$EV" | sed -n 's/.* events_per_s=\([0-9]*\).*/\1/p')
+DBRATE=$(echo "$EV" | sed -n 's/.*db_events_per_s=\([0-9]*\).*/\1/p')
 
 verify_rate() { # events -> records/s of qunctl verify
 	local n=$1 d=$WORK/v$1
@@ -110,7 +111,8 @@ kill "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null
 {
 	echo "| network-log figure | value | target |"
 	echo "|---|---:|---:|"
-	echo "| events committed per second, strict mode (1,000,000 events) | ${EVRATE:-?} | ≥ 200,000 |"
+	echo "| events committed per second, strict mode (1,000,000 events; durable in the journal) | ${EVRATE:-?} | ≥ 200,000 |"
+	echo "| the same, until the log database holds them all (readable) | ${DBRATE:-?} | shown |"
 	echo "| qunctl verify, 1,000,000 events: records/s | ${V1:-?} | ≥ 1,000,000 |"
 	echo "| qunctl verify, $BIG events: records/s | ${VBIG:-?} | ≥ 1,000,000 |"
 	echo "| qund start-up on a $BIG-event log: seconds | ${STARTUP:-?} | ≤ 1 |"

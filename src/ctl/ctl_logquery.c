@@ -194,12 +194,12 @@ static json_t *netlog_json(void)
 {
     struct netlog_stats st;
     netlog_get_stats(&st);
-    return json_pack("{s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I}", "last_seq",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I}", "last_seq",
                      (json_int_t)st.last_seq, "durable_seq", (json_int_t)st.durable_seq,
-                     "checkpoint_size", (json_int_t)st.checkpoint_size, "checkpoint_at",
-                     (json_int_t)st.checkpoint_ms, "healthy", netlog_healthy(), "queued",
-                     (json_int_t)st.queued, "commits", (json_int_t)st.commits, "failed_batches",
-                     (json_int_t)st.batches_failed);
+                     "applied_seq", (json_int_t)st.applied_seq, "checkpoint_size",
+                     (json_int_t)st.checkpoint_size, "checkpoint_at", (json_int_t)st.checkpoint_ms,
+                     "healthy", netlog_healthy(), "queued", (json_int_t)st.queued, "commits",
+                     (json_int_t)st.commits, "failed_batches", (json_int_t)st.batches_failed);
 }
 
 static void h_status(struct ctl_request *req, json_t *args)
@@ -581,6 +581,18 @@ static struct lq_job *lq_parse(struct ctl_request *req, json_t *args, enum lq_op
     return j;
 }
 
+static void lq_go(void *ud)
+{
+    struct lq_job *j = ud;
+    if (uv_queue_work(uv_default_loop(), &j->work, lq_work, lq_done) != 0) {
+        ctl_reply_error(j->req, "internal", "the read could not be started");
+        lq_running--;
+        if (j->op == LQ_EXPORT)
+            lq_exporting--;
+        lq_free(j);
+    }
+}
+
 static void lq_start(struct ctl_request *req, json_t *args, enum lq_op op)
 {
     if (lq_running >= LQ_MAX_JOBS || (op == LQ_EXPORT && lq_exporting > 0)) {
@@ -596,14 +608,25 @@ static void lq_start(struct ctl_request *req, json_t *args, enum lq_op op)
         j->pub_path = xmalloc(n);
         snprintf(j->pub_path, n, "%s.pub", server_config->netlog_key_file);
     }
-    if (uv_queue_work(uv_default_loop(), &j->work, lq_work, lq_done) != 0) {
-        ctl_reply_error(req, "internal", "the read could not be started");
-        lq_free(j);
-        return;
-    }
     lq_running++;
     if (op == LQ_EXPORT)
         lq_exporting++;
+    netlog_when_readable(lq_go, j); /* what went out before the request is in the answer */
+}
+
+/* The database holds the events appended before the request: "log.sync"
+ * answers then (for a reader of the file outside the daemon). */
+static void sync_ready(void *ud)
+{
+    struct netlog_stats st;
+    netlog_get_stats(&st);
+    ctl_reply_ok(ud, json_pack("{s:I}", "applied_seq", (json_int_t)st.applied_seq));
+}
+
+static void h_log_sync(struct ctl_request *req, json_t *args)
+{
+    (void)args;
+    netlog_when_readable(sync_ready, req);
 }
 
 static void h_log_search(struct ctl_request *req, json_t *args)
@@ -634,6 +657,10 @@ void ctl_logquery_register(void)
                  "search the network log (group, account, from, to, text, kind, actor, limit; "
                  "recorded)",
                  h_log_search);
+    ctl_register("log.sync", ALL_ROLES,
+                 "wait until the log database holds every event so far (before reading the "
+                 "file outside the daemon)",
+                 h_log_sync);
     ctl_register("audit.list", AUDIT_ROLES,
                  "operator and management actions from the network log (actor, from, to, kind, "
                  "limit; recorded)",

@@ -1,13 +1,16 @@
 /*
  * netlog.c - the network log writer: a queue filled on the loop (each
- * event's leaf hash computed there), one writer thread that commits
- * batches (group commit) with chain values, the Merkle accumulator and
- * signed checkpoints, and an
- * async handle that runs the callbacks back on the loop (see netlog.h).
+ * event's leaf hash computed there); a writer thread that chains batches
+ * (group commit), keeps the Merkle accumulator, signs checkpoints and
+ * makes each batch durable in the journal (journal.h); an applier thread
+ * that copies journaled records into the SQLite database in large
+ * transactions; and an async handle that runs the callbacks back on the
+ * loop (see netlog.h).
  *
- * The writer owns its SQLite connection and two prepared statements; the
- * loop never touches them. Shared state (the two lists, the flags) is
- * under nl.mu.
+ * The applier owns the SQLite connection and its prepared statements
+ * (start-up uses them before the threads exist); the writer owns the
+ * journal; the loop touches neither. Shared state (the lists, the flags,
+ * the counters) is under nl.mu.
  */
 #include "netlog/netlog.h"
 
@@ -24,14 +27,19 @@
 
 #include "config/config.h"
 #include "netlog/checkpoint.h"
+#include "netlog/journal.h"
 #include "netlog/merkle.h"
 #include "netlog/retention.h"
 #include "netlog/schema.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
-#define NL_BATCH_MAX 4096 /* events per transaction */
-#define NL_ROWS      64   /* rows per multi-row INSERT */
+#define NL_BATCH_MAX    4096      /* events per journal write */
+#define NL_BATCH_BYTES  (1 << 20) /* and about this many bytes */
+#define NL_ROWS         64        /* rows per multi-row INSERT */
+#define NL_APPLY_EVENTS 32768     /* the applier starts at once past this many */
+#define NL_APPLY_MS     200       /* or this long after the first */
+#define NL_JOURNAL_CAP  (32u << 20)
 
 struct nl_entry {
     struct nl_entry *next;
@@ -42,6 +50,25 @@ struct nl_entry {
      * on the event alone, so the writer (the log's bottleneck) only chains
      * and inserts */
     uint8_t leaf[NETLOG_HASH_BYTES];
+    size_t rec_bytes; /* its journal record's size */
+};
+
+/* A journaled batch on its way to the database (journal records). */
+struct nl_chunk {
+    struct nl_chunk *next;
+    uint8_t *p;
+    size_t len, events;
+    int64_t last_seq; /* 0: checkpoint only */
+};
+
+/* A loop-side wait for the database to hold what was appended before it
+ * (netlog_when_readable). */
+struct nl_waiter {
+    struct nl_waiter *next;
+    int64_t want_seq;
+    uint64_t since_ms;
+    void (*fn)(void *ud);
+    void *ud;
 };
 
 static struct {
@@ -72,9 +99,23 @@ static struct {
     int64_t next_seq; /* loop */
     int64_t last_at;  /* loop: the at of the last event; at never goes back (schema.h) */
     size_t queue_max;
-    /* writer-only */
+    /* writer -> applier: journaled chunks not yet in the database */
+    pthread_t ap_thread;
+    pthread_cond_t ap_cv; /* wakes the applier */
+    pthread_cond_t wr_cv; /* wakes a writer waiting for journal room */
+    struct nl_chunk *ap_head, *ap_tail;
+    size_t ap_events;
+    int64_t ap_first_ms;
+    uint64_t chunks_written, chunks_applied;
+    bool ap_urgent, ap_stop, ap_running;
+    /* loop-only: netlog_when_readable's FIFO, polled by wait_timer */
+    struct nl_waiter *wait_head, *wait_tail;
+    uv_timer_t wait_timer;
+    /* applier-only (and start-up) */
     sqlite3 *db;
     sqlite3_stmt *ins, *ins_many, *cp_ins;
+    /* writer-only (and start-up) */
+    struct journal jr;
     uint8_t chain[NETLOG_HASH_BYTES];
     struct merkle_acc acc;
     uint64_t cp_size;
@@ -190,7 +231,7 @@ static void nl_backfill_stop(void)
     pthread_cond_destroy(&nl.bf_cv);
 }
 
-/* ---- the writer thread ---- */
+/* ---- the applier thread: journal records into SQLite ---- */
 
 /* Binds event e as the row starting at parameter base + 1. */
 static void nl_bind_row(sqlite3_stmt *s, int base, const struct netlog_event *e,
@@ -231,34 +272,170 @@ static int nl_step(sqlite3_stmt *s)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Chains and inserts the batch: NL_ROWS events per INSERT statement (one
- * statement per row costs more in SQLite's VM than the row itself), the
- * rest one by one. */
-static int nl_insert_batch(struct nl_entry *batch)
+static int nl_insert_checkpoint(const struct journal_rec *r)
 {
-    uint8_t chain[NL_ROWS][NETLOG_HASH_BYTES];
-    struct nl_entry *group[NL_ROWS];
+    sqlite3_stmt *s = nl.cp_ins;
+    sqlite3_bind_int64(s, 1, (int64_t)r->size);
+    sqlite3_bind_int64(s, 2, r->at_ms);
+    sqlite3_bind_blob(s, 3, r->root, NETLOG_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, r->note, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 5, r->acc, (int)r->acc_len, SQLITE_STATIC);
+    return nl_step(s);
+}
+
+/* Inserts the records of p[0..len): events NL_ROWS per INSERT statement
+ * (one statement per row costs more in SQLite's VM than the row itself),
+ * the rest one by one; checkpoints as they come (another table). */
+static int nl_insert_records(const uint8_t *p, size_t len)
+{
+    struct journal_rec rows[NL_ROWS];
     int n = 0, rc = 0;
-    for (struct nl_entry *e = batch; e && rc == 0; e = e->next) {
-        netlog_chain_next(nl.chain, e->leaf, chain[n]);
-        memcpy(nl.chain, chain[n], NETLOG_HASH_BYTES);
-        merkle_acc_add(&nl.acc, e->leaf);
-        group[n++] = e;
-        if (n == NL_ROWS) {
+    size_t off = 0;
+    while (off < len && rc == 0) {
+        struct journal_rec *r = &rows[n];
+        size_t k = journal_decode(p + off, len - off, r);
+        if (k == 0)
+            return -1; /* our own bytes: cannot happen */
+        off += k;
+        if (r->type == 'C') {
+            rc = nl_insert_checkpoint(r);
+            continue;
+        }
+        if (++n == NL_ROWS) {
             for (int i = 0; i < n; i++)
-                nl_bind_row(nl.ins_many, i * 11, &group[i]->ev, group[i]->leaf, chain[i]);
+                nl_bind_row(nl.ins_many, i * 11, &rows[i].ev, rows[i].leaf, rows[i].chain);
             rc = nl_step(nl.ins_many);
             n = 0;
         }
     }
     for (int i = 0; i < n && rc == 0; i++) {
-        nl_bind_row(nl.ins, 0, &group[i]->ev, group[i]->leaf, chain[i]);
+        nl_bind_row(nl.ins, 0, &rows[i].ev, rows[i].leaf, rows[i].chain);
         rc = nl_step(nl.ins);
     }
     return rc;
 }
 
-static int nl_write_checkpoint(void)
+/* One transaction for the chunks of list (applier thread, or start-up). */
+static int nl_apply(const struct nl_chunk *list)
+{
+    if (sqlite3_exec(nl.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        /* e.g. another process holds the write lock past busy_timeout */
+        log_error("netlog: writing to the log database failed: %s", sqlite3_errmsg(nl.db));
+        return -1;
+    }
+    int rc = 0;
+    for (const struct nl_chunk *c = list; c && rc == 0; c = c->next)
+        rc = nl_insert_records(c->p, c->len);
+    if (rc == 0 && sqlite3_exec(nl.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = -1;
+    if (rc != 0) {
+        log_error("netlog: writing to the log database failed (the journal keeps the events): %s",
+                  sqlite3_errmsg(nl.db));
+        sqlite3_exec(nl.db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return rc;
+}
+
+static void nl_wait_on(pthread_cond_t *cv, int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(cv, &nl.mu, &ts);
+}
+
+static int64_t nl_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void nl_free_chunks(struct nl_chunk *c)
+{
+    while (c) {
+        struct nl_chunk *next = c->next;
+        free(c->p);
+        free(c);
+        c = next;
+    }
+}
+
+/* The applier thread: copies journaled records into the database, as
+ * many as have gathered (at least NL_APPLY_EVENTS, or NL_APPLY_MS after
+ * the first, or at once when a reader or the writer asks). */
+static void *nl_applier(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&nl.mu);
+    for (;;) {
+        if (!nl.ap_head) {
+            if (nl.ap_stop)
+                break;
+            pthread_cond_wait(&nl.ap_cv, &nl.mu);
+            continue;
+        }
+        if (!nl.ap_urgent && !nl.ap_stop && nl.ap_events < NL_APPLY_EVENTS) {
+            int64_t wait = nl.ap_first_ms + NL_APPLY_MS - nl_mono_ms();
+            if (wait > 0) {
+                nl_wait_on(&nl.ap_cv, (int)wait);
+                continue;
+            }
+        }
+        struct nl_chunk *list = nl.ap_head, *last = nl.ap_tail;
+        size_t events = nl.ap_events;
+        nl.ap_head = nl.ap_tail = NULL;
+        nl.ap_events = 0;
+        nl.ap_urgent = false;
+        pthread_mutex_unlock(&nl.mu);
+        int rc = nl_apply(list);
+        pthread_mutex_lock(&nl.mu);
+        if (rc != 0) {
+            /* keep them, in front of anything newer, and retry */
+            last->next = nl.ap_head;
+            nl.ap_head = list;
+            if (!nl.ap_tail)
+                nl.ap_tail = last;
+            nl.ap_events += events;
+            nl.stats.apply_failed++;
+            if (nl.ap_stop)
+                break; /* the journal keeps them for the next start */
+            nl_wait_on(&nl.ap_cv, 1000);
+            continue;
+        }
+        for (struct nl_chunk *c = list; c; c = c->next) {
+            nl.chunks_applied++;
+            if (c->last_seq > 0)
+                nl.stats.applied_seq = c->last_seq;
+        }
+        nl.stats.applies++;
+        pthread_cond_broadcast(&nl.wr_cv); /* the writer may rewind the journal */
+        pthread_mutex_unlock(&nl.mu);
+        uv_async_send(&nl.async); /* readers waiting for these (netlog_when_readable) */
+        nl_free_chunks(list);
+        pthread_mutex_lock(&nl.mu);
+    }
+    pthread_mutex_unlock(&nl.mu);
+    return NULL;
+}
+
+/* ---- the writer thread: the journal ---- */
+
+static bool nl_checkpoint_due(bool closing)
+{
+    if (nl.acc.size <= nl.cp_size)
+        return false;
+    return closing || nl.acc.size - nl.cp_size >= (uint64_t)nl.cp_events ||
+           nl_now_ms() - nl.cp_ms >= (int64_t)nl.cp_seconds * 1000;
+}
+
+/* Signs a checkpoint at the accumulator's size into b. */
+static int nl_put_checkpoint(struct journal_buf *b)
 {
     struct checkpoint cp;
     snprintf(cp.origin, sizeof cp.origin, "%s", nl.origin);
@@ -270,28 +447,10 @@ static int nl_write_checkpoint(void)
     if (checkpoint_sign(&nl.key, &cp, note, sizeof note) < 0)
         return -1;
     int64_t now = nl_now_ms();
-    sqlite3_stmt *s = nl.cp_ins;
-    sqlite3_bind_int64(s, 1, (int64_t)cp.size);
-    sqlite3_bind_int64(s, 2, now);
-    sqlite3_bind_blob(s, 3, cp.root, NETLOG_HASH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, note, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 5, acc, (int)acc_len, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    if (rc != SQLITE_DONE)
-        return -1;
+    journal_put_checkpoint(b, cp.size, now, cp.root, note, acc, acc_len);
     nl.cp_size = cp.size;
     nl.cp_ms = now;
     return 0;
-}
-
-static bool nl_checkpoint_due(bool closing)
-{
-    if (nl.acc.size <= nl.cp_size)
-        return false;
-    return closing || nl.acc.size - nl.cp_size >= (uint64_t)nl.cp_events ||
-           nl_now_ms() - nl.cp_ms >= (int64_t)nl.cp_seconds * 1000;
 }
 
 static bool nl_fault_injected(void)
@@ -304,50 +463,95 @@ static bool nl_fault_injected(void)
 #endif
 }
 
-/* Writes one batch in one transaction; on failure everything the batch
- * changed in memory is put back. */
-static int nl_commit(struct nl_entry *batch, bool closing)
+/* Writes b to the journal (writer thread). The journal starts over at
+ * offset 0 whenever the database holds everything in it; when b does not
+ * fit behind what it still needs, the applier is hurried and waited for
+ * (up to a second). Returns 0, -1 (errno set) or -2 when the journal is
+ * full of records the database has not taken. */
+static int nl_journal_write(const struct journal_buf *b)
+{
+    if (nl_fault_injected())
+        return -3;
+    pthread_mutex_lock(&nl.mu);
+    if (nl.jr.off + b->len > nl.jr.cap && nl.chunks_applied != nl.chunks_written) {
+        nl.ap_urgent = true;
+        pthread_cond_signal(&nl.ap_cv);
+        int64_t until = nl_mono_ms() + 1000;
+        while (nl.chunks_applied != nl.chunks_written && nl_mono_ms() < until)
+            nl_wait_on(&nl.wr_cv, 100);
+    }
+    if (nl.chunks_applied == nl.chunks_written)
+        journal_rewind(&nl.jr);
+    pthread_mutex_unlock(&nl.mu);
+    if (nl.jr.off + b->len > nl.jr.cap)
+        return -2;
+    return journal_append(&nl.jr, b->p, b->len);
+}
+
+/* Chains the batch, adds a signed checkpoint when one is due, and writes
+ * it all to the journal; on failure everything the batch changed in
+ * memory is put back. On success *out is the encoded chunk for the
+ * applier (NULL when there was nothing to write). */
+static int nl_journal_batch(struct nl_entry *batch, bool closing, struct nl_chunk **out)
 {
     uint8_t chain_before[NETLOG_HASH_BYTES];
     struct merkle_acc acc_before = nl.acc;
     uint64_t cp_size_before = nl.cp_size;
     int64_t cp_ms_before = nl.cp_ms;
     memcpy(chain_before, nl.chain, sizeof chain_before);
-    if (sqlite3_exec(nl.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        /* e.g. another process holds the write lock past busy_timeout */
-        log_error("netlog: commit failed: %s", sqlite3_errmsg(nl.db));
-        return -1;
+    struct journal_buf b = {0};
+    *out = NULL;
+    for (struct nl_entry *e = batch; e; e = e->next) {
+        netlog_chain_next(nl.chain, e->leaf, nl.chain);
+        merkle_acc_add(&nl.acc, e->leaf);
+        journal_put_event(&b, &e->ev, e->leaf, nl.chain);
     }
-    int rc = nl_insert_batch(batch);
-    if (rc == 0 && nl_checkpoint_due(closing))
-        rc = nl_write_checkpoint();
-    if (rc == 0 && nl_fault_injected())
+    int rc = 0;
+    if (nl_checkpoint_due(closing))
+        rc = nl_put_checkpoint(&b);
+    int wrc = rc == 0 && b.len > 0 ? nl_journal_write(&b) : 0;
+    if (wrc != 0) {
         rc = -1;
-    if (rc == 0 && sqlite3_exec(nl.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = -1;
-    if (rc != 0) {
         log_error("netlog: commit failed: %s",
-                  nl_fault_injected() ? "injected fault (test build)" : sqlite3_errmsg(nl.db));
-        sqlite3_exec(nl.db, "ROLLBACK", NULL, NULL, NULL);
+                  wrc == -3   ? "injected fault (test build)"
+                  : wrc == -2 ? "the journal is full of events the log database has not taken"
+                              : strerror(errno));
+    }
+    if (rc != 0) {
         memcpy(nl.chain, chain_before, sizeof chain_before);
         nl.acc = acc_before;
         nl.cp_size = cp_size_before;
         nl.cp_ms = cp_ms_before;
+        journal_buf_free(&b);
+        return -1;
     }
-    return rc;
+    if (b.len == 0)
+        return 0;
+    struct nl_chunk *c = xmalloc(sizeof *c);
+    c->next = NULL;
+    c->p = b.p;
+    c->len = b.len;
+    c->events = b.events;
+    c->last_seq = b.last_seq;
+    *out = c;
+    return 0;
 }
 
-static void nl_wait(int ms)
+/* Hands a journaled chunk to the applier (under nl.mu). */
+static void nl_to_applier(struct nl_chunk *c)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    pthread_cond_timedwait(&nl.cv, &nl.mu, &ts);
+    bool was_empty = !nl.ap_head;
+    if (nl.ap_tail)
+        nl.ap_tail->next = c;
+    else
+        nl.ap_head = c;
+    nl.ap_tail = c;
+    nl.ap_events += c->events;
+    nl.chunks_written++;
+    if (was_empty)
+        nl.ap_first_ms = nl_mono_ms();
+    if (was_empty || nl.ap_events >= NL_APPLY_EVENTS || nl.stop)
+        pthread_cond_signal(&nl.ap_cv);
 }
 
 static void *nl_writer(void *arg)
@@ -358,13 +562,15 @@ static void *nl_writer(void *arg)
         if (!nl.in_head && !nl.stop) {
             /* relaxed: gather up to 100 ms; strict: wake on the first event,
              * and at least once a second for time-based checkpoints */
-            nl_wait(1000);
+            nl_wait_on(&nl.cv, 1000);
             if (!nl.in_head && !nl.stop) {
                 if (nl_checkpoint_due(false)) {
+                    struct nl_chunk *c = NULL;
                     pthread_mutex_unlock(&nl.mu);
-                    int rc = nl_commit(NULL, false);
+                    int rc = nl_journal_batch(NULL, false, &c);
                     pthread_mutex_lock(&nl.mu);
-                    if (rc == 0) {
+                    if (rc == 0 && c) {
+                        nl_to_applier(c);
                         nl.stats.checkpoint_size = nl.cp_size;
                         nl.stats.checkpoint_ms = nl.cp_ms;
                     }
@@ -373,13 +579,13 @@ static void *nl_writer(void *arg)
             }
         }
         if (!nl.strict && !nl.stop)
-            nl_wait(100);
-        /* at most NL_BATCH_MAX events per transaction: a bigger one spills
-         * SQLite's page cache to the WAL before the commit */
+            nl_wait_on(&nl.cv, 100);
+        /* at most NL_BATCH_MAX events and about NL_BATCH_BYTES per batch */
         struct nl_entry *batch = nl.in_head, *last = batch;
-        size_t n = batch ? 1 : 0;
-        while (last && last->next && n < NL_BATCH_MAX) {
+        size_t n = batch ? 1 : 0, bytes = batch ? batch->rec_bytes : 0;
+        while (last && last->next && n < NL_BATCH_MAX && bytes < NL_BATCH_BYTES) {
             last = last->next;
+            bytes += last->rec_bytes;
             n++;
         }
         bool stopping = nl.stop && (!last || !last->next);
@@ -390,7 +596,8 @@ static void *nl_writer(void *arg)
             last->next = NULL;
         nl.queued -= n;
         pthread_mutex_unlock(&nl.mu);
-        int rc = batch || stopping ? nl_commit(batch, stopping) : 0;
+        struct nl_chunk *chunk = NULL;
+        int rc = batch || stopping ? nl_journal_batch(batch, stopping, &chunk) : 0;
         pthread_mutex_lock(&nl.mu);
         if (rc != 0) {
             /* keep the batch, in front of anything newer, and retry */
@@ -407,11 +614,13 @@ static void *nl_writer(void *arg)
                 nl.stop = true;
                 break; /* the loop side fails what is left */
             }
-            nl_wait(1000);
+            nl_wait_on(&nl.cv, 1000);
             continue;
         }
         if (!atomic_exchange(&nl.healthy, true))
             log_notice("netlog: the log is writable again; posting resumes");
+        if (chunk)
+            nl_to_applier(chunk);
         nl.stats.checkpoint_size = nl.cp_size; /* writer-only fields, read here on the writer */
         nl.stats.checkpoint_ms = nl.cp_ms;
         if (batch) {
@@ -435,6 +644,8 @@ static void *nl_writer(void *arg)
 
 /* ---- the loop side ---- */
 
+static void nl_hand_over(void);
+
 static void nl_run_callbacks(struct nl_entry *list, int status)
 {
     while (list) {
@@ -446,6 +657,39 @@ static void nl_run_callbacks(struct nl_entry *list, int status)
     }
 }
 
+/* Read-your-writes: how long a waiter waits for the database to take the
+ * events appended before it (a failing disk must not hold readers forever). */
+#define NL_READABLE_WAIT_MS 2000
+
+/* Calls the waiters whose events are in the database (or that waited too
+ * long, or all when closing), in order (loop). */
+static void nl_run_waiters(bool all)
+{
+    if (!nl.wait_head)
+        return;
+    pthread_mutex_lock(&nl.mu);
+    int64_t applied = nl.stats.applied_seq;
+    pthread_mutex_unlock(&nl.mu);
+    uint64_t now = uv_now(nl.loop);
+    while (nl.wait_head && (all || nl.wait_head->want_seq <= applied ||
+                            now - nl.wait_head->since_ms >= NL_READABLE_WAIT_MS)) {
+        struct nl_waiter *w = nl.wait_head;
+        nl.wait_head = w->next;
+        if (!nl.wait_head)
+            nl.wait_tail = NULL;
+        w->fn(w->ud);
+        free(w);
+    }
+    if (!nl.wait_head)
+        uv_timer_stop(&nl.wait_timer);
+}
+
+static void nl_on_wait_timer(uv_timer_t *t)
+{
+    (void)t;
+    nl_run_waiters(false);
+}
+
 static void nl_on_async(uv_async_t *h)
 {
     pthread_mutex_lock(&nl.mu);
@@ -453,6 +697,41 @@ static void nl_on_async(uv_async_t *h)
     nl.done_head = nl.done_tail = NULL;
     pthread_mutex_unlock(&nl.mu);
     nl_run_callbacks(done, 0);
+    nl_run_waiters(false);
+}
+
+void netlog_when_readable(void (*fn)(void *ud), void *ud)
+{
+    if (!nl.open || nl.off) {
+        fn(ud);
+        return;
+    }
+    int64_t want = nl.next_seq - 1;
+    pthread_mutex_lock(&nl.mu);
+    bool ready = nl.stats.applied_seq >= want && !nl.wait_head;
+    if (!ready) { /* hand this iteration's events over and hurry the applier */
+        nl.ap_urgent = true;
+        pthread_cond_signal(&nl.ap_cv);
+    }
+    pthread_mutex_unlock(&nl.mu);
+    if (ready) {
+        fn(ud);
+        return;
+    }
+    nl_hand_over();
+    struct nl_waiter *w = xcalloc(1, sizeof *w);
+    w->want_seq = want;
+    w->since_ms = uv_now(nl.loop);
+    w->fn = fn;
+    w->ud = ud;
+    if (nl.wait_tail)
+        nl.wait_tail->next = w;
+    else
+        nl.wait_head = w;
+    nl.wait_tail = w;
+    /* the applier's async wakes the FIFO; the timer bounds the wait */
+    if (!uv_is_active((uv_handle_t *)&nl.wait_timer))
+        uv_timer_start(&nl.wait_timer, nl_on_wait_timer, 50, 50);
 }
 
 static char *nl_copy(char **p, const char *s)
@@ -495,6 +774,7 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
     x->ev.target = nl_copy(&p, e->target);
     x->ev.msgid = nl_copy(&p, e->msgid);
     x->ev.body = nl_copy(&p, e->body);
+    x->rec_bytes = journal_event_bytes(&x->ev);
     netlog_leaf_hash(&x->ev, x->leaf);
     int64_t seq = x->ev.seq;
     if (!nl.strict && cb) { /* relaxed: the caller goes on at once */
@@ -723,6 +1003,91 @@ static int nl_prepare_many(char *err, size_t errlen)
     return 0;
 }
 
+static uint64_t nl_journal_cap(void)
+{
+#ifdef QUN_TEST_HOOKS
+    /* test builds: a small journal fills within a test (QUN_NETLOG_JOURNAL_BYTES) */
+    const char *v = getenv("QUN_NETLOG_JOURNAL_BYTES");
+    if (v && atol(v) > 0)
+        return (uint64_t)atol(v);
+#endif
+    return NL_JOURNAL_CAP;
+}
+
+static void nl_close_db(void)
+{
+    sqlite3_finalize(nl.ins);
+    sqlite3_finalize(nl.ins_many);
+    sqlite3_finalize(nl.cp_ins);
+    nl.ins = nl.ins_many = nl.cp_ins = NULL;
+    sqlite3_close(nl.db);
+    nl.db = NULL;
+    journal_close(&nl.jr);
+    checkpoint_key_wipe(&nl.key);
+}
+
+/* Start-up: copies into the database what a crash left only in the
+ * journal (the events after the database's last, and the checkpoints over
+ * them), checking each against the chain, then rewinds the journal. */
+static int nl_replay(char *err, size_t errlen)
+{
+    uint8_t *buf;
+    size_t len;
+    if (journal_read_all(&nl.jr, &buf, &len, err, errlen) < 0)
+        return -1;
+    len = journal_valid_prefix(buf, len);
+    /* the records the database lacks, as one chunk */
+    struct journal_buf b = {0};
+    size_t off = 0, events = 0;
+    struct journal_rec r;
+    while (off < len) {
+        size_t k = journal_decode(buf + off, len - off, &r);
+        off += k;
+        if (r.type == 'C') {
+            if (r.size + 1 == (uint64_t)nl.next_seq && r.size > nl.cp_size) {
+                journal_put_checkpoint(&b, r.size, r.at_ms, r.root, r.note, r.acc, r.acc_len);
+                nl.cp_size = r.size;
+                nl.cp_ms = r.at_ms;
+            }
+            continue;
+        }
+        if (r.ev.seq < nl.next_seq)
+            continue;
+        uint8_t leaf[NETLOG_HASH_BYTES], chain[NETLOG_HASH_BYTES];
+        netlog_leaf_hash(&r.ev, leaf);
+        netlog_chain_next(nl.chain, leaf, chain);
+        if (r.ev.seq != nl.next_seq || memcmp(leaf, r.leaf, sizeof leaf) != 0 ||
+            memcmp(chain, r.chain, sizeof chain) != 0) {
+            log_error("netlog: the journal's record for seq %lld does not follow the log "
+                      "(which ends at seq %lld); it and what follows are not replayed",
+                      (long long)r.ev.seq, (long long)(nl.next_seq - 1));
+            break;
+        }
+        journal_put_event(&b, &r.ev, leaf, chain);
+        memcpy(nl.chain, chain, sizeof chain);
+        merkle_acc_add(&nl.acc, leaf);
+        nl.next_seq = r.ev.seq + 1;
+        if (r.ev.at_ms > nl.last_at)
+            nl.last_at = r.ev.at_ms;
+        events++;
+    }
+    free(buf);
+    int rc = 0;
+    if (b.len > 0) {
+        struct nl_chunk c = {.p = b.p, .len = b.len};
+        rc = nl_apply(&c);
+        if (rc != 0)
+            snprintf(err, errlen, "netlog: cannot copy the journal into the log: %s",
+                     sqlite3_errmsg(nl.db));
+        else
+            log_notice("netlog: %zu event(s) recovered from the journal; the log ends at seq %lld",
+                       events, (long long)(nl.next_seq - 1));
+    }
+    journal_buf_free(&b);
+    journal_rewind(&nl.jr);
+    return rc;
+}
+
 int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t errlen)
 {
     memset(&nl, 0, sizeof nl);
@@ -750,7 +1115,7 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
                            " msgid, body, leaf, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            -1, SQLITE_PREPARE_PERSISTENT, &nl.ins, NULL) != SQLITE_OK ||
         sqlite3_prepare_v3(nl.db,
-                           "INSERT INTO checkpoints (size, at, root, note, acc)"
+                           "INSERT OR IGNORE INTO checkpoints (size, at, root, note, acc)"
                            " VALUES (?, ?, ?, ?, ?)",
                            -1, SQLITE_PREPARE_PERSISTENT, &nl.cp_ins, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "netlog: %s: %s", cfg->netlog_path,
@@ -760,10 +1125,19 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
         checkpoint_key_wipe(&nl.key);
         return -1;
     }
-    if (nl_prepare_many(err, errlen) < 0 || nl_load_state(err, errlen) < 0)
+    char jpath[4096];
+    snprintf(jpath, sizeof jpath, "%s.jnl", cfg->netlog_path);
+    nl.jr.fd = -1;
+    if (nl_prepare_many(err, errlen) < 0 || nl_load_state(err, errlen) < 0 ||
+        journal_open(&nl.jr, jpath, nl_journal_cap(), err, errlen) < 0 ||
+        nl_replay(err, errlen) < 0) {
+        nl_close_db();
         return -1;
+    }
     pthread_mutex_init(&nl.mu, NULL);
     pthread_cond_init(&nl.cv, NULL);
+    pthread_cond_init(&nl.ap_cv, NULL);
+    pthread_cond_init(&nl.wr_cv, NULL);
     nl_backfill_start(cfg->netlog_path);
     uv_async_init(loop, &nl.async, nl_on_async);
     uv_check_init(loop, &nl.check);
@@ -774,6 +1148,13 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
     uv_unref((uv_handle_t *)&nl.prepare);
     atomic_store(&nl.healthy, true);
     nl.stats.durable_seq = nl.next_seq - 1; /* last_seq comes from next_seq */
+    nl.stats.applied_seq = nl.next_seq - 1;
+    uv_timer_init(loop, &nl.wait_timer);
+    if (pthread_create(&nl.ap_thread, NULL, nl_applier, NULL) != 0) {
+        snprintf(err, errlen, "netlog: cannot start the applier thread");
+        return -1;
+    }
+    nl.ap_running = true;
     nl.stats.checkpoint_size = nl.cp_size;
     nl.stats.checkpoint_ms = nl.cp_ms;
     if (pthread_create(&nl.thread, NULL, nl_writer, NULL) != 0) {
@@ -808,21 +1189,32 @@ void netlog_close(void)
     pthread_cond_signal(&nl.cv);
     pthread_mutex_unlock(&nl.mu);
     pthread_join(nl.thread, NULL);
-    nl_backfill_stop();     /* before the writer's connection closes (and copies the rest) */
+    pthread_mutex_lock(&nl.mu); /* the applier takes what the writer journaled last */
+    nl.ap_stop = true;
+    pthread_cond_signal(&nl.ap_cv);
+    pthread_mutex_unlock(&nl.mu);
+    pthread_join(nl.ap_thread, NULL);
+    nl_backfill_stop();     /* before the applier's connection closes (and copies the rest) */
     nl_on_async(&nl.async); /* what was committed last */
+    nl_run_waiters(true);
+    uv_close((uv_handle_t *)&nl.wait_timer, NULL);
+    if (nl.ap_head)
+        log_error("netlog: closing with %zu journaled event(s) not yet in the log database; the "
+                  "next start copies them from the journal",
+                  nl.ap_events);
+    nl_free_chunks(nl.ap_head);
+    nl.ap_head = nl.ap_tail = NULL;
     struct nl_entry *left = nl.in_head;
     nl.in_head = nl.in_tail = NULL;
     if (left)
         log_error("netlog: closing with %zu event(s) that could not be written", nl.queued);
     nl_run_callbacks(left, -1);
     uv_close((uv_handle_t *)&nl.async, NULL);
-    sqlite3_finalize(nl.ins);
-    sqlite3_finalize(nl.ins_many);
-    sqlite3_finalize(nl.cp_ins);
-    sqlite3_close(nl.db);
-    checkpoint_key_wipe(&nl.key);
+    nl_close_db();
     pthread_mutex_destroy(&nl.mu);
     pthread_cond_destroy(&nl.cv);
+    pthread_cond_destroy(&nl.ap_cv);
+    pthread_cond_destroy(&nl.wr_cv);
     if (!nl.purge_running) { /* else the purge's completion frees it */
         free(nl.path);
         nl.path = NULL;

@@ -9,27 +9,42 @@
  *        |                      queued
  *        v
  *   [WRITER THREAD]            takes everything queued (group commit):
- *                              BEGIN; chain, Merkle accumulator,
- *                              INSERT per event; a signed checkpoint when
- *                              N events or T seconds have passed; COMMIT
- *                              (fsync, synchronous=FULL)
- *        |  uv_async
- *        v
- *   (loop) callbacks in seq order: the message is delivered now (strict)
+ *                              chain, Merkle accumulator, a signed
+ *                              checkpoint when N events or T seconds have
+ *                              passed; one write of the records to the
+ *                              journal (journal.h) and fdatasync
+ *        |  uv_async                         |
+ *        v                                   v
+ *   (loop) callbacks in seq order:      [APPLIER THREAD] copies journaled
+ *   the message is delivered now        records into the SQLite database
+ *   (strict)                            (one transaction per 4,096 events
+ *                                       or 20 ms, at once when a reader
+ *                                       waits); the journal starts over
+ *                                       when the database holds all of it
+ *
+ * Start-up copies into the database what a crash left only in the journal
+ * before anything else runs. Readers of the database (CHATHISTORY,
+ * search, export) first wait for the events appended before them:
+ * netlog_when_readable.
  *
  * In relaxed mode (benchmarks only) the callback runs at once and the
- * writer commits within 100 ms.
+ * writer writes within 100 ms.
  *
- * When a commit fails (disk full, I/O error, read-only file system) the
- * batch is rolled back and kept, the writer retries every second, and
- * netlog_healthy() is false until a commit succeeds: group posting is
+ * When a journal write fails (disk full, I/O error, read-only file system)
+ * the batch is kept, the writer retries every second, and
+ * netlog_healthy() is false until a write succeeds: group posting is
  * refused meanwhile (msgpath.c), and nothing accepted is lost: accepted
- * events stay queued, in order, and are delivered once written.
+ * events stay queued, in order, and are delivered once written. When the
+ * database refuses records, the journal keeps them until it takes them;
+ * once the journal is full, journal writes fail as above.
  *
  * Invariants:
  *   1. seq is dense and increasing; callbacks run in seq order, once each.
- *   2. A strict-mode callback runs only after its event is committed.
- *   3. The writer's chain and accumulator advance only with a commit.
+ *   2. A strict-mode callback runs only after its event is in the journal
+ *      on disk (fdatasync returned).
+ *   3. The writer's chain and accumulator advance only with a journal
+ *      write; the journal is rewound only when the database holds, synced,
+ *      every record in it.
  *
  * Threads: every public function on the loop thread; callbacks on the loop.
  */
@@ -61,6 +76,12 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud);
 int64_t netlog_record(const char *kind, const char *actor, const char *target, int64_t code,
                       int64_t account_id, const char *msgid, const char *body);
 
+/* Calls fn(ud) on the loop once the database holds every event appended
+ * before this call (at once when it already does), or after 2 s when it
+ * cannot take them (a failing disk): readers of the database call it
+ * first, so what went out before a query is in its answer. */
+void netlog_when_readable(void (*fn)(void *ud), void *ud);
+
 /* False while commits fail (posting is then refused). */
 bool netlog_healthy(void);
 bool netlog_strict(void);
@@ -69,8 +90,10 @@ bool netlog_dm_content(void);
 
 struct netlog_stats {
     int64_t last_seq;    /* assigned */
-    int64_t durable_seq; /* committed */
+    int64_t durable_seq; /* in the journal, on disk */
+    int64_t applied_seq; /* in the database, readable */
     uint64_t commits, batches_failed, checkpoints, max_batch;
+    uint64_t applies, apply_failed; /* database transactions */
     size_t queued;
     uint64_t checkpoint_size; /* tree size of the latest signed checkpoint (0: none) */
     int64_t checkpoint_ms;    /* when it was signed (ms), or 0 */
@@ -92,7 +115,8 @@ int netlog_sign(const void *msg, size_t len, uint8_t sig[64], char *key_name, si
                 uint8_t key_id[4]);
 
 /* Test builds only (QUN_TEST_HOOKS): when the file named by the
- * environment variable QUN_NETLOG_FAULT exists, every commit fails as if
- * the disk were full. */
+ * environment variable QUN_NETLOG_FAULT exists, every journal write fails
+ * as if the disk were full; QUN_NETLOG_JOURNAL_BYTES sets the journal's
+ * size for a new log (so a test can fill it). */
 
 #endif

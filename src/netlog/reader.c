@@ -21,12 +21,10 @@
  *      instead of going back to the free list; the free list is empty.
  *   3. Every accepted job reaches nr_after exactly once (libuv's promise
  *      for uv_queue_work), which calls done exactly once.
- *   4. Read-your-writes: a query runs only once every event appended
- *      before its submission is committed (netlog_get_stats: durable_seq
- *      >= the last_seq seen at submission), so a REDACT, JOIN or TOPIC
- *      that went out before the CHATHISTORY is in its answer. Waiting
- *      queries sit in a FIFO polled by a 1 ms timer; after NR_WAIT_MAX_MS
- *      (a failing disk) they run on what is committed.
+ *   4. Read-your-writes: a query runs only once the database holds every
+ *      event appended before its submission (netlog_when_readable), so a
+ *      REDACT, JOIN or TOPIC that went out before the CHATHISTORY is in
+ *      its answer; after 2 s (a failing disk) it runs on what is there.
  *
  * Threads: nr_work on a pool thread; everything else on the loop thread.
  */
@@ -45,9 +43,6 @@
 
 #define NR_STMT_CACHE  24
 #define NR_BLOCK_BYTES (64u * 1024u)
-/* Read-your-writes: how long a query waits for the events appended before
- * it to be committed (a failing disk must not hold readers forever). */
-#define NR_WAIT_MAX_MS 2000
 
 struct nr_stmt {
     char *sql;
@@ -74,9 +69,6 @@ struct nr_row {
 
 struct nr_job {
     uv_work_t req;
-    struct nr_job *next_waiting;
-    int64_t want_seq;   /* committed up to here before it runs */
-    uint64_t waited_ms; /* loop time when it began to wait */
     char *sql;
     struct store_value *binds;
     size_t nbinds;
@@ -97,12 +89,10 @@ static struct {
     uv_loop_t *loop;
     char *path;
     pthread_mutex_t mu;
-    struct nr_conn *free_list;             /* under mu */
-    bool closing;                          /* under mu */
-    size_t inflight;                       /* loop thread: jobs queued, not yet done */
-    uv_timer_t wait_timer;                 /* polls the writer while jobs wait */
-    struct nr_job *waiting, *waiting_tail; /* loop thread, in submission order */
-    struct netlog_reader_stats stats;      /* under mu */
+    struct nr_conn *free_list;        /* under mu */
+    bool closing;                     /* under mu */
+    size_t inflight;                  /* loop thread: jobs queued, not yet done */
+    struct netlog_reader_stats stats; /* under mu */
 } nr;
 
 /* ---- the arena ---- */
@@ -351,23 +341,10 @@ static void nr_queue(struct nr_job *j)
     }
 }
 
-/* Queues the waiting jobs whose events are committed (or that waited too
- * long, or all when closing), in order; stops polling when none is left. */
-static void nr_wait_tick(uv_timer_t *t)
+/* netlog_when_readable's callback: the job's events are in the database. */
+static void nr_ready(void *ud)
 {
-    struct netlog_stats st;
-    netlog_get_stats(&st);
-    uint64_t now = uv_now(nr.loop);
-    while (nr.waiting && (nr.waiting->want_seq <= st.durable_seq || !nr.open ||
-                          now - nr.waiting->waited_ms >= NR_WAIT_MAX_MS)) {
-        struct nr_job *j = nr.waiting;
-        nr.waiting = j->next_waiting;
-        if (!nr.waiting)
-            nr.waiting_tail = NULL;
-        nr_queue(j);
-    }
-    if (!nr.waiting)
-        uv_timer_stop(t);
+    nr_queue(ud);
 }
 
 /* One allocation for the bind array and every text or blob it points to. */
@@ -408,22 +385,7 @@ int netlog_query(const char *sql, const struct store_value *binds, size_t n, sto
     j->done = done;
     j->ud = ud;
     nr.inflight++;
-    struct netlog_stats st;
-    netlog_get_stats(&st);
-    if (st.durable_seq >= st.last_seq && !nr.waiting) {
-        nr_queue(j);
-        return STORE_OK;
-    }
-    /* events appended before this query are not all committed yet */
-    j->want_seq = st.last_seq;
-    j->waited_ms = uv_now(nr.loop);
-    if (nr.waiting_tail)
-        nr.waiting_tail->next_waiting = j;
-    else
-        nr.waiting = j;
-    nr.waiting_tail = j;
-    if (!uv_is_active((uv_handle_t *)&nr.wait_timer))
-        uv_timer_start(&nr.wait_timer, nr_wait_tick, 1, 1);
+    netlog_when_readable(nr_ready, j);
     return STORE_OK;
 }
 
@@ -435,7 +397,6 @@ int netlog_reader_init(uv_loop_t *loop, const char *path)
     pthread_mutex_init(&nr.mu, NULL);
     nr.loop = loop;
     nr.path = xstrdup(path);
-    uv_timer_init(loop, &nr.wait_timer);
     nr.open = true;
     return 0;
 }
@@ -445,8 +406,6 @@ void netlog_reader_close(void)
     if (!nr.open)
         return;
     nr.open = false;
-    nr_wait_tick(&nr.wait_timer); /* once closing, nothing waits */
-    uv_close((uv_handle_t *)&nr.wait_timer, NULL);
     pthread_mutex_lock(&nr.mu);
     nr.closing = true;
     struct nr_conn *list = nr.free_list;

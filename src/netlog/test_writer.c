@@ -3,8 +3,11 @@
  * real libuv loop and a real SQLite file: the time of an event never goes
  * back even when the clock does (a time range is a seq range, schema.h),
  * a time-range search finds exactly the events inside it, the WAL is
- * copied into the database by the backfill thread while the log is open, and
- * netlog.mode = "off" hands out seqs and writes nothing.
+ * copied into the database by the backfill thread while the log is open,
+ * netlog.mode = "off" hands out seqs and writes nothing, what a crash left
+ * only in the journal is copied into the database at the next start (and
+ * nothing torn or out of order is), and netlog_when_readable waits until
+ * the database holds every event appended before it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +25,9 @@
 
 #include "config/config.h"
 #include "netlog/bundle.h"
+#include "netlog/journal.h"
 #include "netlog/netlog.h"
+#include "netlog/verify.h"
 
 struct qun_config *server_config;
 
@@ -210,12 +215,146 @@ static void test_mode_off_writes_nothing(void **state)
     cleanup(&f);
 }
 
+/* The last row's chain value, as the next record's chain starts from it. */
+static void last_chain(const char *db_path, uint8_t out[NETLOG_HASH_BYTES])
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT chain FROM events ORDER BY seq DESC LIMIT 1", -1, &s, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    memcpy(out, sqlite3_column_blob(s, 0), NETLOG_HASH_BYTES);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+/* Writes what a writer killed after its journal write (before the applier
+ * copied anything) leaves: records from seq `from` at the journal's start,
+ * the last of them torn when `torn`, then one whose chain is wrong. */
+static void leave_in_journal(struct fixture *f, int64_t from, int n, bool torn)
+{
+    uint8_t chain[NETLOG_HASH_BYTES], leaf[NETLOG_HASH_BYTES];
+    last_chain(f->db, chain);
+    struct journal_buf b = {0};
+    char body[64];
+    size_t before_last = 0;
+    for (int i = 0; i < n; i++) {
+        snprintf(body, sizeof body, "{\"text\":\"crash seq %lld\"}", (long long)(from + i));
+        struct netlog_event e = {.seq = from + i,
+                                 .at_ms = T0 + 100000 + i,
+                                 .kind = "msg",
+                                 .actor = "a!u@h",
+                                 .target = "#t",
+                                 .code = 7,
+                                 .body = body};
+        netlog_leaf_hash(&e, leaf);
+        netlog_chain_next(chain, leaf, chain);
+        before_last = b.len;
+        journal_put_event(&b, &e, leaf, chain);
+    }
+    size_t len = torn ? before_last + (b.len - before_last) / 2 : b.len;
+    char jpath[160];
+    snprintf(jpath, sizeof jpath, "%s.jnl", f->db);
+    FILE *fp = fopen(jpath, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(b.p, 1, len, fp), len);
+    if (!torn) { /* a record that does not follow the chain: never replayed */
+        struct journal_buf bad = {0};
+        struct netlog_event e = {
+            .seq = from + n, .at_ms = T0 + 200000, .kind = "msg", .actor = "forger", .body = "{}"};
+        netlog_leaf_hash(&e, leaf);
+        journal_put_event(&bad, &e, leaf, leaf);
+        assert_int_equal(fwrite(bad.p, 1, bad.len, fp), bad.len);
+        journal_buf_free(&bad);
+    }
+    assert_int_equal(fclose(fp), 0);
+    journal_buf_free(&b);
+}
+
+static void verify_clean(struct fixture *f, int64_t events)
+{
+    char pub[160];
+    snprintf(pub, sizeof pub, "%s.pub", f->key);
+    struct netlog_verify_report r;
+    assert_int_equal(netlog_verify_file(f->db, pub, &r), NETLOG_VERIFY_OK);
+    assert_int_equal(r.last_seq, events);
+}
+
+static void test_crash_leftovers_are_replayed(void **state)
+{
+    (void)state;
+    struct fixture f;
+    open_log(&f, "strict");
+    for (int i = 1; i <= 5; i++)
+        append_at(&f, T0 + i, i);
+    close_log(&f, 5);
+    /* 6..8 only in the journal, then a record with a broken chain */
+    leave_in_journal(&f, 6, 3, false);
+    reopen_log(&f, "strict");
+    close_log(&f, 0);
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events"), 8);
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events WHERE actor = 'forger'"), 0);
+    verify_clean(&f, 8);
+    /* 9..11 with the last torn: 9 and 10 come back, the torn one does not,
+     * and the log goes on from 11 */
+    leave_in_journal(&f, 9, 3, true);
+    reopen_log(&f, "strict");
+    append_at(&f, 0, 11);
+    close_log(&f, 1);
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events"), 11);
+    assert_int_equal(
+        count_rows(f.db, "SELECT count(*) FROM events WHERE body LIKE '%crash seq 11%'"), 0);
+    verify_clean(&f, 11);
+    /* and a journal whose records the database already has changes nothing */
+    reopen_log(&f, "strict");
+    close_log(&f, 0);
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events"), 11);
+    verify_clean(&f, 11);
+    cleanup(&f);
+}
+
+static void on_readable(void *ud)
+{
+    struct fixture *f = ud;
+    /* at this moment the database holds every event appended before */
+    f->failed += (int)(500 - count_rows(f->db, "SELECT count(*) FROM events WHERE kind = 'msg'"));
+    f->done = -1;
+}
+
+static void test_when_readable_waits_for_the_database(void **state)
+{
+    (void)state;
+    struct fixture f;
+    open_log(&f, "strict");
+    for (int i = 1; i <= 500; i++)
+        append_at(&f, 0, i);
+    while (f.done < 500)
+        uv_run(&f.loop, UV_RUN_ONCE);
+    /* durable (journaled), and the applier waits up to NL_APPLY_MS: the
+     * barrier hurries it rather than waiting out the time */
+    netlog_when_readable(on_readable, &f);
+    while (f.done != -1)
+        uv_run(&f.loop, UV_RUN_ONCE);
+    assert_int_equal(f.failed, 0);
+    struct netlog_stats st;
+    netlog_get_stats(&st);
+    assert_int_equal(st.applied_seq, 500);
+    assert_int_equal(st.durable_seq, 500);
+    f.done = 0;
+    close_log(&f, 0);
+    cleanup(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time_never_goes_back),
         cmocka_unit_test(test_wal_backfilled_while_open),
         cmocka_unit_test(test_mode_off_writes_nothing),
+        cmocka_unit_test(test_crash_leftovers_are_replayed),
+        cmocka_unit_test(test_when_readable_waits_for_the_database),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

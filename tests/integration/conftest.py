@@ -305,6 +305,21 @@ class QundServer:
         return "qund did not listen on %s within %.0fs; stderr:\n%s" % (
             ports, START_TIMEOUT, self.stderr())
 
+    def log_sync(self):
+        """Waits until the network log's database file holds every event the
+        daemon has appended (`qunctl log sync`): the daemon makes events
+        durable in its journal first and copies them into the database
+        behind, so a test reading the file from outside syncs first. A
+        stopped daemon has copied everything."""
+        if not self.proc or self.proc.poll() is not None:
+            return
+        qunctl = os.environ.get("QUNCTL")
+        if not qunctl or not os.access(qunctl, os.X_OK):
+            pytest.fail("QUNCTL is not set to an executable qunctl (QUNCTL=%r)" % qunctl)
+        r = subprocess.run([os.path.abspath(qunctl), "-s", self.control_path, "log", "sync"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, "qunctl log sync: %s%s" % (r.stdout, r.stderr)
+
     def stderr(self):
         try:
             with open(self.stderr_path, "rb") as f:

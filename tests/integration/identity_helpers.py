@@ -94,8 +94,9 @@ def _poll(rows_of, want, timeout):
 def db_rows(srv, sql, args=()):
     """A read-only query: the audit and sessions views are in the network
     log's file, everything else in the store's."""
-    path = srv.netlog_path if re.search(r"FROM (audit|sessions)\b", sql) else srv.db_path
-    return _read_only(path, sql, args)
+    if re.search(r"FROM (audit|sessions)\b", sql):
+        return log_rows(srv, sql, args)
+    return _read_only(srv.db_path, sql, args)
 
 
 def db_wait(srv, sql, args=(), want=lambda rows: rows, timeout=5.0):
@@ -104,7 +105,9 @@ def db_wait(srv, sql, args=(), want=lambda rows: rows, timeout=5.0):
 
 
 def log_rows(srv, sql, args=()):
-    """A read-only query on the network log's file (events, checkpoints)."""
+    """A read-only query on the network log's file (events, checkpoints),
+    after `qunctl log sync` (QundServer.log_sync)."""
+    srv.log_sync()
     return _read_only(srv.netlog_path, sql, args)
 
 

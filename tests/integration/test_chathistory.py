@@ -151,6 +151,7 @@ def test_redacted_message_is_hidden_but_logged(server):
     a.expect("PRIVMSG", pred=lambda m: m.last == "after")
     got = history(a, "CHATHISTORY LATEST #red * 10")[1]
     assert texts(got) == ["message 0", "message 2", "after"]
+    server.log_sync()
     conn = sqlite3.connect("file:%s?mode=ro" % server.netlog_path, uri=True, timeout=5)
     kinds = [r[0] for r in conn.execute("SELECT kind FROM events WHERE msgid = ? ORDER BY seq",
                                         (gone,))]

@@ -141,7 +141,10 @@ def db_rows(srv, sql):
     """Runs a query on the daemon's SQLite file through a read-only URI
     connection (the daemon keeps it open; a reader does not disturb it)."""
     # audit records and sessions are network-log events (views in netlog.db)
-    path = srv.netlog_path if re.search(r"FROM (audit|sessions)\b", sql) else srv.db_path
+    path = srv.db_path
+    if re.search(r"FROM (audit|sessions)\b", sql):
+        srv.log_sync()
+        path = srv.netlog_path
     conn = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
     try:
         return conn.execute(sql).fetchall()

@@ -194,6 +194,7 @@ def run_story(srv, rx):
     db_wait(srv, "SELECT kind FROM reports WHERE kind = 'blacklist'", want=lambda r: r)
 
     # nothing in the ledger or the log was rewritten: sums and seqs are dense
+    srv.log_sync()
     conn = sqlite3.connect("file:%s?mode=ro" % srv.netlog_path, uri=True, timeout=5)
     try:
         seqs = [s for (s,) in conn.execute("SELECT seq FROM events ORDER BY seq")]

@@ -160,6 +160,7 @@ def session_rows(srv, account, want, timeout=10.0):
     rows = []
     while time.monotonic() < deadline:
         try:
+            srv.log_sync()
             db = sqlite3.connect("file:%s?mode=ro" % srv.netlog_path, uri=True, timeout=2)
             try:
                 db.row_factory = sqlite3.Row

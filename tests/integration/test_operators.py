@@ -51,6 +51,7 @@ def ok_json(r):
 
 
 def netlog_events(srv, prefix):
+    srv.log_sync()
     conn = sqlite3.connect("file:%s?mode=ro" % srv.netlog_path, uri=True, timeout=5)
     try:
         return conn.execute("SELECT kind, actor, target, body FROM events WHERE kind LIKE ?"
@@ -60,6 +61,7 @@ def netlog_events(srv, prefix):
 
 
 def netlog_all_text(srv):
+    srv.log_sync()
     conn = sqlite3.connect("file:%s?mode=ro" % srv.netlog_path, uri=True, timeout=5)
     try:
         rows = conn.execute("SELECT kind, actor, target, body FROM events").fetchall()

@@ -55,7 +55,8 @@ def mode_and_owner(path):
 def check_modes(srv):
     """[(path, problem)] for every qund file whose mode or owner is wrong."""
     want = {srv.key_path: 0o600, srv.netlog_key: 0o600, srv.db_path: 0o600,
-            srv.netlog_path: 0o600, srv.control_path: 0o660}
+            srv.netlog_path: 0o600, srv.netlog_path + ".jnl": 0o600,
+            srv.control_path: 0o660}
     for db in (srv.db_path, srv.netlog_path):
         for suffix in ("-wal", "-shm"):
             want[db + suffix] = 0o600  # WAL mode: both exist while qund runs
@@ -372,8 +373,8 @@ def test_secrets_stay_out_of_logs_replies_and_databases(qund_factory, monkeypatc
         places.append(("report spool", fh.read()))
     places += db_blobs(srv.netlog_path, set())
     places += db_blobs(srv.db_path, HASH_COLUMNS)
-    for p in (srv.db_path, srv.netlog_path):
-        with open(p, "rb") as fh:  # free pages and WAL remnants too
+    for p in (srv.db_path, srv.netlog_path, srv.netlog_path + ".jnl"):
+        with open(p, "rb") as fh:  # free pages, WAL and journal remnants too
             places.append((os.path.basename(p) + " file", fh.read()))
     leaks = [(where, what) for where, data in places for what, needle in secrets.items()
              if needle and needle in data]

@@ -3,7 +3,8 @@
 // A mirror of the roles given at every ctl_register call (src/ctl/*.c), used
 // only to show or hide buttons: the server stays the judge and answers 403
 // "forbidden" whatever this table says (the pages show that answer).
-// "status", "log.search", "audit.list" and "log.export" are in src/ctl/ctl_logquery.c.
+// "status", "log.search", "log.sync", "audit.list" and "log.export" are in
+// src/ctl/ctl_logquery.c.
 
 const A = 'administrator';
 const M = 'moderator';
@@ -60,6 +61,7 @@ export const COMMAND_ROLES = Object.freeze({
   'hold.release': [U, A],
   'log.access': ALL,
   'log.search': ALL,
+  'log.sync': ALL, // for scripts reading the log file (qunctl log sync); no page uses it
   'audit.list': [U, A],
   'operators.create': [A],
   'operators.list': [A],
