@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,6 +151,19 @@ static int64_t nl_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The applier and the backfill thread work behind delivery: at a lower
+ * priority (nice + NL_BEHIND_NICE) the loop and the writer, on whose turn a
+ * message waits, take the processor from them at once when they wake. */
+#define NL_BEHIND_NICE 10
+
+static void nl_lower_priority(void)
+{
+    errno = 0;
+    int now = getpriority(PRIO_PROCESS, (id_t)gettid());
+    if (errno == 0)
+        setpriority(PRIO_PROCESS, (id_t)gettid(), now + NL_BEHIND_NICE);
+}
+
 /* ---- the backfill thread ---- */
 
 #define NL_BACKFILL_PAGES 8192 /* WAL pages (32 MiB) that wake the backfill thread */
@@ -158,6 +172,7 @@ static int64_t nl_now_ms(void)
 static void *nl_backfill(void *arg)
 {
     (void)arg;
+    nl_lower_priority();
     pthread_mutex_lock(&nl.bf_mu);
     while (!nl.bf_stop) {
         if (!nl.bf_due) {
@@ -372,6 +387,7 @@ static void nl_free_chunks(struct nl_chunk *c)
 static void *nl_applier(void *arg)
 {
     (void)arg;
+    nl_lower_priority();
     pthread_mutex_lock(&nl.mu);
     for (;;) {
         if (!nl.ap_head) {
