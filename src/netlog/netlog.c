@@ -108,7 +108,9 @@ static struct {
     size_t ap_events;
     int64_t ap_first_ms;
     uint64_t chunks_written, chunks_applied;
-    bool ap_urgent, ap_stop, ap_running;
+    int64_t ap_want; /* a reader waits for the database to reach this seq: apply now */
+    bool ap_room;    /* the writer waits for journal room: apply now */
+    bool ap_stop, ap_running;
     /* loop-only: netlog_when_readable's FIFO, polled by wait_timer */
     struct nl_waiter *wait_head, *wait_tail;
     uv_timer_t wait_timer;
@@ -396,7 +398,8 @@ static void *nl_applier(void *arg)
             pthread_cond_wait(&nl.ap_cv, &nl.mu);
             continue;
         }
-        if (!nl.ap_urgent && !nl.ap_stop && nl.ap_events < NL_APPLY_EVENTS) {
+        bool hurried = nl.ap_room || nl.ap_want > nl.stats.applied_seq;
+        if (!hurried && !nl.ap_stop && nl.ap_events < NL_APPLY_EVENTS) {
             int64_t wait = nl.ap_first_ms + NL_APPLY_MS - nl_mono_ms();
             if (wait > 0) {
                 nl_wait_on(&nl.ap_cv, (int)wait);
@@ -407,7 +410,7 @@ static void *nl_applier(void *arg)
         size_t events = nl.ap_events;
         nl.ap_head = nl.ap_tail = NULL;
         nl.ap_events = 0;
-        nl.ap_urgent = false;
+        nl.ap_room = false;
         pthread_mutex_unlock(&nl.mu);
         int rc = nl_apply(list);
         pthread_mutex_lock(&nl.mu);
@@ -490,7 +493,7 @@ static int nl_journal_write(const struct journal_buf *b)
         return -3;
     pthread_mutex_lock(&nl.mu);
     if (nl.jr.off + b->len > nl.jr.cap && nl.chunks_applied != nl.chunks_written) {
-        nl.ap_urgent = true;
+        nl.ap_room = true;
         pthread_cond_signal(&nl.ap_cv);
         int64_t until = nl_mono_ms() + 1000;
         while (nl.chunks_applied != nl.chunks_written && nl_mono_ms() < until)
@@ -566,7 +569,8 @@ static void nl_to_applier(struct nl_chunk *c)
     nl.chunks_written++;
     if (was_empty)
         nl.ap_first_ms = nl_mono_ms();
-    if (was_empty || nl.ap_events >= NL_APPLY_EVENTS || nl.stop)
+    if (was_empty || nl.ap_events >= NL_APPLY_EVENTS || nl.stop ||
+        nl.ap_want > nl.stats.applied_seq)
         pthread_cond_signal(&nl.ap_cv);
 }
 
@@ -725,8 +729,9 @@ void netlog_when_readable(void (*fn)(void *ud), void *ud)
     int64_t want = nl.next_seq - 1;
     pthread_mutex_lock(&nl.mu);
     bool ready = nl.stats.applied_seq >= want && !nl.wait_head;
-    if (!ready) { /* hand this iteration's events over and hurry the applier */
-        nl.ap_urgent = true;
+    if (!ready) { /* hurry the applier until the database reaches want */
+        if (want > nl.ap_want)
+            nl.ap_want = want;
         pthread_cond_signal(&nl.ap_cv);
     }
     pthread_mutex_unlock(&nl.mu);
