@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int64_t prev = -1;
     while (off < valid) {
         struct journal_rec r;
-        size_t n = journal_decode(buf + off, valid - off, &r);
+        size_t n = journal_decode(buf + off, valid - off, &r, true);
         CHECK(n > 0 && off + n <= valid);
         struct journal_buf b = {0};
         if (r.type == 'E') {

@@ -50,8 +50,14 @@ struct journal_buf {
     size_t events;
 };
 
+/* The bytes of an event record besides its strings' bytes (each string
+ * counted with its NUL): a caller that already summed those adds them. */
+#define JOURNAL_EVENT_FIXED (JOURNAL_HEAD_BYTES + 1 + 4 * 8 + 2 * NETLOG_HASH_BYTES + 5 * 4)
+
 /* The bytes one event record takes (for batch sizing). */
 size_t journal_event_bytes(const struct netlog_event *e);
+/* Makes room for at least n more bytes (one allocation for a known batch). */
+void journal_buf_reserve(struct journal_buf *b, size_t n);
 void journal_put_event(struct journal_buf *b, const struct netlog_event *e,
                        const uint8_t leaf[NETLOG_HASH_BYTES],
                        const uint8_t chain[NETLOG_HASH_BYTES]);
@@ -75,8 +81,10 @@ struct journal_rec {
 };
 
 /* Decodes the record at p (avail bytes). Returns its length, or 0 when
- * there is none (end, torn or damaged). */
-size_t journal_decode(const uint8_t *p, size_t avail, struct journal_rec *r);
+ * there is none (end, torn or damaged). check_crc false: bytes this
+ * process encoded itself (the applier's chunks), whose CRC was computed at
+ * encoding and cannot have changed in memory. */
+size_t journal_decode(const uint8_t *p, size_t avail, struct journal_rec *r, bool check_crc);
 
 /* The valid run of records at the front of buf: returns its length in
  * bytes (the order rule above applies). */

@@ -110,7 +110,7 @@ static struct {
     uint64_t chunks_written, chunks_applied;
     int64_t ap_want; /* a reader waits for the database to reach this seq: apply now */
     bool ap_room;    /* the writer waits for journal room: apply now */
-    bool ap_stop, ap_running;
+    bool ap_stop;
     /* loop-only: netlog_when_readable's FIFO, polled by wait_timer */
     struct nl_waiter *wait_head, *wait_tail;
     uv_timer_t wait_timer;
@@ -310,7 +310,7 @@ static int nl_insert_records(const uint8_t *p, size_t len)
     size_t off = 0;
     while (off < len && rc == 0) {
         struct journal_rec *r = &rows[n];
-        size_t k = journal_decode(p + off, len - off, r);
+        size_t k = journal_decode(p + off, len - off, r, false);
         if (k == 0)
             return -1; /* our own bytes: cannot happen */
         off += k;
@@ -520,6 +520,10 @@ static int nl_journal_batch(struct nl_entry *batch, bool closing, struct nl_chun
     memcpy(chain_before, nl.chain, sizeof chain_before);
     struct journal_buf b = {0};
     *out = NULL;
+    size_t bytes = 0;
+    for (struct nl_entry *e = batch; e; e = e->next)
+        bytes += e->rec_bytes;
+    journal_buf_reserve(&b, bytes);
     for (struct nl_entry *e = batch; e; e = e->next) {
         netlog_chain_next(nl.chain, e->leaf, nl.chain);
         merkle_acc_add(&nl.acc, e->leaf);
@@ -776,10 +780,11 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
             cb(ud, 0, seq);
         return seq;
     }
-    size_t len = sizeof(struct nl_entry);
+    size_t text_bytes = 0;
     const char *texts[] = {e->kind, e->actor, e->target, e->msgid, e->body};
     for (size_t i = 0; i < 5; i++)
-        len += texts[i] ? strlen(texts[i]) + 1 : 0;
+        text_bytes += texts[i] ? strlen(texts[i]) + 1 : 0;
+    size_t len = sizeof(struct nl_entry) + text_bytes;
     struct nl_entry *x = xmalloc(len);
     char *p = (char *)(x + 1);
     x->next = NULL;
@@ -795,7 +800,7 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
     x->ev.target = nl_copy(&p, e->target);
     x->ev.msgid = nl_copy(&p, e->msgid);
     x->ev.body = nl_copy(&p, e->body);
-    x->rec_bytes = journal_event_bytes(&x->ev);
+    x->rec_bytes = JOURNAL_EVENT_FIXED + text_bytes; /* = journal_event_bytes(&x->ev) */
     netlog_leaf_hash(&x->ev, x->leaf);
     int64_t seq = x->ev.seq;
     if (!nl.strict && cb) { /* relaxed: the caller goes on at once */
@@ -1062,7 +1067,7 @@ static int nl_replay(char *err, size_t errlen)
     size_t off = 0, events = 0;
     struct journal_rec r;
     while (off < len) {
-        size_t k = journal_decode(buf + off, len - off, &r);
+        size_t k = journal_decode(buf + off, len - off, &r, true);
         off += k;
         if (r.type == 'C') {
             if (r.size + 1 == (uint64_t)nl.next_seq && r.size > nl.cp_size) {
@@ -1175,7 +1180,6 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
         snprintf(err, errlen, "netlog: cannot start the applier thread");
         return -1;
     }
-    nl.ap_running = true;
     nl.stats.checkpoint_size = nl.cp_size;
     nl.stats.checkpoint_ms = nl.cp_ms;
     if (pthread_create(&nl.thread, NULL, nl_writer, NULL) != 0) {

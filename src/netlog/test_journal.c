@@ -61,7 +61,7 @@ static void test_round_trip(void **state)
     assert_int_equal(b.last_seq, 41);
 
     struct journal_rec r;
-    size_t n = journal_decode(b.p, b.len, &r);
+    size_t n = journal_decode(b.p, b.len, &r, true);
     assert_int_equal(n, first);
     assert_int_equal(r.type, 'E');
     assert_int_equal(r.ev.seq, 41);
@@ -76,7 +76,7 @@ static void test_round_trip(void **state)
     assert_memory_equal(r.leaf, LEAF, NETLOG_HASH_BYTES);
     assert_memory_equal(r.chain, CHAIN, NETLOG_HASH_BYTES);
 
-    n = journal_decode(b.p + first, b.len - first, &r);
+    n = journal_decode(b.p + first, b.len - first, &r, true);
     assert_int_equal(n, b.len - first);
     assert_int_equal(r.type, 'C');
     assert_int_equal(r.size, 41);
