@@ -239,9 +239,10 @@ static const uint8_t *get_bytes(struct cursor *c, size_t n)
 
 /* A string as put_str wrote it: NULL when absent, and then also when its
  * only NUL is not its last byte (c->bad set). */
-static const char *get_str(struct cursor *c)
+static const char *get_str(struct cursor *c, uint32_t *len)
 {
     uint32_t n = get_u32(c);
+    *len = 0;
     if (n == 0)
         return NULL;
     const uint8_t *s = get_bytes(c, n);
@@ -249,6 +250,7 @@ static const char *get_str(struct cursor *c)
         c->bad = true;
         return NULL;
     }
+    *len = n - 1;
     return (const char *)s;
 }
 
@@ -271,18 +273,19 @@ size_t journal_decode(const uint8_t *p, size_t avail, struct journal_rec *r, boo
         r->ev.account_id = (int64_t)get_u64(&c);
         r->leaf = get_bytes(&c, NETLOG_HASH_BYTES);
         r->chain = get_bytes(&c, NETLOG_HASH_BYTES);
-        r->ev.kind = get_str(&c);
-        r->ev.actor = get_str(&c);
-        r->ev.target = get_str(&c);
-        r->ev.msgid = get_str(&c);
-        r->ev.body = get_str(&c);
+        r->ev.kind = get_str(&c, &r->kind_len);
+        r->ev.actor = get_str(&c, &r->actor_len);
+        r->ev.target = get_str(&c, &r->target_len);
+        r->ev.msgid = get_str(&c, &r->msgid_len);
+        r->ev.body = get_str(&c, &r->body_len);
         if (!r->ev.kind)
             c.bad = true;
     } else if (r->type == 'C') {
         r->size = get_u64(&c);
         r->at_ms = (int64_t)get_u64(&c);
         r->root = get_bytes(&c, NETLOG_HASH_BYTES);
-        r->note = get_str(&c);
+        uint32_t note_len;
+        r->note = get_str(&c, &note_len);
         r->acc_len = get_u32(&c);
         r->acc = get_bytes(&c, r->acc_len);
         if (!r->note)

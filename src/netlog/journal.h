@@ -71,6 +71,9 @@ struct journal_rec {
     char type; /* 'E' or 'C' */
     struct netlog_event ev;
     const uint8_t *leaf, *chain;
+    /* byte lengths of ev's strings without their NUL (0 when absent), so
+     * the applier binds them without measuring them again */
+    uint32_t kind_len, actor_len, target_len, msgid_len, body_len;
     /* 'C' */
     uint64_t size;
     int64_t at_ms;

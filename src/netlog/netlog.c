@@ -250,16 +250,17 @@ static void nl_backfill_stop(void)
 
 /* ---- the applier thread: journal records into SQLite ---- */
 
-/* Binds event e as the row starting at parameter base + 1. */
-static void nl_bind_row(sqlite3_stmt *s, int base, const struct netlog_event *e,
-                        const uint8_t *leaf, const uint8_t *chain)
+/* Binds the event of journal record r as the row starting at parameter
+ * base + 1 (the strings with the lengths the record carries). */
+static void nl_bind_row(sqlite3_stmt *s, int base, const struct journal_rec *r)
 {
+    const struct netlog_event *e = &r->ev;
     sqlite3_bind_int64(s, base + 1, e->seq);
     sqlite3_bind_int64(s, base + 2, e->at_ms);
-    sqlite3_bind_text(s, base + 3, e->kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, base + 4, e->actor ? e->actor : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, base + 3, e->kind, (int)r->kind_len, SQLITE_STATIC);
+    sqlite3_bind_text(s, base + 4, e->actor ? e->actor : "", (int)r->actor_len, SQLITE_STATIC);
     if (e->target)
-        sqlite3_bind_text(s, base + 5, e->target, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, base + 5, e->target, (int)r->target_len, SQLITE_STATIC);
     else
         sqlite3_bind_null(s, base + 5);
     if (e->code)
@@ -271,15 +272,15 @@ static void nl_bind_row(sqlite3_stmt *s, int base, const struct netlog_event *e,
     else
         sqlite3_bind_null(s, base + 7);
     if (e->msgid)
-        sqlite3_bind_text(s, base + 8, e->msgid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, base + 8, e->msgid, (int)r->msgid_len, SQLITE_STATIC);
     else
         sqlite3_bind_null(s, base + 8);
     if (e->body)
-        sqlite3_bind_text(s, base + 9, e->body, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, base + 9, e->body, (int)r->body_len, SQLITE_STATIC);
     else
         sqlite3_bind_null(s, base + 9);
-    sqlite3_bind_blob(s, base + 10, leaf, NETLOG_HASH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(s, base + 11, chain, NETLOG_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(s, base + 10, r->leaf, NETLOG_HASH_BYTES, SQLITE_STATIC);
+    sqlite3_bind_blob(s, base + 11, r->chain, NETLOG_HASH_BYTES, SQLITE_STATIC);
 }
 
 static int nl_step(sqlite3_stmt *s)
@@ -320,13 +321,13 @@ static int nl_insert_records(const uint8_t *p, size_t len)
         }
         if (++n == NL_ROWS) {
             for (int i = 0; i < n; i++)
-                nl_bind_row(nl.ins_many, i * 11, &rows[i].ev, rows[i].leaf, rows[i].chain);
+                nl_bind_row(nl.ins_many, i * 11, &rows[i]);
             rc = nl_step(nl.ins_many);
             n = 0;
         }
     }
     for (int i = 0; i < n && rc == 0; i++) {
-        nl_bind_row(nl.ins, 0, &rows[i].ev, rows[i].leaf, rows[i].chain);
+        nl_bind_row(nl.ins, 0, &rows[i]);
         rc = nl_step(nl.ins);
     }
     return rc;
@@ -1011,13 +1012,17 @@ static int nl_load_state(char *err, size_t errlen)
     return 0;
 }
 
+/* The NL_ROWS-row INSERT. OR ROLLBACK: a row that breaks a constraint ends
+ * the whole transaction (nl_apply retries it all), so SQLite keeps no
+ * statement journal of the pages each statement changes, which for rows
+ * spread over many groups' index pages spilled to a temporary file. */
 static int nl_prepare_many(char *err, size_t errlen)
 {
     char sql[4096];
-    size_t n =
-        (size_t)snprintf(sql, sizeof sql,
-                         "INSERT INTO events (seq, at, kind, actor, target, code, account_id,"
-                         " msgid, body, leaf, chain) VALUES ");
+    size_t n = (size_t)snprintf(
+        sql, sizeof sql,
+        "INSERT OR ROLLBACK INTO events (seq, at, kind, actor, target, code, account_id,"
+        " msgid, body, leaf, chain) VALUES ");
     for (int i = 0; i < NL_ROWS; i++)
         n += (size_t)snprintf(sql + n, sizeof sql - n, "%s(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                               i ? ", " : "");
