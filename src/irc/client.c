@@ -16,10 +16,11 @@
 #include "net/conn.h"
 #include "proto/casemap.h"
 #include "util/alloc.h"
+#include "util/idmap.h"
 #include "util/strmap.h"
 
 static struct strmap client_nicks;
-static struct strmap client_ids; /* idkey -> client, every live client */
+static struct idmap client_ids; /* id -> client, every live client */
 static size_t client_total, client_registered, client_invisible, client_opers, client_max;
 static uint32_t client_fanout_gen;
 
@@ -32,8 +33,7 @@ struct client *client_create(struct conn *conn)
     c->host = conn->ip[0] == ':' ? xasprintf("0%s", conn->ip) : conn->ip;
     c->signon = time(NULL);
     c->idle_since = c->signon;
-    snprintf(c->idkey, sizeof c->idkey, "%llu", (unsigned long long)c->id);
-    strmap_put(&client_ids, c->idkey, c);
+    idmap_put(&client_ids, c->id, c);
     client_total++;
     return c;
 }
@@ -60,7 +60,7 @@ static void client_leave_all(struct client *c, const char *reason)
 void client_destroy(struct client *c, const char *quit_reason)
 {
     label_forget(c);
-    strmap_del(&client_ids, c->idkey);
+    idmap_del(&client_ids, c->id);
     login_client_gone(c);
     client_leave_all(c, quit_reason ? quit_reason : "Client quit");
     monitor_forget(c);
@@ -97,9 +97,7 @@ void client_destroy(struct client *c, const char *quit_reason)
 
 struct client *client_by_id(uint64_t id)
 {
-    char key[24];
-    snprintf(key, sizeof key, "%llu", (unsigned long long)id);
-    return strmap_get(&client_ids, key);
+    return idmap_get(&client_ids, id);
 }
 
 struct client *client_find(const char *nick)

@@ -71,7 +71,6 @@ struct client {
     struct account *acct;         /* referenced while logged in (account/account.h) */
     struct sasl_session *sasl;    /* an AUTHENTICATE exchange in progress (cmd_sasl.c) */
     struct redact_ring *sent_dms; /* recent direct messages it sent (cmd_redact.c) */
-    char idkey[24];               /* decimal id: key in the id registry (client_by_id) */
     uint64_t guard_ms;            /* nick protection deadline on the loop clock; 0: none */
     int64_t verify_account_id;    /* account registered here, awaiting VERIFY */
     const char *login_mech;       /* how the current login was made (static string) */

@@ -125,23 +125,31 @@ static const char *msgpath_body(const struct chat_msg *cm, char *buf, size_t cap
     size_t lt = cm->text ? strlen(cm->text) : 0, lg = cm->client_tags ? strlen(cm->client_tags) : 0;
     size_t need = 6 * (lt + lg + strlen(cm->target)) + 128;
     char *out = need <= cap ? buf : (*heap = xmalloc(need));
-    size_t n = (size_t)sprintf(out, "{\"command\":\"%s\"", chat_commands[cm->kind]);
+/* a string literal's bytes at out + n */
+#define BODY_LIT(s) (memcpy(out + n, (s), sizeof(s) - 1), n += sizeof(s) - 1)
+    size_t n = 0;
+    BODY_LIT("{\"command\":\"");
+    size_t lc = strlen(chat_commands[cm->kind]);
+    memcpy(out + n, chat_commands[cm->kind], lc);
+    n += lc;
+    BODY_LIT("\"");
     if (cm->text && (cm->channel || netlog_dm_content())) {
-        n += (size_t)sprintf(out + n, ",\"text\":");
+        BODY_LIT(",\"text\":");
         n += json_quote(out + n, cm->text);
     } else if (cm->text) {
         n += (size_t)sprintf(out + n, ",\"length\":%zu", lt);
     }
     if (cm->client_tags) {
-        n += (size_t)sprintf(out + n, ",\"tags\":");
+        BODY_LIT(",\"tags\":");
         n += json_quote(out + n, cm->client_tags);
     }
     if (cm->member_mask) {
-        n += (size_t)sprintf(out + n, ",\"relayed_as\":");
+        BODY_LIT(",\"relayed_as\":");
         n += json_quote(out + n, cm->target);
     }
     if (cm->held_id)
         n += (size_t)sprintf(out + n, ",\"held\":%lld", (long long)cm->held_id);
+#undef BODY_LIT
     out[n++] = '}';
     out[n] = '\0';
     return out;
