@@ -112,34 +112,60 @@ static const char *conn_error_text(const char *what, int err)
 
 /* ---- teardown ----------------------------------------------------------- */
 
-/* Rings of the smallest size come and go with every flush of a connection
- * that receives a message or two per loop iteration (the common case with
- * many small groups). Keeping freed ones here spares malloc and free a
- * round trip per delivery; the cache is bounded, so idle memory is too. */
-#define RING_MIN       4
-#define RING_CACHE_MAX 4096
-static struct qbuf **ring_cache[RING_CACHE_MAX];
-static unsigned ring_cache_len;
+/* Rings come and go with every flush of a connection that receives some
+ * messages per loop iteration (the common case with many small groups; a
+ * member of a busy one gets 8 or 16 at a time). Keeping freed ones here,
+ * per size up to RING_CACHED_MAX entries, spares malloc and free a round
+ * trip per flush; each size's cache holds at most RING_CACHE_BYTES, so idle
+ * memory stays bounded (640 KiB in all). */
+#define RING_MIN         4
+#define RING_CLASSES     5 /* 4, 8, 16, 32, 64 entries */
+#define RING_CACHED_MAX  (RING_MIN << (RING_CLASSES - 1))
+#define RING_CACHE_BYTES (128 * 1024)
+static struct {
+    struct qbuf ***rings;
+    unsigned len, max;
+} ring_cache[RING_CLASSES];
+
+static int ring_class(uint32_t cap)
+{
+    if (cap > RING_CACHED_MAX)
+        return -1;
+    int k = 0;
+    while ((RING_MIN << k) < (int)cap)
+        k++;
+    return (RING_MIN << k) == (int)cap ? k : -1;
+}
 
 static struct qbuf **ring_alloc(uint32_t cap)
 {
-    if (cap == RING_MIN && ring_cache_len > 0)
-        return ring_cache[--ring_cache_len];
+    int k = ring_class(cap);
+    if (k >= 0 && ring_cache[k].len > 0)
+        return ring_cache[k].rings[--ring_cache[k].len];
     return xmalloc(cap * sizeof(struct qbuf *));
 }
 
 static void ring_free(struct qbuf **q, uint32_t cap)
 {
-    if (q && cap == RING_MIN && ring_cache_len < RING_CACHE_MAX)
-        ring_cache[ring_cache_len++] = q;
+    int k = q ? ring_class(cap) : -1;
+    if (k >= 0 && !ring_cache[k].rings) {
+        ring_cache[k].max = RING_CACHE_BYTES / (cap * (uint32_t)sizeof(struct qbuf *));
+        ring_cache[k].rings = xmalloc(ring_cache[k].max * sizeof *ring_cache[k].rings);
+    }
+    if (k >= 0 && ring_cache[k].len < ring_cache[k].max)
+        ring_cache[k].rings[ring_cache[k].len++] = q;
     else
         free(q);
 }
 
 void conn__ring_cache_clear(void)
 {
-    while (ring_cache_len > 0)
-        free(ring_cache[--ring_cache_len]);
+    for (int k = 0; k < RING_CLASSES; k++) {
+        while (ring_cache[k].len > 0)
+            free(ring_cache[k].rings[--ring_cache[k].len]);
+        free(ring_cache[k].rings);
+        ring_cache[k].rings = NULL;
+    }
 }
 
 static void conn_queue_release(struct conn_private *p)

@@ -9,7 +9,8 @@
  * iteration renders hundreds of messages whose buffers all stay alive until
  * the flush point and are then released together; that pattern overflows
  * glibc's small per-thread caches and sends every allocation through the
- * slow path. The list is bounded (QBUF_POOL_MAX buffers, about 1 MiB).
+ * slow path. The list is bounded (QBUF_POOL_MAX buffers, about 4.5 MiB; a loop iteration over
+ * thousands of small groups renders thousands).
  * Private one-recipient buffers (numerics, the registration burst) are
  * allocated at their exact size: thousands of them can be alive at once
  * during a burst of registrations, and padding each to QBUF_SMALL would
@@ -26,7 +27,7 @@
 #include "util/alloc.h"
 
 #define QBUF_SMALL    512
-#define QBUF_POOL_MAX 2048
+#define QBUF_POOL_MAX 8192
 
 static struct qbuf *qbuf_pool[QBUF_POOL_MAX];
 static unsigned qbuf_pool_len;
