@@ -453,21 +453,40 @@ static void conn_start_write(struct conn *c, struct conn_wreq *w, const uv_buf_t
 /* One non-blocking vectored write with its accounting. Returns the bytes
  * the kernel took (0 when it pushed back), or -1 after aborting the
  * connection on a write error. */
+/* One non-blocking send of iov[0..n) on the socket itself: send(2) and
+ * sendmsg(2) skip the file-position lock and VFS layer that write(2) and
+ * writev(2) (uv_try_write) take, which at a low message rate, one line per
+ * recipient per write, is a good part of each delivery. The caller only
+ * writes when no uv_write is pending (invariant: p->writing), so bytes never
+ * overtake a queued uv_write. uv_buf_t is struct iovec on Unix. */
 static ssize_t conn_try_write(struct conn *c, const uv_buf_t *iov, unsigned n)
 {
-    int r = uv_try_write((uv_stream_t *)&c->priv->tcp, iov, n);
+    uv_os_fd_t fd;
+    if (uv_fileno((const uv_handle_t *)&c->priv->tcp, &fd) != 0) {
+        conn_abort(c, "Write error: no socket");
+        return -1;
+    }
+    ssize_t r;
+    do {
+        if (n == 1) {
+            r = send(fd, iov[0].base, iov[0].len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        } else {
+            struct msghdr m = {.msg_iov = (struct iovec *)(void *)iov, .msg_iovlen = n};
+            r = sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+        }
+    } while (r < 0 && errno == EINTR);
     net__state.stat_writes++;
-    if (r == UV_EAGAIN)
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS))
         return 0;
     if (r < 0) {
-        conn_abort(c, conn_error_text("Write", r));
+        conn_abort(c, conn_error_text("Write", -errno));
         return -1;
     }
     net__state.stat_bytes_out += (size_t)r;
     return r;
 }
 
-/* Plain TCP: vectored uv_try_write until the queue is empty or the kernel
+/* Plain TCP: vectored conn_try_write until the queue is empty or the kernel
  * pushes back; the rest goes to one uv_write (if may_queue). */
 static void conn_flush_plain(struct conn *c, bool may_queue)
 {
