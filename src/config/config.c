@@ -122,6 +122,7 @@ static const struct cfg_field cfg_fields[] = {
     F("netlog.keep_months", CFG_INT, netlog_keep_months, 0, 1200, NULL, 7),
     F("netlog.direct_messages", CFG_STR, netlog_dm, 1, 16, "content", 0),
     F("netlog.queue_max", CFG_INT, netlog_queue_max, 1000, 100000000, NULL, 1000000),
+    F("netlog.journal_size", CFG_SIZE, netlog_journal_size, 2LL << 20, 1LL << 30, NULL, 32 << 20),
     F("reports.spool_dir", CFG_STR, reports_spool_dir, 0, 4000, "var/reports", 0),
     F("reports.http_url", CFG_STR, reports_http_url, 1, 4096, NULL, 0),
     F("reports.http_timeout", CFG_INT, reports_http_timeout, 1, 300, NULL, 10),

@@ -191,6 +191,7 @@ struct qun_config {
     int netlog_keep_months; /* at least 6 (art. 13) */
     char *netlog_dm;        /* "content" or "metadata" */
     int netlog_queue_max;
+    size_t netlog_journal_size; /* bytes reserved for <path>.jnl */
 
     /* sanctions (src/sanction/, SPEC §7) */
     int sanction_warn_hours;   /* a warned group has this long to rectify (72) */

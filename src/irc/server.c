@@ -534,6 +534,8 @@ static void server_warn_storage_change(const struct qun_config *cfg)
         log_warn("store.path changed: the new database is used after a restart");
     if (strcmp(cfg->vault_key_file, server_config->vault_key_file) != 0)
         log_warn("vault.key_file changed: the new key file is used after a restart");
+    if (cfg->netlog_journal_size != server_config->netlog_journal_size)
+        log_warn("netlog.journal_size changed: the journal takes the new size after a restart");
 }
 
 int server_reload(char *err, size_t errlen)

@@ -357,6 +357,21 @@ int journal_open(struct journal *j, const char *path, uint64_t cap, char *err, s
     return 0;
 }
 
+int journal_shrink(struct journal *j, uint64_t cap, char *err, size_t errlen)
+{
+    if (j->cap <= cap)
+        return 0;
+    if (ftruncate(j->fd, (off_t)cap) != 0 || fsync(j->fd) != 0) {
+        snprintf(err, errlen, "netlog: cannot shrink the journal to %llu bytes: %s",
+                 (unsigned long long)cap, strerror(errno));
+        return -1;
+    }
+    j->cap = cap;
+    if (j->off > cap)
+        j->off = 0;
+    return 0;
+}
+
 void journal_close(struct journal *j)
 {
     if (j->fd >= 0)

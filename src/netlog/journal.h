@@ -107,6 +107,10 @@ int journal_read_all(struct journal *j, uint8_t **buf, size_t *len, char *err, s
 /* Writes len bytes at the current offset and fdatasyncs. -1 with errno set
  * (ENOSPC when they do not fit before cap). */
 int journal_append(struct journal *j, const void *p, size_t len);
+/* Cuts a journal file larger than cap down to cap (the configured size
+ * was lowered); only when every record in it is in the database. -1 with
+ * err. */
+int journal_shrink(struct journal *j, uint64_t cap, char *err, size_t errlen);
 /* The next record goes to offset 0 again (every record written so far is
  * in the database). */
 void journal_rewind(struct journal *j);

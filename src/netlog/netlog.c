@@ -35,12 +35,12 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-#define NL_BATCH_MAX    4096      /* events per journal write */
-#define NL_BATCH_BYTES  (1 << 20) /* and about this many bytes */
-#define NL_ROWS         64        /* rows per multi-row INSERT */
-#define NL_APPLY_EVENTS 32768     /* the applier starts at once past this many */
-#define NL_APPLY_MS     200       /* or this long after the first */
-#define NL_JOURNAL_CAP  (32u << 20)
+#define NL_BATCH_MAX    4096        /* events per journal write */
+#define NL_BATCH_BYTES  (1 << 20)   /* and about this many bytes */
+#define NL_ROWS         64          /* rows per multi-row INSERT */
+#define NL_APPLY_EVENTS 32768       /* the applier starts at once past this many */
+#define NL_APPLY_MS     200         /* or this long after the first */
+#define NL_JOURNAL_CAP  (32u << 20) /* when the configuration gives none */
 
 struct nl_entry {
     struct nl_entry *next;
@@ -1034,15 +1034,16 @@ static int nl_prepare_many(char *err, size_t errlen)
     return 0;
 }
 
-static uint64_t nl_journal_cap(void)
+static uint64_t nl_journal_cap(const struct qun_config *cfg)
 {
 #ifdef QUN_TEST_HOOKS
-    /* test builds: a small journal fills within a test (QUN_NETLOG_JOURNAL_BYTES) */
+    /* test builds: a journal below the configurable minimum, which fills
+     * within a test (QUN_NETLOG_JOURNAL_BYTES) */
     const char *v = getenv("QUN_NETLOG_JOURNAL_BYTES");
     if (v && atol(v) > 0)
         return (uint64_t)atol(v);
 #endif
-    return NL_JOURNAL_CAP;
+    return cfg->netlog_journal_size ? (uint64_t)cfg->netlog_journal_size : NL_JOURNAL_CAP;
 }
 
 static void nl_close_db(void)
@@ -1160,8 +1161,9 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
     snprintf(jpath, sizeof jpath, "%s.jnl", cfg->netlog_path);
     nl.jr.fd = -1;
     if (nl_prepare_many(err, errlen) < 0 || nl_load_state(err, errlen) < 0 ||
-        journal_open(&nl.jr, jpath, nl_journal_cap(), err, errlen) < 0 ||
-        nl_replay(err, errlen) < 0) {
+        journal_open(&nl.jr, jpath, nl_journal_cap(cfg), err, errlen) < 0 ||
+        nl_replay(err, errlen) < 0 ||
+        journal_shrink(&nl.jr, nl_journal_cap(cfg), err, errlen) < 0) {
         nl_close_db();
         return -1;
     }

@@ -117,6 +117,6 @@ int netlog_sign(const void *msg, size_t len, uint8_t sig[64], char *key_name, si
 /* Test builds only (QUN_TEST_HOOKS): when the file named by the
  * environment variable QUN_NETLOG_FAULT exists, every journal write fails
  * as if the disk were full; QUN_NETLOG_JOURNAL_BYTES sets the journal's
- * size for a new log (so a test can fill it). */
+ * size below netlog.journal_size's minimum (so a test can fill it). */
 
 #endif

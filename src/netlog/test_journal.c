@@ -2,7 +2,8 @@
  * test_journal.c - the commit record file's format (journal.h): records
  * decode to what was encoded, the valid run ends at a torn or damaged
  * record and at records left from before a rewind, CRC-32C is the
- * Castagnoli CRC, and the file refuses a record past its capacity.
+ * Castagnoli CRC, and the file refuses a record past its capacity and
+ * shrinks only when told to.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -168,9 +169,20 @@ static void test_file_capacity(void **state)
     journal_rewind(&j);
     assert_int_equal(j.off, 0);
     journal_close(&j);
-    /* reopened: the reservation is kept, not reduced */
+    /* reopened: the reservation is kept, not reduced ... */
     assert_int_equal(journal_open(&j, path, 1024, err, sizeof err), 0);
     assert_int_equal(j.cap, 4096);
+    /* ... until journal_shrink (after start-up's replay) cuts the file;
+     * a larger size leaves it alone */
+    assert_int_equal(journal_shrink(&j, 8192, err, sizeof err), 0);
+    assert_int_equal(j.cap, 4096);
+    assert_int_equal(journal_shrink(&j, 1024, err, sizeof err), 0);
+    assert_int_equal(j.cap, 1024);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 1024);
+    errno = 0;
+    assert_int_equal(journal_append(&j, big, 2048), -1);
+    assert_int_equal(errno, ENOSPC);
     journal_close(&j);
     journal_buf_free(&b);
     unlink(path);

@@ -98,6 +98,12 @@ def test_out_of_range(confdir):
     assert_refused(path, r, 10, r"limits\.registration_timeout must be between 5 and 3600")
 
 
+def test_journal_size_out_of_range(confdir):
+    text = VALID.replace("sendq = 65536;\n};", "sendq = 65536;\n};\nnetlog: {\n  journal_size = 4096;\n};")
+    path, r = run_qund(confdir, text % {"port": pick_port()})
+    assert_refused(path, r, 12, r"netlog\.journal_size must be between 2097152 and 1073741824")
+
+
 def test_syntax_error(confdir):
     text = VALID.replace('network = "QunTest";', 'network = = "QunTest";')
     path, r = run_qund(confdir, text % {"port": pick_port()})
