@@ -372,6 +372,47 @@ int journal_shrink(struct journal *j, uint64_t cap, char *err, size_t errlen)
     return 0;
 }
 
+int journal_load(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
+{
+    *buf = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return 1;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "cannot read the journal: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if ((uint64_t)st.st_size > JOURNAL_FILE_MAX) {
+        snprintf(err, errlen, "the journal is larger (%lld bytes) than qund ever makes one",
+                 (long long)st.st_size);
+        close(fd);
+        return -1;
+    }
+    uint8_t *b = xmalloc(st.st_size ? (size_t)st.st_size : 1);
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            snprintf(err, errlen, "cannot read the journal: %s",
+                     n < 0 ? strerror(errno) : "it ended early");
+            free(b);
+            close(fd);
+            return -1;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    *buf = b;
+    *len = got;
+    return 0;
+}
+
 void journal_close(struct journal *j)
 {
     if (j->fd >= 0)

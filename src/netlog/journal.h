@@ -102,6 +102,11 @@ struct journal {
 /* Opens or creates path with cap bytes reserved. -1 with err. */
 int journal_open(struct journal *j, const char *path, uint64_t cap, char *err, size_t errlen);
 void journal_close(struct journal *j);
+/* Reads the journal file at path, read-only (an inspector's copy: qunctl
+ * verify), into a malloc'ed buffer. 0, or 1 when there is no such file,
+ * or -1 with err (unreadable, or larger than JOURNAL_FILE_MAX). */
+#define JOURNAL_FILE_MAX (1ULL << 30)
+int journal_load(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen);
 /* Reads the whole file into a malloc'ed buffer (*len bytes). -1 with err. */
 int journal_read_all(struct journal *j, uint8_t **buf, size_t *len, char *err, size_t errlen);
 /* Writes len bytes at the current offset and fdatasyncs. -1 with errno set

@@ -292,6 +292,16 @@ static void test_crash_leftovers_are_replayed(void **state)
     close_log(&f, 5);
     /* 6..8 only in the journal, then a record with a broken chain */
     leave_in_journal(&f, 6, 3, false);
+    /* verified as they lie, before any start-up copies them: 6..8 check out
+     * from the journal, the forged record is the first problem */
+    char pub[160];
+    snprintf(pub, sizeof pub, "%s.pub", f.key);
+    struct netlog_verify_report r;
+    assert_int_equal(netlog_verify_file(f.db, pub, &r), NETLOG_VERIFY_BAD);
+    assert_true(r.journal);
+    assert_int_equal(r.journal_events, 4);
+    assert_int_equal(r.bad_seq, 9);
+    assert_non_null(strstr(r.message, "record 9"));
     reopen_log(&f, "strict");
     close_log(&f, 0);
     assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events"), 8);
@@ -300,6 +310,10 @@ static void test_crash_leftovers_are_replayed(void **state)
     /* 9..11 with the last torn: 9 and 10 come back, the torn one does not,
      * and the log goes on from 11 */
     leave_in_journal(&f, 9, 3, true);
+    assert_int_equal(netlog_verify_file(f.db, pub, &r), NETLOG_VERIFY_OK);
+    assert_int_equal(r.journal_events, 2);
+    assert_int_equal(r.last_seq, 10);
+    assert_int_equal(r.unsigned_events, 2);
     reopen_log(&f, "strict");
     append_at(&f, 0, 11);
     close_log(&f, 1);

@@ -20,6 +20,13 @@
  *
  * Problems are recorded with problem(): the first one (in walk order,
  * which is seq order) is described in the report, later ones counted.
+ *
+ * After the database, the walk goes on through the journal beside it
+ * (<db>.jnl): after a crash it holds events the database does not have
+ * yet, which qund copies at its next start. The journal is read before
+ * the database's read transaction begins, so on a running server every
+ * journal record past the database's end follows it (the journal starts
+ * over only once the database holds all it had).
  */
 #include "netlog/verify.h"
 
@@ -40,6 +47,7 @@
 
 #include "netlog/checkpoint.h"
 #include "netlog/event.h"
+#include "netlog/journal.h"
 #include "netlog/merkle.h"
 #include "netlog/verify_int.h"
 #include "util/alloc.h"
@@ -63,6 +71,8 @@ struct walk {
     int64_t good_cp; /* the size of the last checkpoint whose root matched */
     bool beyond_reported;
     struct hasher h;
+    uint8_t *jnl; /* the journal file, read before the walk, or NULL */
+    size_t jnl_len;
 };
 
 static double now_seconds(void)
@@ -501,6 +511,77 @@ static void check_item(struct walk *w, const struct verify_batch *b, const struc
         fast_acc_add(&w->acc, mine);
 }
 
+/* ------------------------------------------------------------ the journal */
+
+static int read_journal(struct walk *w, const char *db_path)
+{
+    char path[4096], why[256];
+    snprintf(path, sizeof path, "%s.jnl", db_path);
+    int rc = journal_load(path, &w->jnl, &w->jnl_len, why, sizeof why);
+    if (rc < 0)
+        return fail_open(w->r, "%s: %s", path, why);
+    w->r->journal = rc == 0; /* none: an old log, or a copy made after `qunctl log sync` */
+    return 0;
+}
+
+/* The journal's records past the database's last event, with the same
+ * checks as rows. A record the database already has is skipped; the
+ * first that does not follow the log ends the walk (qund would not copy
+ * it either) and is a problem. */
+static void walk_journal(struct walk *w)
+{
+    struct netlog_verify_report *r = w->r;
+    size_t len = journal_valid_prefix(w->jnl, w->jnl_len), off = 0;
+    int64_t db_last = r->last_seq;
+    struct verify_batch b = {.arena = w->jnl}; /* items point into the file's bytes */
+    while (off < len) {
+        struct journal_rec rec;
+        size_t k = journal_decode(w->jnl + off, len - off, &rec, true);
+        if (k == 0)
+            break; /* cannot happen inside the valid prefix */
+        off += k;
+        if (rec.type == 'C') {
+            if ((int64_t)rec.size <= db_last)
+                continue;
+            struct verify_cp cp;
+            verify_cp_parse(&w->key, (int64_t)rec.size, rec.root, NETLOG_HASH_BYTES, rec.note,
+                            strlen(rec.note), rec.acc, rec.acc_len, &cp);
+            check_checkpoint(w, &cp);
+            continue;
+        }
+        if (rec.ev.seq <= db_last)
+            continue;
+        if (rec.ev.seq != w->next_seq) {
+            problem(w, w->next_seq, 0,
+                    "the journal's record %" PRId64 " does not follow the log, which ends at "
+                    "%" PRId64 " (records were removed or the journal was altered)",
+                    rec.ev.seq, w->next_seq - 1);
+            break;
+        }
+        struct verify_item it = {.cp = -1,
+                                 .typed = true,
+                                 .has_leaf = true,
+                                 .has_chain = true,
+                                 .seq = rec.ev.seq,
+                                 .at = rec.ev.at_ms,
+                                 .code = rec.ev.code,
+                                 .account = rec.ev.account_id};
+        const char *text[VT_COUNT] = {rec.ev.kind, rec.ev.actor, rec.ev.target, rec.ev.msgid,
+                                      rec.ev.body};
+        const uint32_t text_len[VT_COUNT] = {rec.kind_len, rec.actor_len, rec.target_len,
+                                             rec.msgid_len, rec.body_len};
+        for (int i = 0; i < VT_COUNT; i++) {
+            it.off[i] = text[i] ? (uint32_t)((const uint8_t *)text[i] - w->jnl) : 0;
+            it.len[i] = text_len[i];
+        }
+        memcpy(it.leaf, rec.leaf, NETLOG_HASH_BYTES);
+        memcpy(it.chain, rec.chain, NETLOG_HASH_BYTES);
+        int64_t before = r->events;
+        check_item(w, &b, &it);
+        r->journal_events += r->events - before;
+    }
+}
+
 /* ------------------------------------------------------------ the walk */
 
 static int walk_events(struct walk *w, const char *path)
@@ -524,6 +605,8 @@ static int walk_events(struct walk *w, const char *path)
     char why[256];
     if (verify_reader_finish(rd, why, sizeof why) < 0)
         return fail_open(r, "%s: cannot read the events: %s", path, why);
+    if (w->jnl)
+        walk_journal(w);
     int64_t covered = r->signed_size > r->first_seq - 1 ? r->signed_size : r->first_seq - 1;
     r->unsigned_events = r->last_seq > covered ? r->last_seq - covered : 0;
     return 0;
@@ -542,9 +625,10 @@ enum netlog_verify_result netlog_verify_file(const char *db_path, const char *pu
         fail_open(r, "%s%s", "libsodium could not be initialised", "");
     else if (!hash_selftest(&w.h))
         fail_open(r, "%s%s", "internal error: verify's hashing disagrees with event.c", "");
-    else if (load_pubkey(pubkey_path, &w.key, r) == 0 && open_db(db_path, &w) == 0 &&
-             load_purged(db_path, &w) == 0)
+    else if (load_pubkey(pubkey_path, &w.key, r) == 0 && read_journal(&w, db_path) == 0 &&
+             open_db(db_path, &w) == 0 && load_purged(db_path, &w) == 0)
         rc = walk_events(&w, db_path);
+    free(w.jnl);
     sqlite3_finalize(w.ev);
     sqlite3_finalize(w.cps);
     if (w.db) {

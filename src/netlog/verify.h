@@ -57,6 +57,8 @@ struct netlog_verify_report {
     int64_t signed_size;     /* size of the last checkpoint that verified */
     int64_t unsigned_events; /* events after the last checkpoint */
     int64_t problems;        /* problems found (records and checkpoints) */
+    bool journal;            /* a journal (<db>.jnl) was found beside the database */
+    int64_t journal_events;  /* events only the journal holds (after a crash), checked */
     bool ok;
     bool purged;      /* a purge happened: events before first_seq are gone */
     int64_t bad_seq;  /* the first bad record, or 0 */

@@ -45,6 +45,13 @@ struct verify_cp {
     char why[160];                   /* what is wrong, when not trusted */
 };
 
+/* Checks a checkpoint on its own (a row of the database's checkpoints
+ * table, or a journal record): signature with key, origin, and that size
+ * and root are the signed ones; parses the accumulator. */
+void verify_cp_parse(const struct checkpoint_key *key, int64_t size, const void *root,
+                     size_t root_len, const char *note, size_t note_len, const void *acc,
+                     size_t acc_len, struct verify_cp *cp);
+
 enum verify_text { VT_KIND, VT_ACTOR, VT_TARGET, VT_MSGID, VT_BODY, VT_COUNT };
 
 /* One event row (cp < 0) or one checkpoint (cp = index into cps). */

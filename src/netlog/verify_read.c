@@ -56,21 +56,18 @@ struct verify_reader {
 
 /* ------------------------------------------------------------ checkpoints */
 
-static void cp_parse(struct verify_reader *rd, struct verify_cp *cp)
+void verify_cp_parse(const struct checkpoint_key *key, int64_t size, const void *root,
+                     size_t root_len, const char *note, size_t note_len, const void *acc,
+                     size_t acc_len, struct verify_cp *cp)
 {
-    sqlite3_stmt *s = rd->cps;
     memset(cp, 0, sizeof *cp);
-    cp->size = sqlite3_column_int64(s, 0);
-    const char *note = (const char *)sqlite3_column_text(s, 2);
-    size_t note_len = (size_t)sqlite3_column_bytes(s, 2);
+    cp->size = size;
     struct checkpoint signed_cp;
-    const void *root = sqlite3_column_blob(s, 1);
-    if (!note || !checkpoint_verify(rd->key, note, note_len, &signed_cp)) {
+    if (!note || !checkpoint_verify(key, note, note_len, &signed_cp)) {
         snprintf(cp->why, sizeof cp->why, "bad signature");
-    } else if (strcmp(signed_cp.origin, rd->key->name) != 0) {
+    } else if (strcmp(signed_cp.origin, key->name) != 0) {
         snprintf(cp->why, sizeof cp->why, "signed for another log (%.64s)", signed_cp.origin);
-    } else if (signed_cp.size != (uint64_t)cp->size ||
-               sqlite3_column_bytes(s, 1) != NETLOG_HASH_BYTES ||
+    } else if (signed_cp.size != (uint64_t)size || root_len != NETLOG_HASH_BYTES ||
                memcmp(root, signed_cp.root, NETLOG_HASH_BYTES) != 0) {
         snprintf(cp->why, sizeof cp->why,
                  "the row's size or root differs from its signed note (changed)");
@@ -79,10 +76,23 @@ static void cp_parse(struct verify_reader *rd, struct verify_cp *cp)
         memcpy(cp->root, signed_cp.root, NETLOG_HASH_BYTES);
         /* whether its root is the signed one is for the checking thread
          * (tree hashing stays on one thread) */
-        cp->acc_ok = merkle_acc_deserialize(&cp->acc, sqlite3_column_blob(s, 3),
-                                            (size_t)sqlite3_column_bytes(s, 3)) &&
-                     cp->acc.size == (uint64_t)cp->size;
+        cp->acc_ok =
+            merkle_acc_deserialize(&cp->acc, acc, acc_len) && cp->acc.size == (uint64_t)size;
     }
+}
+
+static void cp_parse(struct verify_reader *rd, struct verify_cp *cp)
+{
+    sqlite3_stmt *s = rd->cps;
+    /* each value before its length, as SQLite asks */
+    const void *root = sqlite3_column_blob(s, 1);
+    size_t root_len = (size_t)sqlite3_column_bytes(s, 1);
+    const char *note = (const char *)sqlite3_column_text(s, 2);
+    size_t note_len = (size_t)sqlite3_column_bytes(s, 2);
+    const void *acc = sqlite3_column_blob(s, 3);
+    size_t acc_len = (size_t)sqlite3_column_bytes(s, 3);
+    verify_cp_parse(rd->key, sqlite3_column_int64(s, 0), root, root_len, note, note_len, acc,
+                    acc_len, cp);
 }
 
 static void cp_read_ahead(struct verify_reader *rd)

@@ -682,6 +682,8 @@ static void verify_print(const struct netlog_verify_report *r, const char *db, b
             (json_int_t)r->last_seq, "checkpoints", (json_int_t)r->checkpoints, "signed_size",
             (json_int_t)r->signed_size, "unsigned_events", (json_int_t)r->unsigned_events,
             "problems", (json_int_t)r->problems, "purged", r->purged, "seconds", r->seconds);
+        json_object_set_new(o, "journal", json_boolean(r->journal));
+        json_object_set_new(o, "journal_events", json_integer(r->journal_events));
         if (!r->ok) {
             json_object_set_new(o, "first_bad_seq", json_integer(r->bad_seq));
             json_object_set_new(o, "bad_checkpoint", json_integer(r->bad_cp));
@@ -697,6 +699,11 @@ static void verify_print(const struct netlog_verify_report *r, const char *db, b
     printf("checkpoints:  %lld, signed up to %lld\n", (long long)r->checkpoints,
            (long long)r->signed_size);
     printf("not signed:   %lld events after the last checkpoint\n", (long long)r->unsigned_events);
+    if (r->journal)
+        printf("journal:      %lld of them only in the journal (%s.jnl), not yet in the database\n",
+               (long long)r->journal_events, db);
+    else
+        printf("journal:      none beside the database\n");
     printf("speed:        %.2f s, %.0f records/s\n", r->seconds,
            r->seconds > 0 ? (double)r->events / r->seconds : 0.0);
     if (r->ok)
@@ -731,7 +738,8 @@ static int verify_command(const char *sock, int argc, char **argv, bool as_json)
         } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             puts("usage: qunctl verify [--db PATH] [--key PATH.pub] [--json]\n\n"
                  "Checks every retained event of the network log (hashes, chain, signed\n"
-                 "checkpoints) and names the first altered record. Defaults: "
+                 "checkpoints) and names the first altered record, then the events only\n"
+                 "the journal beside it holds (PATH.jnl, after a crash). Defaults: "
                  "--db " QUNCTL_DEFAULT_LOG_DB ", --key " QUNCTL_DEFAULT_LOG_KEY
                  ".\nExit: 0 intact, 1 altered, 3 cannot open.");
             return 0;

@@ -186,6 +186,12 @@ def test_kill_9_under_load_loses_no_received_message(qund_factory, capsys):
     srv.proc = None
     for c in senders + [rx]:
         c.close()
+    # the files as the crash left them verify, the journal's tail included
+    r = qunctl("verify", "--db", srv.netlog_path, "--key", srv.netlog_key + ".pub", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    report = json.loads(r.stdout)
+    assert report["journal"] is True, report
+    assert report["last_seq"] == report["events"] + report["first_seq"] - 1, report
     srv.start()
     logged = {r[0] for r in log_rows(srv, "SELECT msgid FROM events WHERE kind = 'msg'")}
     missing = [m for m in received if m not in logged]
