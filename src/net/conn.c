@@ -450,10 +450,9 @@ static void conn_start_write(struct conn *c, struct conn_wreq *w, const uv_buf_t
     net__state.stat_async_writes++;
 }
 
-/* One non-blocking vectored write with its accounting. Returns the bytes
+/* One non-blocking send of iov[0..n) with its accounting. Returns the bytes
  * the kernel took (0 when it pushed back), or -1 after aborting the
- * connection on a write error. */
-/* One non-blocking send of iov[0..n) on the socket itself: send(2) and
+ * connection on a write error. On the socket itself: send(2) and
  * sendmsg(2) skip the file-position lock and VFS layer that write(2) and
  * writev(2) (uv_try_write) take, which at a low message rate, one line per
  * recipient per write, is a good part of each delivery. The caller only
