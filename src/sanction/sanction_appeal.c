@@ -1,24 +1,31 @@
 /*
  * sanction_appeal.c - appeals against sanctions (SPEC §7: "Every sanction:
  * ... told to the subject with its reason and how to appeal"; moderators
- * "handle appeals"), on the model of credit/appeal.c.
+ * "handle appeals"), the second kind of the appeals core beside credit
+ * appeals (credit/appeal.c).
  *
  * An appeal is a row of sanction_appeals (store schema step 6): open
  * (outcome NULL) until a platform moderator decides it "upheld" or
- * "rejected". Rules:
+ * "rejected". Listing, counting, filing and claim-then-decide are the
+ * appeals core's (appeal/appeal_core.c, its rules 1-4); this file is the
+ * sanction kind (sanction_appeal_kind): its table, words and hooks, and
+ * the telling of outcomes. Rules:
  *   1. Filing: the sanction is active; a person sanction is appealed by its
  *      subject, a group sanction by its group's owner; a closure (which
  *      cannot be lifted) and a blacklist review (an internal queue entry)
- *      are not appealable here. One open appeal per sanction (a partial
- *      unique index); a text of 1..SANCTION_APPEAL_TEXT bytes.
+ *      are not appealable here (may_file, run by sanction_file_check).
+ *      One open appeal per sanction (a partial unique index); a text of
+ *      1..SANCTION_APPEAL_TEXT bytes (both in the core).
  *   2. The decider is not the sanction's author (compared as actor
- *      strings, "unix:alice" against sanctions.author).
- *   3. Deciding first claims the row (UPDATE ... WHERE outcome IS NULL), so
- *      two moderators deciding at once produce one decision. Then, when
- *      upheld: the sanction is lifted by sanction_lift_because (the
- *      decider, "appeal upheld"), and its credit event, if it has one, is
- *      offset by credit_event_offset (the credit module's own path, which
- *      does nothing when the event is already offset).
+ *      strings, "unix:alice" against sanctions.author, which
+ *      sanction_decide_row keeps for the core's check).
+ *   3. Deciding first claims the row (UPDATE ... WHERE outcome IS NULL, in
+ *      the core), so two moderators deciding at once produce one decision.
+ *      Then, when upheld (sanction_upheld): the sanction is lifted by
+ *      sanction_lift_because (the decider, "appeal upheld"), and its credit
+ *      event, if it has one, is offset by credit_event_offset (the credit
+ *      module's own path, which does nothing when the event is already
+ *      offset).
  *   4. Filing and deciding are network-log events ("sanction.appeal",
  *      "sanction.appeal.decided"); the lifting and the offset are their
  *      own "sanction" and "credit" events.
@@ -34,18 +41,26 @@
 #include <string.h>
 
 #include "account/account.h"
+#include "appeal/appeal_core.h"
 #include "credit/credit.h"
 #include "irc/channel.h"
 #include "irc/client.h"
 #include "irc/group.h"
 #include "irc/service.h"
-#include "netlog/netlog.h"
 #include "sanction/sanction.h"
 #include "sanction/sanction_int.h"
 #include "store/store.h"
 #include "util/alloc.h"
-#include "util/clock.h"
 #include "util/log.h"
+
+_Static_assert((int)SANCTION_APPEAL_OK == APPEAL_OK &&
+                   (int)SANCTION_APPEAL_NOT_FOUND == APPEAL_NOT_FOUND &&
+                   (int)SANCTION_APPEAL_OPEN == APPEAL_OPEN &&
+                   (int)SANCTION_APPEAL_DECIDED == APPEAL_DECIDED &&
+                   (int)SANCTION_APPEAL_SAME_AUTHOR == APPEAL_SAME_AUTHOR &&
+                   (int)SANCTION_APPEAL_STORE == APPEAL_STORE &&
+                   (int)SANCTION_APPEAL_BAD == APPEAL_BAD,
+               "sanction appeal statuses are the core's");
 
 #define UNTOLD_MAX 10000 /* decided-while-offline outcomes kept in memory */
 
@@ -142,26 +157,37 @@ void sanction_appeal_login(struct client *c)
     nuntold = k;
 }
 
-/* ---- listing ---- */
+/* ---- the sanction kind of appeal ---- */
 
-#define APPEAL_COLUMNS                                                                             \
-    "SELECT a.id, a.sanction_id, a.account_id, a.text, a.filed_at, a.outcome, a.decided_by,"       \
-    " a.decided_at, a.note, s.kind, s.subject_id, s.reason, s.author, s.credit_event"              \
+#define SANCTION_APPEAL_SELECT                                                                     \
+    "SELECT a.id, a.sanction_id" APPEAL_SQL_COLUMNS                                                \
+    ", s.kind, s.subject_id, s.reason, s.author, s.credit_event"                                   \
     " FROM sanction_appeals a JOIN sanctions s ON s.id = a.sanction_id"
-#define APPEAL_NCOLUMNS 14
+
+struct sanction_appeal_job {
+    struct appeal_job base; /* first: the core's part */
+    int64_t credit_event;   /* deciding: the sanction's credit event (0: none) */
+    char *kind;             /* the sanction's kind name, for the log */
+    char *filer;            /* the filer's account name, for the log */
+    bool lifted;
+    sanction_appeal_cb cb;
+    void *ud;
+};
+
+static struct sanction_appeal_job *sanction_job(struct appeal_job *j)
+{
+    return (struct sanction_appeal_job *)j;
+}
+
+static struct store *appeal_store(void)
+{
+    return sanction_store;
+}
 
 static void appeal_from_row(const struct store_value *c, struct sanction_appeal *ap)
 {
     *ap = (struct sanction_appeal){
-        .id = c[0].i,
-        .sanction_id = c[1].i,
-        .account_id = c[2].i,
-        .text = store_cell_text(&c[3]) ? store_cell_text(&c[3]) : "",
-        .filed_at = c[4].i,
-        .outcome = store_cell_text(&c[5]),
-        .decided_by = store_cell_text(&c[6]),
-        .decided_at = store_cell_int(&c[7]),
-        .note = store_cell_text(&c[8]),
+        APPEAL_ROW_FIELDS(c, sanction_id),
         .kind = store_cell_text(&c[9]) ? store_cell_text(&c[9]) : "",
         .subject_id = c[10].i,
         .sanction_reason = store_cell_text(&c[11]) ? store_cell_text(&c[11]) : "",
@@ -169,152 +195,57 @@ static void appeal_from_row(const struct store_value *c, struct sanction_appeal 
     };
 }
 
-struct list_read {
-    sanction_appeal_row row;
-    sanction_done_cb done;
-    void *ud;
-};
-
-static int list_row(void *ud, const struct store_value *c, size_t n)
+static void sanction_deliver_row(const struct store_value *c, appeal_fn row, void *ud)
 {
-    struct list_read *r = ud;
-    if (n != APPEAL_NCOLUMNS)
-        return 0;
     struct sanction_appeal ap;
     appeal_from_row(c, &ap);
-    r->row(r->ud, &ap);
-    return 0;
+    ((sanction_appeal_row)row)(ud, &ap);
 }
 
-static void list_done(void *ud, int status, const char *err)
+static void sanction_finish(struct appeal_job *base, int status, const char *sentence)
 {
-    struct list_read *r = ud;
-    if (status != STORE_OK)
-        log_error("sanctions: appeals read failed: %s", err ? err : store_status_name(status));
-    r->done(r->ud, status == STORE_OK ? 0 : -1);
-    free(r);
-}
-
-int sanction_appeals_open_count(void (*cb)(void *ud, int status, int64_t n), void *ud)
-{
-    if (!sanction_store)
-        return -1;
-    return store_count(sanction_store,
-                       "SELECT count(*) FROM sanction_appeals WHERE outcome IS NULL", NULL, 0,
-                       "open sanction appeals", cb, ud) == STORE_OK
-               ? 0
-               : -1;
-}
-
-int sanction_appeals_list(int64_t account_id, const char *state, int limit, sanction_appeal_row row,
-                          sanction_done_cb done, void *ud)
-{
-    if (!sanction_store)
-        return -1;
-    if (!state)
-        state = "all";
-    limit = limit < 1 ? 1 : limit > SANCTION_APPEAL_LIST ? SANCTION_APPEAL_LIST : limit;
-    struct list_read *r = xcalloc(1, sizeof *r);
-    *r = (struct list_read){row, done, ud};
-    struct store_value b[] = {STORE_INT(account_id), STORE_INT(account_id), STORE_TEXT(state),
-                              STORE_TEXT(state),     STORE_TEXT(state),     STORE_TEXT(state),
-                              STORE_INT(limit)};
-    if (store_query(sanction_store,
-                    APPEAL_COLUMNS " WHERE (? = 0 OR a.account_id = ?)"
-                                   " AND (? = 'all' OR (? = 'open' AND a.outcome IS NULL)"
-                                   "  OR (? = 'decided' AND a.outcome IS NOT NULL)"
-                                   "  OR a.outcome = ?)"
-                                   " ORDER BY a.id DESC LIMIT ?",
-                    b, 7, list_row, list_done, r) != STORE_OK) {
-        free(r);
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- one job: filing or deciding ---- */
-
-struct appeal_job {
-    int64_t appeal_id, sanction_id, account_id, credit_event, offset_event;
-    char *text, *note, *actor, *author, *kind;
-    char *filer; /* the filer's account name, for the log */
-    bool uphold, found, decided, lifted;
-    sanction_appeal_cb cb;
-    void *ud;
-};
-
-static void job_finish(struct appeal_job *j, int status, const char *sentence)
-{
+    struct sanction_appeal_job *j = sanction_job(base);
     struct sanction_appeal_result r = {
         .status = status,
         .sentence = sentence,
-        .appeal_id = j->appeal_id,
-        .sanction_id = j->sanction_id,
-        .offset_event_id = j->offset_event,
-        .upheld = j->uphold,
+        .appeal_id = base->appeal_id,
+        .sanction_id = base->subject_id,
+        .offset_event_id = base->offset_event,
+        .upheld = base->uphold,
         .lifted = j->lifted,
     };
     j->cb(j->ud, &r);
-    free(j->text);
-    free(j->note);
-    free(j->actor);
-    free(j->author);
     free(j->kind);
     free(j->filer);
-    free(j);
 }
 
-static void job_netlog(const char *kind, const char *actor, const struct appeal_job *j,
-                       const char *outcome)
+static void sanction_log_target(const struct appeal_job *base, const char **target,
+                                int64_t *account_id)
 {
-    json_t *o = json_pack("{s:I, s:I}", "appeal", (json_int_t)j->appeal_id, "sanction",
-                          (json_int_t)j->sanction_id);
+    const struct sanction_appeal_job *j = (const struct sanction_appeal_job *)base;
+    *target = j->filer ? j->filer : "";
+    *account_id = base->account_id;
+}
+
+static void sanction_log_head(const struct appeal_job *base, json_t *o)
+{
+    const struct sanction_appeal_job *j = (const struct sanction_appeal_job *)base;
     if (j->kind)
         json_object_set_new(o, "kind", json_string(j->kind));
-    if (j->text)
-        json_object_set_new(o, "text", json_string(j->text));
-    if (outcome)
-        json_object_set_new(o, "outcome", json_string(outcome));
-    if (j->note)
-        json_object_set_new(o, "note", json_string(j->note));
-    if (outcome && j->uphold)
+}
+
+static void sanction_log_tail(const struct appeal_job *base, json_t *o, const char *outcome)
+{
+    const struct sanction_appeal_job *j = (const struct sanction_appeal_job *)base;
+    if (outcome && base->uphold)
         json_object_set_new(o, "lifted", json_boolean(j->lifted));
-    if (j->offset_event)
-        json_object_set_new(o, "offset_event", json_integer(j->offset_event));
-    char *body = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (netlog_record(kind, actor, j->filer ? j->filer : "", 0, j->account_id, NULL, body) < 0)
-        log_error("sanctions: appeal %lld not in the network log", (long long)j->appeal_id);
-    free(body);
 }
 
 /* ---- filing ---- */
 
-static void filed(void *ud, int status, int64_t last_id, int64_t changes, const char *err)
-{
-    struct appeal_job *j = ud;
-    char s[240];
-    if (status == STORE_ERR_CONSTRAINT) {
-        snprintf(s, sizeof s, "Sanction %lld already has an open appeal; wait for its decision.",
-                 (long long)j->sanction_id);
-        job_finish(j, SANCTION_APPEAL_OPEN, s);
-        return;
-    }
-    if (status != STORE_OK) {
-        job_finish(j, SANCTION_APPEAL_STORE, "The appeal could not be stored; try again later.");
-        return;
-    }
-    j->appeal_id = last_id;
-    job_netlog("sanction.appeal", j->filer, j, NULL);
-    snprintf(s, sizeof s,
-             "Appeal %lld against sanction %lld is filed; a platform moderator will decide it and "
-             "you will be told the outcome.",
-             (long long)last_id, (long long)j->sanction_id);
-    job_finish(j, SANCTION_APPEAL_OK, s);
-}
-
-/* Whether a may appeal s; otherwise a sentence in s_out (rule 1). */
-static int may_file(const struct account *a, int64_t id, char *out, size_t len)
+/* Whether account_id may appeal sanction id; otherwise a sentence in out
+ * (rule 1). */
+static int may_file(int64_t account_id, int64_t id, char *out, size_t len)
 {
     const struct sanction *s = sanction_find(id);
     if (!s) {
@@ -338,12 +269,12 @@ static int may_file(const struct account *a, int64_t id, char *out, size_t len)
     }
     if (sanction_kind_is_group(s->kind)) {
         const struct channel *ch = group_find_code(s->subject);
-        if (!ch || ch->owner_id != a->id) {
+        if (!ch || ch->owner_id != account_id) {
             snprintf(out, len, "Only the owner of group %lld may appeal sanction %lld.",
                      (long long)s->subject, (long long)id);
             return SANCTION_APPEAL_NOT_YOURS;
         }
-    } else if (s->subject != a->id) {
+    } else if (s->subject != account_id) {
         snprintf(out, len, "Sanction %lld is not yours: only its subject may appeal it.",
                  (long long)id);
         return SANCTION_APPEAL_NOT_YOURS;
@@ -351,177 +282,150 @@ static int may_file(const struct account *a, int64_t id, char *out, size_t len)
     return SANCTION_APPEAL_OK;
 }
 
-void sanction_appeal_file(struct account *a, int64_t sanction_id, const char *text,
-                          sanction_appeal_cb cb, void *ud)
+static void sanction_file_check(struct appeal_job *base)
 {
-    struct appeal_job *j = xcalloc(1, sizeof *j);
-    j->sanction_id = sanction_id;
-    j->account_id = a->id;
-    j->filer = xstrdup(a->name);
-    j->cb = cb;
-    j->ud = ud;
-    size_t len = text ? strlen(text) : 0;
     char s[300];
-    if (len == 0 || len > SANCTION_APPEAL_TEXT) {
-        snprintf(s, sizeof s,
-                 "An appeal needs a text of 1 to %d bytes saying why the sanction is wrong.",
-                 SANCTION_APPEAL_TEXT);
-        job_finish(j, SANCTION_APPEAL_BAD, s);
-        return;
-    }
-    int st = may_file(a, sanction_id, s, sizeof s);
+    int st = may_file(base->account_id, base->subject_id, s, sizeof s);
     if (st != SANCTION_APPEAL_OK) {
-        job_finish(j, st, s);
+        appeal_finish(base, st, s);
         return;
     }
-    j->text = xstrdup(text);
-    j->kind = xstrdup(sanction_kind_name(sanction_find(sanction_id)->kind));
-    struct store_value b[] = {STORE_INT(sanction_id), STORE_INT(a->id), STORE_TEXT(j->text),
-                              STORE_INT(qclock_now())};
-    if (!sanction_store ||
-        store_exec_write(sanction_store,
-                         "INSERT INTO sanction_appeals (sanction_id, account_id, text, filed_at)"
-                         " VALUES (?, ?, ?, ?)",
-                         b, 4, filed, j) != STORE_OK)
-        job_finish(j, SANCTION_APPEAL_STORE, "The appeal could not be stored; try again later.");
+    sanction_job(base)->kind = xstrdup(sanction_kind_name(sanction_find(base->subject_id)->kind));
+    appeal_file_store(base, "INSERT INTO sanction_appeals (sanction_id, account_id, text, filed_at)"
+                            " VALUES (?, ?, ?, ?)");
 }
 
 /* ---- deciding ---- */
 
-static void decided(struct appeal_job *j)
+static void sanction_decide_row(struct appeal_job *base, const struct store_value *c)
 {
-    job_netlog("sanction.appeal.decided", j->actor, j, j->uphold ? "upheld" : "rejected");
-    tell_outcome(j->appeal_id, j->sanction_id, j->account_id, j->uphold);
-    char s[300];
-    if (!j->uphold)
-        snprintf(s, sizeof s, "Appeal %lld rejected: sanction %lld stands.",
-                 (long long)j->appeal_id, (long long)j->sanction_id);
-    else if (j->offset_event)
-        snprintf(s, sizeof s,
-                 "Appeal %lld upheld: sanction %lld is %s and its credit event %lld is offset by "
-                 "event %lld.",
-                 (long long)j->appeal_id, (long long)j->sanction_id,
-                 j->lifted ? "lifted" : "already over", (long long)j->credit_event,
-                 (long long)j->offset_event);
-    else
-        snprintf(s, sizeof s, "Appeal %lld upheld: sanction %lld is %s.", (long long)j->appeal_id,
-                 (long long)j->sanction_id, j->lifted ? "lifted" : "already over");
-    job_finish(j, SANCTION_APPEAL_OK, s);
+    struct sanction_appeal_job *j = sanction_job(base);
+    struct sanction_appeal ap;
+    appeal_from_row(c, &ap);
+    j->credit_event = store_cell_int(&c[13]);
+    base->author = xstrdup(ap.sanction_author);
+    j->kind = xstrdup(ap.kind);
+    const struct account *a = account_find_id(ap.account_id);
+    j->filer = xstrdup(a ? a->name : "");
+}
+
+/* The core's author check and claim (rules 2 and 3): no checks of its own. */
+static void sanction_claim(struct appeal_job *base)
+{
+    appeal_claim(base, "UPDATE sanction_appeals" APPEAL_SQL_CLAIM_SET);
 }
 
 static void offset_done(void *ud, int status, int64_t event_id, int score)
 {
-    struct appeal_job *j = ud;
+    struct sanction_appeal_job *j = ud;
     if (status < 0)
         log_error("sanctions: appeal %lld upheld but credit event %lld not offset (store)",
-                  (long long)j->appeal_id, (long long)j->credit_event);
+                  (long long)j->base.appeal_id, (long long)j->credit_event);
     if (status == 0)
-        j->offset_event = event_id;
-    decided(j);
+        j->base.offset_event = event_id;
+    appeal_decided(&j->base);
 }
 
-static void claimed(void *ud, int status, int64_t last_id, int64_t changes, const char *err)
+/* The appeal is claimed as upheld (rule 3): lift, offset, then the core's
+ * decided. */
+static void sanction_upheld(struct appeal_job *base)
 {
-    struct appeal_job *j = ud;
-    char s[200];
-    if (status != STORE_OK) {
-        job_finish(j, SANCTION_APPEAL_STORE, "The decision could not be stored; try again.");
-        return;
-    }
-    if (changes != 1) {
-        snprintf(s, sizeof s, "Appeal %lld was decided by someone else meanwhile.",
-                 (long long)j->appeal_id);
-        job_finish(j, SANCTION_APPEAL_DECIDED, s);
-        return;
-    }
-    if (!j->uphold) {
-        decided(j);
-        return;
-    }
+    struct sanction_appeal_job *j = sanction_job(base);
     char why[400];
     j->lifted =
-        sanction_find(j->sanction_id) &&
-        sanction_lift_because(j->sanction_id, j->actor, "appeal upheld", why, sizeof why) == 0;
+        sanction_find(base->subject_id) &&
+        sanction_lift_because(base->subject_id, base->actor, "appeal upheld", why, sizeof why) == 0;
     if (j->credit_event > 0)
-        credit_event_offset(j->credit_event, j->actor, "sanction appeal upheld", offset_done, j);
+        credit_event_offset(j->credit_event, base->actor, "sanction appeal upheld", offset_done, j);
     else
-        decided(j);
+        appeal_decided(base);
 }
 
-static int decide_row(void *ud, const struct store_value *c, size_t n)
+/* The decision is logged: the filer is told (rule 5); the decider's sentence. */
+static void sanction_decided(struct appeal_job *base, char *s, size_t len)
 {
-    struct appeal_job *j = ud;
-    if (n != APPEAL_NCOLUMNS)
-        return 0;
-    struct sanction_appeal ap;
-    appeal_from_row(c, &ap);
-    j->found = true;
-    j->decided = ap.outcome != NULL;
-    j->sanction_id = ap.sanction_id;
-    j->account_id = ap.account_id;
-    j->credit_event = store_cell_int(&c[13]);
-    j->author = xstrdup(ap.sanction_author);
-    j->kind = xstrdup(ap.kind);
-    const struct account *a = account_find_id(ap.account_id);
-    j->filer = xstrdup(a ? a->name : "");
-    return 0;
+    struct sanction_appeal_job *j = sanction_job(base);
+    tell_outcome(base->appeal_id, base->subject_id, base->account_id, base->uphold);
+    if (!base->uphold)
+        snprintf(s, len, "Appeal %lld rejected: sanction %lld stands.", (long long)base->appeal_id,
+                 (long long)base->subject_id);
+    else if (base->offset_event)
+        snprintf(s, len,
+                 "Appeal %lld upheld: sanction %lld is %s and its credit event %lld is offset by "
+                 "event %lld.",
+                 (long long)base->appeal_id, (long long)base->subject_id,
+                 j->lifted ? "lifted" : "already over", (long long)j->credit_event,
+                 (long long)base->offset_event);
+    else
+        snprintf(s, len, "Appeal %lld upheld: sanction %lld is %s.", (long long)base->appeal_id,
+                 (long long)base->subject_id, j->lifted ? "lifted" : "already over");
 }
 
-static void decide_read(void *ud, int status, const char *err)
+static const struct appeal_kind sanction_appeal_kind = {
+    .log_name = "sanctions",
+    .store = appeal_store,
+    .job_size = sizeof(struct sanction_appeal_job),
+    .ncolumns = 14,
+    .list_decided = true,
+    .list_max = SANCTION_APPEAL_LIST,
+    .text_max = SANCTION_APPEAL_TEXT,
+    .subject = "sanction",
+    .subject_cap = "Sanction",
+    .decider = "a platform moderator",
+    .authored = "imposed sanction",
+    .appeal_name = "sanction appeal",
+    .list_hint = "sanctions appeals lists them",
+    .log_filed = "sanction.appeal",
+    .log_decided = "sanction.appeal.decided",
+    .log_target = sanction_log_target,
+    .log_head = sanction_log_head,
+    .log_tail = sanction_log_tail,
+    .deliver_row = sanction_deliver_row,
+    .file_check = sanction_file_check,
+    .decide_row = sanction_decide_row,
+    .claim = sanction_claim,
+    .upheld = sanction_upheld,
+    .decided = sanction_decided,
+    .finish = sanction_finish,
+};
+
+/* ---- the public functions (sanction.h) ---- */
+
+int sanction_appeals_open_count(void (*cb)(void *ud, int status, int64_t n), void *ud)
 {
-    struct appeal_job *j = ud;
-    char s[300];
-    if (status != STORE_OK || !sanction_store) {
-        job_finish(j, SANCTION_APPEAL_STORE, "The appeals cannot be read now; try again.");
-        return;
-    }
-    if (!j->found) {
-        snprintf(s, sizeof s, "There is no sanction appeal %lld (sanctions appeals lists them).",
-                 (long long)j->appeal_id);
-        job_finish(j, SANCTION_APPEAL_NOT_FOUND, s);
-        return;
-    }
-    if (j->decided) {
-        snprintf(s, sizeof s, "Appeal %lld is decided already.", (long long)j->appeal_id);
-        job_finish(j, SANCTION_APPEAL_DECIDED, s);
-        return;
-    }
-    if (strcmp(j->author, j->actor) == 0) {
-        snprintf(s, sizeof s,
-                 "You (%.60s) imposed sanction %lld yourself, so another moderator must decide "
-                 "appeal %lld against it.",
-                 j->actor, (long long)j->sanction_id, (long long)j->appeal_id);
-        job_finish(j, SANCTION_APPEAL_SAME_AUTHOR, s);
-        return;
-    }
-    struct store_value b[] = {STORE_TEXT(j->uphold ? "upheld" : "rejected"), STORE_TEXT(j->actor),
-                              STORE_INT(qclock_now()), j->note ? STORE_TEXT(j->note) : STORE_NULL(),
-                              STORE_INT(j->appeal_id)};
-    if (store_exec_write(sanction_store,
-                         "UPDATE sanction_appeals SET outcome = ?, decided_by = ?, decided_at = ?,"
-                         " note = ? WHERE id = ? AND outcome IS NULL",
-                         b, 5, claimed, j) != STORE_OK)
-        job_finish(j, SANCTION_APPEAL_STORE, "The decision could not be stored; try again.");
+    return appeal_open_count(&sanction_appeal_kind,
+                             "SELECT count(*) FROM sanction_appeals WHERE outcome IS NULL",
+                             "open sanction appeals", cb, ud);
+}
+
+int sanction_appeals_list(int64_t account_id, const char *state, int limit, sanction_appeal_row row,
+                          sanction_done_cb done, void *ud)
+{
+    return appeal_list(&sanction_appeal_kind, SANCTION_APPEAL_SELECT APPEAL_SQL_LIST_DECIDED_WHERE,
+                       account_id, state, limit, (appeal_fn)row, done, ud);
+}
+
+static struct sanction_appeal_job *sanction_job_new(sanction_appeal_cb cb, void *ud)
+{
+    struct sanction_appeal_job *j = sanction_job(appeal_job_new(&sanction_appeal_kind));
+    j->cb = cb;
+    j->ud = ud;
+    return j;
+}
+
+void sanction_appeal_file(struct account *a, int64_t sanction_id, const char *text,
+                          sanction_appeal_cb cb, void *ud)
+{
+    struct sanction_appeal_job *j = sanction_job_new(cb, ud);
+    j->base.subject_id = sanction_id;
+    j->base.account_id = a->id;
+    j->filer = xstrdup(a->name);
+    appeal_file(&j->base, text);
 }
 
 void sanction_appeal_decide(int64_t appeal_id, bool uphold, const char *note, const char *actor,
                             sanction_appeal_cb cb, void *ud)
 {
-    struct appeal_job *j = xcalloc(1, sizeof *j);
-    j->appeal_id = appeal_id;
-    j->uphold = uphold;
-    j->cb = cb;
-    j->ud = ud;
-    j->actor = xstrdup(actor);
-    if (note && strlen(note) > SANCTION_APPEAL_TEXT) {
-        char s[120];
-        snprintf(s, sizeof s, "The note is too long (%d bytes at most).", SANCTION_APPEAL_TEXT);
-        job_finish(j, SANCTION_APPEAL_BAD, s);
-        return;
-    }
-    j->note = note && *note ? xstrdup(note) : NULL;
-    struct store_value b[] = {STORE_INT(appeal_id)};
-    if (!sanction_store || store_query(sanction_store, APPEAL_COLUMNS " WHERE a.id = ?", b, 1,
-                                       decide_row, decide_read, j) != STORE_OK)
-        job_finish(j, SANCTION_APPEAL_STORE, "The appeals cannot be read now; try again.");
+    appeal_decide(&sanction_job_new(cb, ud)->base, SANCTION_APPEAL_SELECT " WHERE a.id = ?",
+                  appeal_id, uphold, note, actor);
 }
