@@ -194,12 +194,14 @@ static json_t *netlog_json(void)
 {
     struct netlog_stats st;
     netlog_get_stats(&st);
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I}", "last_seq",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I}", "last_seq",
                      (json_int_t)st.last_seq, "durable_seq", (json_int_t)st.durable_seq,
                      "applied_seq", (json_int_t)st.applied_seq, "checkpoint_size",
                      (json_int_t)st.checkpoint_size, "checkpoint_at", (json_int_t)st.checkpoint_ms,
                      "healthy", netlog_healthy(), "queued", (json_int_t)st.queued, "commits",
-                     (json_int_t)st.commits, "failed_batches", (json_int_t)st.batches_failed);
+                     (json_int_t)st.commits, "failed_batches", (json_int_t)st.batches_failed,
+                     "journal_sync_max_us", (json_int_t)st.sync_max_us, "journal_syncs_slow",
+                     (json_int_t)st.syncs_slow);
 }
 
 static void h_status(struct ctl_request *req, json_t *args)

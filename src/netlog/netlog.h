@@ -97,7 +97,13 @@ struct netlog_stats {
     size_t queued;
     uint64_t checkpoint_size; /* tree size of the latest signed checkpoint (0: none) */
     int64_t checkpoint_ms;    /* when it was signed (ms), or 0 */
+    /* The journal's write + fdatasync, which every strict delivery waits
+     * for: the slowest one so far (microseconds) and how many took longer
+     * than NETLOG_SYNC_SLOW_MS (each of those is also a warning in the
+     * log, at most one per 10 s). */
+    uint64_t sync_max_us, syncs_slow;
 };
+#define NETLOG_SYNC_SLOW_MS 100
 void netlog_get_stats(struct netlog_stats *out);
 
 /* The log's Ed25519 signing key (the checkpoint key) signs documents that

@@ -355,6 +355,9 @@ static void test_when_readable_waits_for_the_database(void **state)
     struct netlog_stats st;
     netlog_get_stats(&st);
     assert_int_equal(st.applied_seq, 500);
+    /* every commit's journal sync was timed */
+    assert_true(st.sync_max_us > 0);
+    assert_true(st.sync_max_us < 60ull * 1000 * 1000);
     assert_int_equal(st.durable_seq, 500);
     f.done = 0;
     close_log(&f, 0);

@@ -106,6 +106,9 @@ def test_status_follows_the_server(qund_factory):
                       s["netlog"]["durable_seq"] == s["netlog"]["last_seq"])
     assert 0 < st5["netlog"]["checkpoint_size"] <= st5["netlog"]["durable_seq"], st5
     assert st5["netlog"]["checkpoint_at"] > 0, st5
+    # every journal write + sync is timed; none of these was slow enough to count
+    assert 0 < st5["netlog"]["journal_sync_max_us"] < 60_000_000, st5
+    assert st5["netlog"]["journal_syncs_slow"] <= st5["netlog"]["commits"], st5
 
     # nothing above read the log: no log.access
     assert accesses(srv, "search") == [] and accesses(srv, "export") == []
