@@ -372,6 +372,31 @@ int journal_shrink(struct journal *j, uint64_t cap, char *err, size_t errlen)
     return 0;
 }
 
+/* Reads up to size bytes of fd from offset 0 into a malloc'ed buffer
+ * (fewer when the file ends first). */
+static int read_whole(int fd, size_t size, const char *prefix, uint8_t **buf, size_t *len,
+                      char *err, size_t errlen)
+{
+    uint8_t *b = xmalloc(size ? size : 1);
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = pread(fd, b + got, size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(err, errlen, "%scannot read the journal: %s", prefix, strerror(errno));
+            free(b);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    *buf = b;
+    *len = got;
+    return 0;
+}
+
 int journal_load(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
     *buf = NULL;
@@ -386,31 +411,14 @@ int journal_load(const char *path, uint8_t **buf, size_t *len, char *err, size_t
             close(fd);
         return -1;
     }
-    if ((uint64_t)st.st_size > JOURNAL_FILE_MAX) {
+    int rc = -1;
+    if ((uint64_t)st.st_size > JOURNAL_FILE_MAX)
         snprintf(err, errlen, "the journal is larger (%lld bytes) than qund ever makes one",
                  (long long)st.st_size);
-        close(fd);
-        return -1;
-    }
-    uint8_t *b = xmalloc(st.st_size ? (size_t)st.st_size : 1);
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, b + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            snprintf(err, errlen, "cannot read the journal: %s",
-                     n < 0 ? strerror(errno) : "it ended early");
-            free(b);
-            close(fd);
-            return -1;
-        }
-        got += (size_t)n;
-    }
+    else
+        rc = read_whole(fd, (size_t)st.st_size, "", buf, len, err, errlen);
     close(fd);
-    *buf = b;
-    *len = got;
-    return 0;
+    return rc;
 }
 
 void journal_close(struct journal *j)
@@ -422,24 +430,7 @@ void journal_close(struct journal *j)
 
 int journal_read_all(struct journal *j, uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
-    uint8_t *b = xmalloc(j->cap ? j->cap : 1);
-    size_t got = 0;
-    while (got < j->cap) {
-        ssize_t n = pread(j->fd, b + got, j->cap - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(err, errlen, "netlog: cannot read the journal: %s", strerror(errno));
-            free(b);
-            return -1;
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    *buf = b;
-    *len = got;
-    return 0;
+    return read_whole(j->fd, (size_t)j->cap, "netlog: ", buf, len, err, errlen);
 }
 
 int journal_append(struct journal *j, const void *p, size_t len)

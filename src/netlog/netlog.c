@@ -109,7 +109,11 @@ static struct {
     int64_t ap_first_ms;
     uint64_t chunks_written, chunks_applied;
     int64_t ap_want; /* a reader waits for the database to reach this seq: apply now */
-    bool ap_room;    /* the writer waits for journal room: apply now */
+    /* writer-only: timing of the journal's write + sync, published into
+     * stats under mu after each batch */
+    uint64_t sync_max_us, syncs_slow;
+    int64_t sync_warned_ms;
+    bool ap_room; /* the writer waits for journal room: apply now */
     bool ap_stop;
     /* loop-only: netlog_when_readable's FIFO, polled by wait_timer */
     struct nl_waiter *wait_head, *wait_tail;
@@ -367,11 +371,16 @@ static void nl_wait_on(pthread_cond_t *cv, int ms)
     pthread_cond_timedwait(cv, &nl.mu, &ts);
 }
 
-static int64_t nl_mono_ms(void)
+static int64_t nl_mono_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t nl_mono_ms(void)
+{
+    return nl_mono_us() / 1000;
 }
 
 static void nl_free_chunks(struct nl_chunk *c)
@@ -483,23 +492,6 @@ static bool nl_fault_injected(void)
 #endif
 }
 
-/* Writes b to the journal (writer thread). The journal starts over at
- * offset 0 whenever the database holds everything in it; when b does not
- * fit behind what it still needs, the applier is hurried and waited for
- * (up to a second). Returns 0, -1 (errno set) or -2 when the journal is
- * full of records the database has not taken. */
-/* Writer-only timing of the journal's write + sync, published into
- * nl.stats under nl.mu after each batch. */
-static uint64_t nl_sync_max_us, nl_syncs_slow;
-static int64_t nl_sync_warned_ms;
-
-static int64_t nl_mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* journal_append, timed: a slow disk sync holds back every delivery behind
  * it (strict mode), so it is counted and said. */
 static int nl_journal_append_timed(const struct journal_buf *b)
@@ -507,21 +499,26 @@ static int nl_journal_append_timed(const struct journal_buf *b)
     int64_t t0 = nl_mono_us();
     int rc = journal_append(&nl.jr, b->p, b->len);
     uint64_t us = (uint64_t)(nl_mono_us() - t0);
-    if (us > nl_sync_max_us)
-        nl_sync_max_us = us;
+    if (us > nl.sync_max_us)
+        nl.sync_max_us = us;
     if (us > NETLOG_SYNC_SLOW_MS * 1000ull) {
-        nl_syncs_slow++;
+        nl.syncs_slow++;
         int64_t now = nl_mono_ms();
-        if (!nl_sync_warned_ms || now - nl_sync_warned_ms >= 10000) {
-            nl_sync_warned_ms = now;
+        if (!nl.sync_warned_ms || now - nl.sync_warned_ms >= 10000) {
+            nl.sync_warned_ms = now;
             log_warn("netlog: writing and syncing the journal took %llu ms (%llu such in all); "
                      "deliveries waited for it",
-                     (unsigned long long)(us / 1000), (unsigned long long)nl_syncs_slow);
+                     (unsigned long long)(us / 1000), (unsigned long long)nl.syncs_slow);
         }
     }
     return rc;
 }
 
+/* Writes b to the journal (writer thread). The journal starts over at
+ * offset 0 whenever the database holds everything in it; when b does not
+ * fit behind what it still needs, the applier is hurried and waited for
+ * (up to a second). Returns 0, -1 (errno set) or -2 when the journal is
+ * full of records the database has not taken. */
 static int nl_journal_write(const struct journal_buf *b)
 {
     if (nl_fault_injected())
@@ -682,8 +679,8 @@ static void *nl_writer(void *arg)
             nl_to_applier(chunk);
         nl.stats.checkpoint_size = nl.cp_size; /* writer-only fields, read here on the writer */
         nl.stats.checkpoint_ms = nl.cp_ms;
-        nl.stats.sync_max_us = nl_sync_max_us;
-        nl.stats.syncs_slow = nl_syncs_slow;
+        nl.stats.sync_max_us = nl.sync_max_us;
+        nl.stats.syncs_slow = nl.syncs_slow;
         if (batch) {
             nl.stats.commits++;
             nl.stats.durable_seq = last->ev.seq;
@@ -1159,8 +1156,6 @@ static int nl_replay(char *err, size_t errlen)
 int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t errlen)
 {
     memset(&nl, 0, sizeof nl);
-    nl_sync_max_us = nl_syncs_slow = 0;
-    nl_sync_warned_ms = 0;
     nl.loop = loop;
     nl.strict = strcmp(cfg->netlog_mode, "strict") == 0;
     nl.off = strcmp(cfg->netlog_mode, "off") == 0;
