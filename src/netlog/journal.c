@@ -284,8 +284,7 @@ size_t journal_decode(const uint8_t *p, size_t avail, struct journal_rec *r, boo
         r->size = get_u64(&c);
         r->at_ms = (int64_t)get_u64(&c);
         r->root = get_bytes(&c, NETLOG_HASH_BYTES);
-        uint32_t note_len;
-        r->note = get_str(&c, &note_len);
+        r->note = get_str(&c, &r->note_len);
         r->acc_len = get_u32(&c);
         r->acc = get_bytes(&c, r->acc_len);
         if (!r->note)

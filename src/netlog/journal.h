@@ -79,6 +79,7 @@ struct journal_rec {
     int64_t at_ms;
     const uint8_t *root;
     const char *note;
+    uint32_t note_len;
     const uint8_t *acc;
     size_t acc_len;
 };

@@ -300,7 +300,7 @@ static int nl_insert_checkpoint(const struct journal_rec *r)
     sqlite3_bind_int64(s, 1, (int64_t)r->size);
     sqlite3_bind_int64(s, 2, r->at_ms);
     sqlite3_bind_blob(s, 3, r->root, NETLOG_HASH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, r->note, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, r->note, (int)r->note_len, SQLITE_STATIC);
     sqlite3_bind_blob(s, 5, r->acc, (int)r->acc_len, SQLITE_STATIC);
     return nl_step(s);
 }

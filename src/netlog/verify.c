@@ -545,7 +545,7 @@ static void walk_journal(struct walk *w)
                 continue;
             struct verify_cp cp;
             verify_cp_parse(&w->key, (int64_t)rec.size, rec.root, NETLOG_HASH_BYTES, rec.note,
-                            strlen(rec.note), rec.acc, rec.acc_len, &cp);
+                            rec.note_len, rec.acc, rec.acc_len, &cp);
             check_checkpoint(w, &cp);
             continue;
         }
