@@ -177,10 +177,8 @@ static void conn_queue_release(struct conn_private *p)
     p->q_len = p->q_cap = p->q_head = p->q_off = 0;
 }
 
-static void conn_on_closed(uv_handle_t *h)
+static void conn_free(struct conn_block *blk)
 {
-    struct conn_block *blk =
-        (struct conn_block *)((char *)h - offsetof(struct conn_block, priv.tcp));
     struct conn_private *p = &blk->priv;
 
     conn_queue_release(p);
@@ -189,6 +187,20 @@ static void conn_on_closed(uv_handle_t *h)
         tls__session_free(p->tls);
     free(p->reason);
     free(blk);
+}
+
+/* A connection still on the pending list (the flush works through a long
+ * list a slice per loop iteration) stays allocated until the flush reaches
+ * it: conn__service frees it there. */
+static void conn_on_closed(uv_handle_t *h)
+{
+    struct conn_block *blk =
+        (struct conn_block *)((char *)h - offsetof(struct conn_block, priv.tcp));
+
+    if (blk->priv.pending && !net__state.shutting_down)
+        blk->priv.unfreed = 1;
+    else
+        conn_free(blk);
 }
 
 /* Before a graceful close: read away what the peer sent meanwhile (unread
@@ -733,6 +745,11 @@ void conn__service(struct conn *c)
 {
     struct conn_private *p = c->priv;
 
+    p->pending = 0;
+    if (p->unfreed) {
+        conn_free((struct conn_block *)((char *)p - offsetof(struct conn_block, priv)));
+        return;
+    }
     if (p->dead)
         return;
     if (p->resume) {

@@ -28,6 +28,7 @@
 
 #define NET_RBUF_SIZE       65536 /* shared read buffer (also TLS plaintext out of SSL_read) */
 #define NET_OBUF_SIZE       32768 /* shared TLS ciphertext staging for writes */
+#define NET_FLUSH_SLICE     128   /* connections the flush writes before polling again */
 #define NET_PBUF_SIZE       16384 /* shared TLS plaintext batch: one full TLS record */
 #define NET_IOV_MAX         64    /* iovecs per vectored write */
 #define NET_SWEEP_MS        250   /* deadline sweep period while deadlines exist */
@@ -59,6 +60,7 @@ struct conn_private {
     unsigned abort : 1;         /* close without flushing (SendQ, errors) */
     unsigned lingering : 1;     /* notified, still flushing before the close */
     unsigned dead : 1;          /* uv_close called; memory goes in the close callback */
+    unsigned unfreed : 1;       /* closed while on the pending list: the flush frees it */
 };
 
 struct conn_block {
@@ -86,9 +88,11 @@ struct net_state {
     uint64_t next_id;
     bool shutting_down;
     /* The pending list: connections to service at the end of the iteration.
-     * Double-buffered so that servicing may add to it. */
+     * Double-buffered so that servicing may add to it: the flush takes the
+     * list whole as `batch` and works through it, NET_FLUSH_SLICE at a time
+     * (batch_pos of batch_len done). */
     struct conn **pending, **batch;
-    uint32_t pending_len, pending_cap, batch_cap;
+    uint32_t pending_len, pending_cap, batch_cap, batch_len, batch_pos;
     /* Every live connection (for shutdown and conn_count). */
     struct conn **all;
     uint32_t all_len, all_cap;

@@ -1,13 +1,15 @@
 /*
  * test_conn.c - the plain-TCP transport on real loopback sockets: line
- * splitting, pause/resume, coalesced sends, SendQ, graceful close, IPv6, the
- * memory of idle connections, and a clean loop close after every test.
+ * splitting, pause/resume, coalesced sends, the flush in slices, SendQ,
+ * graceful close, IPv6, the memory of idle connections, and a clean loop
+ * close after every test.
  */
 #include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 
 #include "net/linebuf.h"
+#include "net/net_internal.h" /* NET_FLUSH_SLICE */
 #include "net/testnet.h"
 
 static bool tn_has_3_lines(void)
@@ -209,6 +211,65 @@ static void test_sends_coalesced(void **state)
     assert_memory_equal(got, expect, elen);
     close(fd);
     tn_pump_until(tn_has_close, 2000);
+    tn_teardown();
+}
+
+/* A flush longer than NET_FLUSH_SLICE connections writes one slice per loop
+ * iteration; a connection that dies while it waits for its turn (the peer
+ * resets it; it is two slices away, so its close callback runs before the
+ * flush gets there) stays allocated until the flush reaches it (ASan
+ * checks), and everyone else still gets the line. */
+#define TN_SLICED (2 * NET_FLUSH_SLICE + 20)
+static void test_flush_in_slices(void **state)
+{
+    (void)state;
+    tn_setup_limits(512, 1 << 20, "127.0.0.1", NULL);
+    int fds[TN_SLICED];
+    struct conn *cs[TN_SLICED];
+    for (int i = 0; i < TN_SLICED; i++) {
+        tn.conn = NULL;
+        fds[i] = tn_connect();
+        assert_true(tn_pump_until(tn_has_conn, 2000));
+        cs[i] = tn.conn;
+    }
+    struct qbuf *line = qbuf_new("fan-out\r\n", 9);
+    for (int i = 0; i < TN_SLICED; i++)
+        assert_int_equal(conn_send(cs[i], line), 0);
+    qbuf_unref(line);
+
+    struct transport_stats before, after;
+    transport_stats_get(&before);
+    uv_run(&tn.loop, UV_RUN_NOWAIT);
+    transport_stats_get(&after);
+    assert_int_equal(after.writes - before.writes, NET_FLUSH_SLICE);
+
+    /* the last connection is not flushed yet: its peer resets it */
+    int victim = TN_SLICED - 1;
+    assert_true(cs[victim]->sendq_bytes > 0);
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    assert_int_equal(setsockopt(fds[victim], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+    close(fds[victim]);
+    assert_true(tn_pump_until(tn_has_close, 2000));
+    tn_pump(20);
+    transport_stats_get(&after);
+    assert_int_equal(after.writes - before.writes, TN_SLICED - 1);
+    assert_int_equal(conn_count(), TN_SLICED - 1);
+
+    for (int i = 0; i < victim; i++) {
+        char got[16];
+        size_t glen = 0;
+        while (glen < 9) {
+            ssize_t n = tn_read_some(fds[i], got + glen, sizeof(got) - glen);
+            assert_true(n != 0);
+            if (n > 0)
+                glen += (size_t)n;
+            else
+                tn_pump(2);
+        }
+        assert_int_equal(glen, 9);
+        assert_memory_equal(got, "fan-out\r\n", 9);
+        close(fds[i]);
+    }
     tn_teardown();
 }
 
@@ -653,6 +714,7 @@ int main(void)
         cmocka_unit_test(test_overlong_then_more_lines),
         cmocka_unit_test(test_pause_resume_order),
         cmocka_unit_test(test_sends_coalesced),
+        cmocka_unit_test(test_flush_in_slices),
         cmocka_unit_test(test_sendq_exceeded),
         cmocka_unit_test(test_graceful_close_delivers_queue),
         cmocka_unit_test(test_reject_in_on_accept),

@@ -19,12 +19,12 @@
  *
  * Invariants:
  *   1. A connection is on the pending list at most once (its pending bit).
- *   2. Memory of a connection is freed only in its uv_close callback, which
- *      libuv runs after the check phase of the iteration in which uv_close
- *      was called; so pointers on the pending list stay valid while the list
- *      is serviced, and servicing skips connections marked dead.
- *   3. check and idle are active exactly while pending_len > 0 (outside the
- *      check callback itself).
+ *   2. Memory of a connection is freed in its uv_close callback, or, if it
+ *      is on the pending list (or the batch being flushed) then, when the
+ *      flush reaches it; so pointers there stay valid, and servicing skips
+ *      connections marked dead.
+ *   3. check and idle are active exactly while pending_len > 0 or the batch
+ *      has connections left (outside the check callback itself).
  *   4. sweep is active exactly while dl_len > 0; a connection is in dl at
  *      most once (dl_idx).
  *   5. all[c->priv->all_idx] == c for every live (not dead) connection.
@@ -61,25 +61,35 @@ static void transport_on_idle(uv_idle_t *h)
 }
 
 /* The flush point: service every pending connection, including those that
- * servicing itself adds (a delivered line may send to other connections). */
+ * servicing itself adds (a delivered line may send to other connections),
+ * NET_FLUSH_SLICE at a time: past that the rest waits for the next
+ * iteration, whose poll (made non-blocking by the idle handle) reads what
+ * arrived meanwhile first. So a message that comes in while a large group's
+ * fan-out is being written is read, and goes to the log, at once instead of
+ * after the whole fan-out; its lines to members the flush has not reached
+ * yet join theirs in the same write. */
 static void transport_on_check(uv_check_t *h)
 {
     struct net_state *n = &net__state;
+    uint32_t budget = NET_FLUSH_SLICE;
 
-    while (n->pending_len > 0 && !n->shutting_down) {
-        struct conn **batch = n->pending;
-        uint32_t len = n->pending_len;
-        uint32_t cap = n->pending_cap;
-        n->pending = n->batch;
-        n->pending_cap = n->batch_cap;
-        n->pending_len = 0;
-        n->batch = batch;
-        n->batch_cap = cap;
-        for (uint32_t i = 0; i < len; i++) {
-            struct conn *c = batch[i];
-            c->priv->pending = 0;
-            conn__service(c);
+    while (!n->shutting_down) {
+        if (n->batch_pos == n->batch_len) {
+            if (n->pending_len == 0)
+                break;
+            struct conn **batch = n->batch;
+            uint32_t cap = n->batch_cap;
+            n->batch = n->pending;
+            n->batch_cap = n->pending_cap;
+            n->batch_len = n->pending_len;
+            n->batch_pos = 0;
+            n->pending = batch;
+            n->pending_cap = cap;
+            n->pending_len = 0;
         }
+        if (budget-- == 0)
+            return; /* the handles stay active: the rest next iteration */
+        conn__service(n->batch[n->batch_pos++]); /* clears its pending bit */
     }
     if (!n->shutting_down) {
         uv_check_stop(h);
@@ -243,7 +253,7 @@ static void transport_on_handle_closed(uv_handle_t *h)
     free(n->dl);
     n->pending = n->batch = n->all = NULL;
     n->dl = NULL;
-    n->pending_len = n->all_len = n->dl_len = 0;
+    n->pending_len = n->batch_len = n->batch_pos = n->all_len = n->dl_len = 0;
     n->pending_cap = n->batch_cap = n->all_cap = n->dl_cap = 0;
     n->loop = NULL;
     conn__ring_cache_clear();
@@ -260,7 +270,15 @@ void transport_shutdown(void)
     n->shutting_down = true;
     while (n->all_len > 0)
         conn__shutdown_one(n->all[n->all_len - 1]); /* untracks it */
-    n->pending_len = 0;
+    /* connections closed earlier and still waiting for the flush to free
+     * them (the close callbacks of the rest free them from now on) */
+    for (uint32_t i = n->batch_pos; i < n->batch_len; i++)
+        if (n->batch[i]->priv->unfreed)
+            conn__service(n->batch[i]);
+    for (uint32_t i = 0; i < n->pending_len; i++)
+        if (n->pending[i]->priv->unfreed)
+            conn__service(n->pending[i]);
+    n->pending_len = n->batch_len = n->batch_pos = 0;
     uv_close((uv_handle_t *)&n->check, transport_on_handle_closed);
     uv_close((uv_handle_t *)&n->idle, transport_on_handle_closed);
     uv_close((uv_handle_t *)&n->sweep, transport_on_handle_closed);
