@@ -64,6 +64,7 @@
 #include "report/report.h"
 #include "sanction/sanction.h"
 #include "util/alloc.h"
+#include "util/loopwatch.h"
 #include "util/tar.h"
 
 #define ALL_ROLES     (CTL_ROLE_ADMINISTRATOR | CTL_ROLE_MODERATOR | CTL_ROLE_AUDITOR)
@@ -204,6 +205,14 @@ static json_t *netlog_json(void)
                      (json_int_t)st.syncs_slow);
 }
 
+static json_t *loop_json(void)
+{
+    struct loopwatch_stats st;
+    loopwatch_get(&st);
+    return json_pack("{s:I, s:I, s:I}", "busy_max_us", (json_int_t)st.busy_max_us, "stalls",
+                     (json_int_t)st.stalls, "iterations", (json_int_t)st.iterations);
+}
+
 static void h_status(struct ctl_request *req, json_t *args)
 {
     (void)args;
@@ -221,7 +230,7 @@ static void h_status(struct ctl_request *req, json_t *args)
     time_t started = server_started();
     s->result = json_pack(
         "{s:s, s:I, s:I, s:{s:I, s:I}, s:{s:I}, s:{s:I, s:I, s:I, s:I}, s:{}, s:{s:I, s:I, s:I}, "
-        "s:o,"
+        "s:o, s:o,"
         " s:{s:b, s:o}}",
         "version", QUN_VERSION, "started_at", (json_int_t)started, "uptime_s",
         (json_int_t)(time(NULL) - started), "clients", "online", (json_int_t)client_count(),
@@ -230,7 +239,8 @@ static void h_status(struct ctl_request *req, json_t *args)
         (json_int_t)groups.warned, "suspended", (json_int_t)groups.suspended, "closed",
         (json_int_t)groups.closed, "identity", "complaints", "open_group", (json_int_t)cc.group,
         "open_platform", (json_int_t)cc.platform, "overdue", (json_int_t)cc.overdue, "netlog",
-        netlog_json(), "emergency", "on", json_array_size(em) > 0, "switches", em);
+        netlog_json(), "loop", loop_json(), "emergency", "on", json_array_size(em) > 0, "switches",
+        em);
     /* the handler's own hold, released below, and one per store answer; all
        taken before the first request, since an answer may come at once */
     s->pending = 5;

@@ -52,12 +52,17 @@
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/loopwatch.h"
 #include "util/strmap.h"
 #include "util/wheel.h"
 #include "vault/vault.h"
 #include "web/web.h"
 
 struct qun_config *server_config;
+
+/* A turn of the event loop longer than this is a stall: a warning in the
+ * log, counted in `qunctl status` (loopwatch.h). */
+#define SERVER_LOOP_STALL_MS 100
 
 static uv_loop_t *server_loop;
 static time_t server_start_time;
@@ -453,6 +458,9 @@ int server_start(uv_loop_t *loop, struct qun_config *cfg, char *err, size_t errl
         if (r < 0)
             return -1;
     }
+    int lw = loopwatch_start(loop, SERVER_LOOP_STALL_MS);
+    if (lw != 0)
+        log_warn("the event loop is not watched for stalls: %s", uv_strerror(lw));
     wheel_init(&server_wheel, uv_now(loop), server_timer_fire, NULL);
     uv_timer_init(loop, &server_wheel_timer);
     uv_timer_start(&server_wheel_timer, server_wheel_tick, WHEEL_TICK_MS, WHEEL_TICK_MS);
@@ -637,6 +645,7 @@ static void server_finish_shutdown(void)
     }
     qclock_stop();
     web_stop();
+    loopwatch_stop();
     uv_timer_stop(&server_wheel_timer);
     uv_close((uv_handle_t *)&server_wheel_timer, NULL);
 }

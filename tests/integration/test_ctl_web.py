@@ -109,6 +109,10 @@ def test_status_follows_the_server(qund_factory):
     # every journal write + sync is timed; none of these was slow enough to count
     assert 0 < st5["netlog"]["journal_sync_max_us"] < 60_000_000, st5
     assert st5["netlog"]["journal_syncs_slow"] <= st5["netlog"]["commits"], st5
+    # every turn of the event loop is timed (util/loopwatch.c)
+    loop = st5["loop"]
+    assert loop["iterations"] > 0 and 0 < loop["busy_max_us"] < 60_000_000, loop
+    assert loop["stalls"] <= loop["iterations"], loop
 
     # nothing above read the log: no log.access
     assert accesses(srv, "search") == [] and accesses(srv, "export") == []
