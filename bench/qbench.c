@@ -186,19 +186,21 @@ static long server_rss_kb(void)
     return server_status_kb("VmRSS:");
 }
 
-/* Busy time (all but idle and iowait) of core opt_server_cpu, in seconds.
-   Minus the server's own CPU time, this is what other processes (and
-   interrupt work) took from the server's core. */
-static double core_busy(void)
+/* Of core opt_server_cpu, in seconds (-1 if unknown): its busy time (all
+   but idle and iowait) and its steal time (taken by the host of a virtual
+   machine, in which nothing on the core ran). Busy minus the server's own
+   CPU time is what other processes (and interrupt work) took from the
+   server's core. */
+static void core_times(double *busy, double *steal)
 {
     char want[16], line[512];
-    double busy = -1;
+    *busy = *steal = -1;
     if (opt_server_cpu < 0)
-        return -1;
+        return;
     snprintf(want, sizeof want, "cpu%d ", opt_server_cpu);
     FILE *f = fopen("/proc/stat", "r");
     if (!f)
-        return -1;
+        return;
     while (fgets(line, sizeof line, f)) {
         if (strncmp(line, want, strlen(want)))
             continue;
@@ -206,10 +208,17 @@ static double core_busy(void)
         sscanf(line + strlen(want), "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
                &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
         unsigned long long total = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
-        busy = (double)total / (double)sysconf(_SC_CLK_TCK);
+        *busy = (double)total / (double)sysconf(_SC_CLK_TCK);
+        *steal = (double)v[7] / (double)sysconf(_SC_CLK_TCK);
         break;
     }
     fclose(f);
+}
+
+static double core_busy(void)
+{
+    double busy, steal;
+    core_times(&busy, &steal);
     return busy;
 }
 
@@ -1249,6 +1258,7 @@ struct child {
 static struct child children[8];
 static long ctl_ok, ctl_fail, ctl_search_ok;
 static long st_last = -1, st_durable = -1, st_online = -1;
+static long st_loop_busy_max_us = -1, st_loop_stalls = -1; /* qund's loopwatch */
 
 static int soak_idle_top, soak_steady, soak_nbig_senders, soak_churn_chan0;
 static uint64_t soak_t0, soak_expected, soak_sent, soak_skipped;
@@ -1263,7 +1273,7 @@ struct row {
     int valid;
     double t, secs;
     uint64_t sent, expected, delivered, nlat, hist_n;
-    double p50, p99, max, hist_p99, cpu_pct, load1;
+    double p50, p99, max, hist_p99, cpu_pct, load1, steal_ms;
     long conns, rss_kb, churn_ok, churn_fail, dead, errors;
     long rss_anon_kb, rss_file_kb, log_kb;
 };
@@ -1305,11 +1315,12 @@ static void emit_row(void)
     double s = r->secs > 0 ? r->secs : 1;
     fprintf(csv,
             "%.1f,%.1f,%.1f,%.1f,%.3f,%.3f,%.3f,%" PRIu64
-            ",%ld,%ld,%ld,%.1f,%ld,%ld,%.2f,%.3f,%ld,%ld,%ld,%ld,%ld,%.2f,%ld,%ld,%ld\n",
+            ",%ld,%ld,%ld,%.1f,%ld,%ld,%.2f,%.3f,%ld,%ld,%ld,%ld,%ld,%.2f,%ld,%ld,%ld,%.0f,%ld,%ld\n",
             r->t, (double)r->sent / s, (double)r->delivered / s, (double)r->expected / s, r->p50,
             r->p99, r->max, r->nlat, r->conns, st_online, r->rss_kb, r->cpu_pct, st_last,
             st_durable, (double)r->hist_n / s, r->hist_p99, r->churn_ok, r->churn_fail, r->dead,
-            r->errors, ctl_fail, r->load1, r->rss_anon_kb, r->rss_file_kb, r->log_kb);
+            r->errors, ctl_fail, r->load1, r->rss_anon_kb, r->rss_file_kb, r->log_kb, r->steal_ms,
+            st_loop_busy_max_us, st_loop_stalls);
     fflush(csv);
     note("t=%4.0fs sent/s=%.0f delivered/s=%.0f p50=%.2fms p99=%.2fms max=%.1fms conns=%ld "
          "rss=%ldKiB cpu=%.0f%% "
@@ -1380,6 +1391,8 @@ static void child_readable(int k)
             st_last = json_num(ch->buf, "last_seq");
             st_durable = json_num(ch->buf, "durable_seq");
             st_online = json_num(ch->buf, "online");
+            st_loop_busy_max_us = json_num(ch->buf, "busy_max_us");
+            st_loop_stalls = json_num(ch->buf, "stalls");
         }
         emit_row();
     } else if (ok) {
@@ -1487,7 +1500,7 @@ static double pct(uint32_t *v, size_t n, int p)
 /* interval bookkeeping */
 static uint64_t iv_t0, iv_sent, iv_exp, iv_deliv, iv_hist;
 static long iv_churn_ok;
-static double iv_cpu;
+static double iv_cpu, iv_steal;
 static int iv_count;
 
 static void interval_end(uint64_t now)
@@ -1532,6 +1545,10 @@ static void interval_end(uint64_t now)
                       .dead = n_dead,
                       .errors = n_errnum + n_fail_lines + n_failed};
     r->cpu_pct = r->secs > 0 ? 100.0 * (cpu - iv_cpu) / r->secs : 0;
+    double busy_now, steal_now;
+    core_times(&busy_now, &steal_now);
+    r->steal_ms = steal_now >= 0 && iv_steal >= 0 ? 1000.0 * (steal_now - iv_steal) : -1;
+    iv_steal = steal_now;
     FILE *la = fopen("/proc/loadavg", "r");
     if (!la || fscanf(la, "%lf", &r->load1) != 1)
         r->load1 = -1;
@@ -1693,7 +1710,7 @@ static int run_soak(void)
                  "lat_samples,connections,server_clients,rss_kb,cpu_pct,netlog_last_seq,"
                  "netlog_durable_seq,hist_per_s,hist_p99_ms,churn_cycles,churn_fail_total,"
                  "disconnects_total,errors_total,ctl_fail_total,loadavg1,rss_anon_kb,"
-                 "rss_file_kb,netlog_kb\n");
+                 "rss_file_kb,netlog_kb,steal_ms,loop_busy_max_us,loop_stalls\n");
 
     timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     struct itimerspec its = {.it_interval = {0, 10000000}, .it_value = {0, 10000000}};
@@ -1704,6 +1721,8 @@ static int run_soak(void)
     double cpu0 = server_cpu();
     soak_t0 = iv_t0 = now_us();
     iv_cpu = cpu0;
+    double busy0;
+    core_times(&busy0, &iv_steal);
     next_interval = soak_t0 + (uint64_t)(opt_interval * 1e6);
     soak_sending = 1;
     uint64_t stop_at = soak_t0 + (uint64_t)(opt_secs * 1e6);

@@ -60,6 +60,16 @@ END {
 	printf "| deliveries expected / received / lost | %s / %s / %s (median %.0f/s) |\n", fmt(R["expected"]), fmt(R["delivered"]), fmt(R["lost"]), med(D, full)
 	printf "| delivery latency over the run: p50 / p99 / p99.9 / max | %.2f / %.2f / %.2f / %.1f ms |\n", R["p50_ms"], R["p99_ms"], R["p999_ms"], R["max_ms"]
 	printf "| p99 per row: min / median / max | %.2f / %.2f / %.2f ms |\n", lo, med(P99, full), hi
+	if (C["steal_ms", 1] != "") {
+		# what explains a bad row: the host taking the server's core, or
+		# qund's loop working long without polling (cumulative in status)
+		him = 1; for (i = 1; i <= full; i++) if (p99[i] + 0 > p99[him] + 0) him = i
+		stot = 0; smax = 0; for (i = 1; i <= n; i++) { stot += C["steal_ms", i]; if (C["steal_ms", i] + 0 > smax) smax = C["steal_ms", i] + 0 }
+		printf "| row with the highest p99 (t = %d s): steal on the server core / loop stalls in it | %s ms / %d |\n", t[him], C["steal_ms", him], C["loop_stalls", him] - (him > 1 ? C["loop_stalls", him - 1] : 0)
+		printf "| steal on the server core (taken by the VM host): total / max per row | %s / %s ms |\n", fmt(stot), fmt(smax)
+		for (bm = 1; bm < n && C["loop_busy_max_us", bm] + 0 < C["loop_busy_max_us", n] + 0; bm++) ;
+		printf "| qund event loop: longest turn (first seen in the row at t) / turns over 100 ms (`qunctl status` loop.*) | %.1f ms (%s) / %s |\n", C["loop_busy_max_us", n] / 1000, (bm == 1 ? "by the first row: set-up included" : "t = " t[bm] " s"), C["loop_stalls", n]
+	}
 	printf "| p50 per row: median | %.2f ms |\n", med(P50, full)
 	printf "| CHATHISTORY requests answered (members + churn) / p99 per row, median | %s / %.2f ms |\n", fmt(R["hist_answered"]), med(HP, full)
 	printf "| churn cycles started / completed / failed (median per s) | %s / %s / %s (%.1f) |\n", fmt(R["churn_started"]), fmt(R["churn_ok"]), R["churn_fail"], med(CH, full)

@@ -106,6 +106,7 @@ T_START=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 log "qund pid $SPID (core $SERVER_CPU), load for $SECS s, a row every $INTERVAL s; load average $LOAD_BEFORE; files in $RUN"
 # shellcheck disable=SC2086
 RESULT=$(taskset -c "$GEN_CPU" "$QBENCH" soak --port "$PORT" --ws-port "$WSPORT" --pid "$SPID" \
+	--server-cpu "$SERVER_CPU" \
 	--window "$W" --secs "$SECS" --interval "$INTERVAL" --csv "$OUT/soak.csv" \
 	--qunctl "$QUNCTL" --ctl-socket "$RUN/qund-data/qund.sock" --log-db "$RUN/qund-data/netlog.db" \
 	${SOAK_ARGS:-} 2> >(tee "$RUN/qbench.err" >&2))
