@@ -45,12 +45,20 @@ struct redact_ring {
     struct redact_entry e[REDACT_RECENT];
 };
 
+/* msgid into e, cut to fit (without printf: this runs for every message) */
+static void redact_set_msgid(struct redact_entry *e, const char *msgid)
+{
+    size_t n = strnlen(msgid, sizeof e->msgid - 1);
+    memcpy(e->msgid, msgid, n);
+    e->msgid[n] = '\0';
+}
+
 void redact_remember(struct channel *ch, const char *msgid, const struct client *sender)
 {
     if (!ch->recent)
         ch->recent = xcalloc(1, sizeof *ch->recent);
     struct redact_entry *e = &ch->recent->e[ch->recent->next++ % REDACT_RECENT];
-    snprintf(e->msgid, sizeof e->msgid, "%s", msgid);
+    redact_set_msgid(e, msgid);
     e->client_id = sender->id;
     e->account_id = sender->acct ? sender->acct->id : 0;
 }
@@ -60,7 +68,7 @@ void redact_remember_dm(struct client *sender, const char *msgid, const struct c
     if (!sender->sent_dms)
         sender->sent_dms = xcalloc(1, sizeof *sender->sent_dms);
     struct redact_entry *e = &sender->sent_dms->e[sender->sent_dms->next++ % REDACT_RECENT];
-    snprintf(e->msgid, sizeof e->msgid, "%s", msgid);
+    redact_set_msgid(e, msgid);
     e->client_id = to->id;
     e->account_id = 0;
 }

@@ -52,6 +52,9 @@ static struct chat_msg *chat_msg_new(const char *prefix, const char *account, co
     cm->text = chat_msg_copy(&area, text, lx);
     cm->client_tags = chat_msg_copy(&area, tags, lg);
     cm->channel = chat_msg_copy(&area, channel, lc);
+    cm->target_len = (uint32_t)lt;
+    cm->text_len = (uint32_t)lx;
+    cm->tags_len = (uint32_t)lg;
     return cm;
 }
 
@@ -91,25 +94,47 @@ static void msgpath_deliver(struct chat_msg *cm, struct client *sender, struct c
         send_event(sender, &ev);
 }
 
-/* JSON string text of s (already valid UTF-8: only quotes, backslashes and
- * control characters need escaping) at out; returns the bytes written.
- * out has room for 6 bytes per input byte plus the quotes. */
-static size_t json_quote(char *out, const char *s)
+/* Whether any of the 8 bytes of w needs escaping in a JSON string: a
+ * quote, a backslash or a control character (below 0x20). */
+static inline bool json_word_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
+    uint64_t zero_q = (quote - ones) & ~quote & highs;
+    uint64_t zero_b = (bslash - ones) & ~bslash & highs;
+    uint64_t ctrl = (w - ones * 0x20) & ~w & highs; /* some byte < 0x20 */
+    return (zero_q | zero_b | ctrl) != 0;
+}
+
+/* JSON string text of s (len bytes, already valid UTF-8: only quotes,
+ * backslashes and control characters need escaping) at out; returns the
+ * bytes written. out has room for 6 bytes per input byte plus the quotes.
+ * Runs without any of those are copied 8 bytes at a time. */
+static size_t json_quote(char *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     char *p = out;
     *p++ = '"';
-    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
-        if (*q == '"' || *q == '\\') {
+    size_t i = 0;
+    while (i < len) {
+        uint64_t w;
+        if (len - i >= 8 && (memcpy(&w, s + i, 8), !json_word_special(w))) {
+            memcpy(p, &w, 8);
+            p += 8;
+            i += 8;
+            continue;
+        }
+        unsigned char ch = (unsigned char)s[i++];
+        if (ch == '"' || ch == '\\') {
             *p++ = '\\';
-            *p++ = (char)*q;
-        } else if (*q < 0x20) {
+            *p++ = (char)ch;
+        } else if (ch < 0x20) {
             memcpy(p, "\\u00", 4);
-            p[4] = hex[*q >> 4];
-            p[5] = hex[*q & 15];
+            p[4] = hex[ch >> 4];
+            p[5] = hex[ch & 15];
             p += 6;
         } else {
-            *p++ = (char)*q;
+            *p++ = (char)ch;
         }
     }
     *p++ = '"';
@@ -122,8 +147,8 @@ static size_t json_quote(char *out, const char *s)
  * into buf (cap bytes) when it fits, else into a heap buffer (*heap). */
 static const char *msgpath_body(const struct chat_msg *cm, char *buf, size_t cap, char **heap)
 {
-    size_t lt = cm->text ? strlen(cm->text) : 0, lg = cm->client_tags ? strlen(cm->client_tags) : 0;
-    size_t need = 6 * (lt + lg + strlen(cm->target)) + 128;
+    size_t lt = cm->text_len, lg = cm->tags_len;
+    size_t need = 6 * (lt + lg + cm->target_len) + 128;
     char *out = need <= cap ? buf : (*heap = xmalloc(need));
 /* a string literal's bytes at out + n */
 #define BODY_LIT(s) (memcpy(out + n, (s), sizeof(s) - 1), n += sizeof(s) - 1)
@@ -135,17 +160,17 @@ static const char *msgpath_body(const struct chat_msg *cm, char *buf, size_t cap
     BODY_LIT("\"");
     if (cm->text && (cm->channel || netlog_dm_content())) {
         BODY_LIT(",\"text\":");
-        n += json_quote(out + n, cm->text);
+        n += json_quote(out + n, cm->text, lt);
     } else if (cm->text) {
         n += (size_t)sprintf(out + n, ",\"length\":%zu", lt);
     }
     if (cm->client_tags) {
         BODY_LIT(",\"tags\":");
-        n += json_quote(out + n, cm->client_tags);
+        n += json_quote(out + n, cm->client_tags, lg);
     }
     if (cm->member_mask) {
         BODY_LIT(",\"relayed_as\":");
-        n += json_quote(out + n, cm->target);
+        n += json_quote(out + n, cm->target, cm->target_len);
     }
     if (cm->held_id)
         n += (size_t)sprintf(out + n, ",\"held\":%lld", (long long)cm->held_id);

@@ -38,11 +38,12 @@ struct chat_msg {
     char *target;         /* channel name (after any STATUSMSG prefix,
                            * e.g. "@#chan") or nick, as relayed */
     bool to_channel;
-    uint8_t member_mask; /* STATUSMSG: only members with one of these
-                          * MEMBER_* bits; 0 for every member */
-    bool sender_bot;     /* sender had user mode +B: "bot" tag */
-    char *text;          /* NULL for TAGMSG */
-    char *client_tags;   /* escaped "+a=b;..." or NULL */
+    uint8_t member_mask;                     /* STATUSMSG: only members with one of these
+                                              * MEMBER_* bits; 0 for every member */
+    bool sender_bot;                         /* sender had user mode +B: "bot" tag */
+    char *text;                              /* NULL for TAGMSG */
+    char *client_tags;                       /* escaped "+a=b;..." or NULL */
+    uint32_t target_len, text_len, tags_len; /* their strlen (0 for NULL) */
     char msgid[32];
     uint64_t time_ms;
     /* found again when the log has it (delivery is asynchronous) */

@@ -40,11 +40,6 @@ static void canon_put(struct canon *c, const void *data, size_t len)
     c->len += 4 + len;
 }
 
-static void canon_text(struct canon *c, const char *s)
-{
-    canon_put(c, s ? s : "", s ? strlen(s) : 0);
-}
-
 /* Decimal text of v (what "%" PRId64 gives), without printf's cost. */
 static void canon_int(struct canon *c, int64_t v)
 {
@@ -60,7 +55,8 @@ static void canon_int(struct canon *c, int64_t v)
     canon_put(c, p, (size_t)(buf + sizeof buf - p));
 }
 
-void netlog_leaf_hash(const struct netlog_event *e, uint8_t out[NETLOG_HASH_BYTES])
+void netlog_leaf_hash_lens(const struct netlog_event *e, const size_t lens[NETLOG_TEXTS],
+                           uint8_t out[NETLOG_HASH_BYTES])
 {
     struct canon c;
     c.p = c.small;
@@ -69,18 +65,32 @@ void netlog_leaf_hash(const struct netlog_event *e, uint8_t out[NETLOG_HASH_BYTE
     c.len = 1;
     canon_int(&c, e->seq);
     canon_int(&c, e->at_ms);
-    canon_text(&c, e->kind);
-    canon_text(&c, e->actor);
-    canon_text(&c, e->target);
+    canon_put(&c, e->kind ? e->kind : "", lens[0]);
+    canon_put(&c, e->actor ? e->actor : "", lens[1]);
+    canon_put(&c, e->target ? e->target : "", lens[2]);
     canon_int(&c, e->code);
     canon_int(&c, e->account_id);
-    canon_text(&c, e->msgid);
-    canon_text(&c, e->body);
+    canon_put(&c, e->msgid ? e->msgid : "", lens[3]);
+    canon_put(&c, e->body ? e->body : "", lens[4]);
     struct sha256_ctx *ctx = sha256_begin();
     sha256_update(ctx, c.p, c.len);
     sha256_finish(ctx, out);
     if (c.p != c.small)
         free(c.p);
+}
+
+void netlog_text_lens(const struct netlog_event *e, size_t lens[NETLOG_TEXTS])
+{
+    const char *t[NETLOG_TEXTS] = {e->kind, e->actor, e->target, e->msgid, e->body};
+    for (int i = 0; i < NETLOG_TEXTS; i++)
+        lens[i] = t[i] ? strlen(t[i]) : 0;
+}
+
+void netlog_leaf_hash(const struct netlog_event *e, uint8_t out[NETLOG_HASH_BYTES])
+{
+    size_t lens[NETLOG_TEXTS];
+    netlog_text_lens(e, lens);
+    netlog_leaf_hash_lens(e, lens, out);
 }
 
 void netlog_chain_next(const uint8_t prev[NETLOG_HASH_BYTES], const uint8_t leaf[NETLOG_HASH_BYTES],

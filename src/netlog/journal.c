@@ -113,11 +113,17 @@ static void put_bytes(struct journal_buf *b, const void *s, size_t n)
         memcpy(buf_grow(b, n), s, n);
 }
 
-static void put_str(struct journal_buf *b, const char *s)
+/* s with its NUL, after its length with the NUL (0: NULL); len = strlen(s) */
+static void put_str_len(struct journal_buf *b, const char *s, size_t len)
 {
-    size_t n = s ? strlen(s) + 1 : 0;
+    size_t n = s ? len + 1 : 0;
     put_u32(b, (uint32_t)n);
     put_bytes(b, s, n);
+}
+
+static void put_str(struct journal_buf *b, const char *s)
+{
+    put_str_len(b, s, s ? strlen(s) : 0);
 }
 
 static size_t rec_begin(struct journal_buf *b, char type)
@@ -149,9 +155,10 @@ size_t journal_event_bytes(const struct netlog_event *e)
     return n;
 }
 
-void journal_put_event(struct journal_buf *b, const struct netlog_event *e,
-                       const uint8_t leaf[NETLOG_HASH_BYTES],
-                       const uint8_t chain[NETLOG_HASH_BYTES])
+void journal_put_event_lens(struct journal_buf *b, const struct netlog_event *e,
+                            const uint32_t lens[NETLOG_TEXTS],
+                            const uint8_t leaf[NETLOG_HASH_BYTES],
+                            const uint8_t chain[NETLOG_HASH_BYTES])
 {
     size_t at = rec_begin(b, 'E');
     put_u64(b, (uint64_t)e->seq);
@@ -160,14 +167,26 @@ void journal_put_event(struct journal_buf *b, const struct netlog_event *e,
     put_u64(b, (uint64_t)e->account_id);
     put_bytes(b, leaf, NETLOG_HASH_BYTES);
     put_bytes(b, chain, NETLOG_HASH_BYTES);
-    put_str(b, e->kind);
-    put_str(b, e->actor);
-    put_str(b, e->target);
-    put_str(b, e->msgid);
-    put_str(b, e->body);
+    put_str_len(b, e->kind, lens[0]);
+    put_str_len(b, e->actor, lens[1]);
+    put_str_len(b, e->target, lens[2]);
+    put_str_len(b, e->msgid, lens[3]);
+    put_str_len(b, e->body, lens[4]);
     rec_end(b, at);
     b->last_seq = e->seq;
     b->events++;
+}
+
+void journal_put_event(struct journal_buf *b, const struct netlog_event *e,
+                       const uint8_t leaf[NETLOG_HASH_BYTES],
+                       const uint8_t chain[NETLOG_HASH_BYTES])
+{
+    size_t n[NETLOG_TEXTS];
+    uint32_t lens[NETLOG_TEXTS];
+    netlog_text_lens(e, n);
+    for (int i = 0; i < NETLOG_TEXTS; i++)
+        lens[i] = (uint32_t)n[i];
+    journal_put_event_lens(b, e, lens, leaf, chain);
 }
 
 void journal_put_checkpoint(struct journal_buf *b, uint64_t size, int64_t at_ms,

@@ -61,6 +61,11 @@ void journal_buf_reserve(struct journal_buf *b, size_t n);
 void journal_put_event(struct journal_buf *b, const struct netlog_event *e,
                        const uint8_t leaf[NETLOG_HASH_BYTES],
                        const uint8_t chain[NETLOG_HASH_BYTES]);
+/* The same with the strings' lengths known (netlog_text_lens). */
+void journal_put_event_lens(struct journal_buf *b, const struct netlog_event *e,
+                            const uint32_t lens[NETLOG_TEXTS],
+                            const uint8_t leaf[NETLOG_HASH_BYTES],
+                            const uint8_t chain[NETLOG_HASH_BYTES]);
 void journal_put_checkpoint(struct journal_buf *b, uint64_t size, int64_t at_ms,
                             const uint8_t root[NETLOG_HASH_BYTES], const char *note,
                             const uint8_t *acc, size_t acc_len);

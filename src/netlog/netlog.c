@@ -51,7 +51,8 @@ struct nl_entry {
      * on the event alone, so the writer (the log's bottleneck) only chains
      * and inserts */
     uint8_t leaf[NETLOG_HASH_BYTES];
-    size_t rec_bytes; /* its journal record's size */
+    uint32_t lens[NETLOG_TEXTS]; /* strlen of ev's strings (0 for NULL) */
+    size_t rec_bytes;            /* its journal record's size */
 };
 
 /* A journaled batch on its way to the database (journal records). */
@@ -559,7 +560,7 @@ static int nl_journal_batch(struct nl_entry *batch, bool closing, struct nl_chun
     for (struct nl_entry *e = batch; e; e = e->next) {
         netlog_chain_next(nl.chain, e->leaf, nl.chain);
         merkle_acc_add(&nl.acc, e->leaf);
-        journal_put_event(&b, &e->ev, e->leaf, nl.chain);
+        journal_put_event_lens(&b, &e->ev, e->lens, e->leaf, nl.chain);
     }
     int rc = 0;
     if (nl_checkpoint_due(closing))
@@ -793,14 +794,14 @@ void netlog_when_readable(void (*fn)(void *ud), void *ud)
         uv_timer_start(&nl.wait_timer, nl_on_wait_timer, 50, 50);
 }
 
-static char *nl_copy(char **p, const char *s)
+/* s (len bytes) and its NUL at *p, moving *p past them; NULL stays NULL. */
+static char *nl_copy(char **p, const char *s, size_t len)
 {
     if (!s)
         return NULL;
-    size_t n = strlen(s) + 1;
-    memcpy(*p, s, n);
+    memcpy(*p, s, len + 1);
     char *out = *p;
-    *p += n;
+    *p += len + 1;
     return out;
 }
 
@@ -814,10 +815,11 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
             cb(ud, 0, seq);
         return seq;
     }
-    size_t text_bytes = 0;
-    const char *texts[] = {e->kind, e->actor, e->target, e->msgid, e->body};
-    for (size_t i = 0; i < 5; i++)
-        text_bytes += texts[i] ? strlen(texts[i]) + 1 : 0;
+    size_t lens[NETLOG_TEXTS], text_bytes = 0;
+    netlog_text_lens(e, lens);
+    const char *texts[NETLOG_TEXTS] = {e->kind, e->actor, e->target, e->msgid, e->body};
+    for (size_t i = 0; i < NETLOG_TEXTS; i++)
+        text_bytes += texts[i] ? lens[i] + 1 : 0;
     size_t len = sizeof(struct nl_entry) + text_bytes;
     struct nl_entry *x = xmalloc(len);
     char *p = (char *)(x + 1);
@@ -829,13 +831,15 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
     if (x->ev.at_ms < nl.last_at) /* the clock stepped back: time ranges stay seq ranges */
         x->ev.at_ms = nl.last_at;
     nl.last_at = x->ev.at_ms;
-    x->ev.kind = nl_copy(&p, e->kind);
-    x->ev.actor = nl_copy(&p, e->actor);
-    x->ev.target = nl_copy(&p, e->target);
-    x->ev.msgid = nl_copy(&p, e->msgid);
-    x->ev.body = nl_copy(&p, e->body);
+    x->ev.kind = nl_copy(&p, e->kind, lens[0]);
+    x->ev.actor = nl_copy(&p, e->actor, lens[1]);
+    x->ev.target = nl_copy(&p, e->target, lens[2]);
+    x->ev.msgid = nl_copy(&p, e->msgid, lens[3]);
+    x->ev.body = nl_copy(&p, e->body, lens[4]);
     x->rec_bytes = JOURNAL_EVENT_FIXED + text_bytes; /* = journal_event_bytes(&x->ev) */
-    netlog_leaf_hash(&x->ev, x->leaf);
+    netlog_leaf_hash_lens(&x->ev, lens, x->leaf);
+    for (size_t i = 0; i < NETLOG_TEXTS; i++)
+        x->lens[i] = (uint32_t)lens[i];
     int64_t seq = x->ev.seq;
     if (!nl.strict && cb) { /* relaxed: the caller goes on at once */
         cb(ud, 0, seq);

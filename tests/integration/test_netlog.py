@@ -75,6 +75,14 @@ def test_message_is_logged_before_delivery(server):
     m = b.expect("PRIVMSG")
     body = log_rows(server, "SELECT body FROM events WHERE msgid = ?", (m.tags["msgid"],))[0][0]
     assert json.loads(body)["text"] == tricky == m.last, body
+    # the quoting copies 8 bytes at a time between such characters: one at
+    # every place in a word, next to multi-byte UTF-8
+    for k in range(18):
+        text = "a" * k + '"测\\' + "b" * (17 - k) + "\x01" + "c" * (k % 9)
+        a.send("PRIVMSG #log :%s" % text)
+        m = b.expect("PRIVMSG")
+        body = log_rows(server, "SELECT body FROM events WHERE msgid = ?", (m.tags["msgid"],))[0][0]
+        assert json.loads(body)["text"] == text == m.last, (k, body)
     seqs = [r[0] for r in log_rows(server, "SELECT seq FROM events ORDER BY seq")]
     assert seqs == list(range(1, len(seqs) + 1)), "sequence numbers must be dense"
 
