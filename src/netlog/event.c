@@ -55,7 +55,7 @@ static void canon_int(struct canon *c, int64_t v)
     canon_put(c, p, (size_t)(buf + sizeof buf - p));
 }
 
-void netlog_leaf_hash_lens(const struct netlog_event *e, const size_t lens[NETLOG_TEXTS],
+void netlog_leaf_hash_lens(const struct netlog_event *e, const uint32_t lens[NETLOG_TEXTS],
                            uint8_t out[NETLOG_HASH_BYTES])
 {
     struct canon c;
@@ -79,16 +79,16 @@ void netlog_leaf_hash_lens(const struct netlog_event *e, const size_t lens[NETLO
         free(c.p);
 }
 
-void netlog_text_lens(const struct netlog_event *e, size_t lens[NETLOG_TEXTS])
+void netlog_text_lens(const struct netlog_event *e, uint32_t lens[NETLOG_TEXTS])
 {
     const char *t[NETLOG_TEXTS] = {e->kind, e->actor, e->target, e->msgid, e->body};
     for (int i = 0; i < NETLOG_TEXTS; i++)
-        lens[i] = t[i] ? strlen(t[i]) : 0;
+        lens[i] = t[i] ? (uint32_t)strlen(t[i]) : 0;
 }
 
 void netlog_leaf_hash(const struct netlog_event *e, uint8_t out[NETLOG_HASH_BYTES])
 {
-    size_t lens[NETLOG_TEXTS];
+    uint32_t lens[NETLOG_TEXTS];
     netlog_text_lens(e, lens);
     netlog_leaf_hash_lens(e, lens, out);
 }

@@ -50,16 +50,17 @@ struct netlog_event {
     const char *body; /* JSON text: message text and tags, details */
 };
 
-/* The event's strings, in this order: kind, actor, target, msgid, body. */
+/* The event's strings, in this order: kind, actor, target, msgid, body
+ * (their lengths fit 32 bits: a line, or a JSON body built from one). */
 #define NETLOG_TEXTS 5
 
 /* The leaf hash of e (RFC 6962: SHA-256 over 0x00 and the canonical bytes). */
 void netlog_leaf_hash(const struct netlog_event *e, uint8_t out[NETLOG_HASH_BYTES]);
 /* The same with the strings' lengths known (NETLOG_TEXTS of them, 0 for a
  * NULL string), as netlog_text_lens gives them. */
-void netlog_leaf_hash_lens(const struct netlog_event *e, const size_t lens[NETLOG_TEXTS],
+void netlog_leaf_hash_lens(const struct netlog_event *e, const uint32_t lens[NETLOG_TEXTS],
                            uint8_t out[NETLOG_HASH_BYTES]);
-void netlog_text_lens(const struct netlog_event *e, size_t lens[NETLOG_TEXTS]);
+void netlog_text_lens(const struct netlog_event *e, uint32_t lens[NETLOG_TEXTS]);
 /* chain = SHA-256(prev || leaf). */
 void netlog_chain_next(const uint8_t prev[NETLOG_HASH_BYTES], const uint8_t leaf[NETLOG_HASH_BYTES],
                        uint8_t out[NETLOG_HASH_BYTES]);

@@ -181,11 +181,8 @@ void journal_put_event(struct journal_buf *b, const struct netlog_event *e,
                        const uint8_t leaf[NETLOG_HASH_BYTES],
                        const uint8_t chain[NETLOG_HASH_BYTES])
 {
-    size_t n[NETLOG_TEXTS];
     uint32_t lens[NETLOG_TEXTS];
-    netlog_text_lens(e, n);
-    for (int i = 0; i < NETLOG_TEXTS; i++)
-        lens[i] = (uint32_t)n[i];
+    netlog_text_lens(e, lens);
     journal_put_event_lens(b, e, lens, leaf, chain);
 }
 

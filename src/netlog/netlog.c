@@ -815,7 +815,8 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
             cb(ud, 0, seq);
         return seq;
     }
-    size_t lens[NETLOG_TEXTS], text_bytes = 0;
+    size_t text_bytes = 0;
+    uint32_t lens[NETLOG_TEXTS];
     netlog_text_lens(e, lens);
     const char *texts[NETLOG_TEXTS] = {e->kind, e->actor, e->target, e->msgid, e->body};
     for (size_t i = 0; i < NETLOG_TEXTS; i++)
@@ -838,8 +839,7 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
     x->ev.body = nl_copy(&p, e->body, lens[4]);
     x->rec_bytes = JOURNAL_EVENT_FIXED + text_bytes; /* = journal_event_bytes(&x->ev) */
     netlog_leaf_hash_lens(&x->ev, lens, x->leaf);
-    for (size_t i = 0; i < NETLOG_TEXTS; i++)
-        x->lens[i] = (uint32_t)lens[i];
+    memcpy(x->lens, lens, sizeof lens);
     int64_t seq = x->ev.seq;
     if (!nl.strict && cb) { /* relaxed: the caller goes on at once */
         cb(ud, 0, seq);
