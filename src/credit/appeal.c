@@ -187,11 +187,18 @@ static void credit_log_head(const struct appeal_job *base, json_t *o)
 
 /* ---- filing: the event must be the appellant's and not offset (rule 1) ---- */
 
-/* Reads event_id (owner, delta, reason, time, whether offset): rows of 6. */
+/* The evidence an offset of event_id carries: "credit:<id>". */
+static void offset_evidence(char buf[40], int64_t event_id)
+{
+    snprintf(buf, 40, "credit:%lld", (long long)event_id);
+}
+
+/* Reads event_id (owner, delta, reason, time, whether offset): rows of 6,
+ * decoded by event_facts. */
 static int read_event(int64_t event_id, store_row_cb row, store_done_cb done, void *ud)
 {
     char evidence[40];
-    snprintf(evidence, sizeof evidence, "credit:%lld", (long long)event_id);
+    offset_evidence(evidence, event_id);
     struct store_value b[] = {STORE_TEXT(evidence), STORE_INT(event_id)};
     return store_query(credit__store(),
                        "SELECT e.id, e.account_id, e.delta, e.reason, e.at,"
@@ -201,17 +208,37 @@ static int read_event(int64_t event_id, store_row_cb row, store_done_cb done, vo
                        b, 2, row, done, ud);
 }
 
+/* What filing and offsetting need of an event: a row of read_event. */
+struct event_facts {
+    int64_t account_id, at;
+    int delta;
+    bool offset; /* offset already, or an offset itself */
+};
+
+static bool event_facts(const struct store_value *c, size_t n, struct event_facts *f)
+{
+    if (n != 6)
+        return false;
+    const char *reason = store_cell_text(&c[3]);
+    *f = (struct event_facts){
+        .account_id = c[1].i,
+        .at = c[4].i,
+        .delta = (int)c[2].i,
+        .offset = (reason && strcmp(reason, CREDIT_REASON_OFFSET) == 0) || store_cell_int(&c[5]),
+    };
+    return true;
+}
+
 static int event_row(void *ud, const struct store_value *c, size_t n)
 {
     struct credit_appeal_job *j = ud;
-    if (n != 6)
+    struct event_facts f;
+    if (!event_facts(c, n, &f))
         return 0;
-    j->base.found = c[1].i == j->a->id;
-    j->event_delta = (int)c[2].i;
-    j->offset =
-        (store_cell_text(&c[3]) && strcmp(store_cell_text(&c[3]), CREDIT_REASON_OFFSET) == 0) ||
-        store_cell_int(&c[5]) != 0;
-    j->event_at = c[4].i;
+    j->base.found = f.account_id == j->a->id;
+    j->event_delta = f.delta;
+    j->offset = f.offset;
+    j->event_at = f.at;
     return 0;
 }
 
@@ -262,7 +289,7 @@ static int offset_append(struct account *a, int64_t event_id, int delta, const c
                          credit_event_cb cb, void *ud)
 {
     char evidence[40];
-    snprintf(evidence, sizeof evidence, "credit:%lld", (long long)event_id);
+    offset_evidence(evidence, event_id);
     return a ? credit_record(a, -delta, CREDIT_REASON_OFFSET, evidence, actor, 0, cb, ud) : -1;
 }
 
@@ -463,17 +490,16 @@ static void other_offset_written(void *ud, int status, int64_t event_id, int sco
 static int offset_event_row(void *ud, const struct store_value *c, size_t n)
 {
     struct offset_job *j = ud;
-    if (n != 6)
+    struct event_facts f;
+    if (!event_facts(c, n, &f))
         return 0;
     j->found = true;
-    j->a = account_find_id(c[1].i);
+    j->a = account_find_id(f.account_id);
     if (j->a)
         account_ref(j->a);
-    j->delta = (int)c[2].i;
-    j->offset =
-        (store_cell_text(&c[3]) && strcmp(store_cell_text(&c[3]), CREDIT_REASON_OFFSET) == 0) ||
-        store_cell_int(&c[5]) != 0;
-    j->event_at = c[4].i;
+    j->delta = f.delta;
+    j->offset = f.offset;
+    j->event_at = f.at;
     return 0;
 }
 
