@@ -36,19 +36,10 @@
 #include "netlog/bundle.h"
 #include "netlog/checkpoint.h"
 #include "netlog/merkle.h"
+#include "fuzz.h"
 
 #define FUZZ_NAME "fuzz.qun.test/qun-log"
 #define LINES_MAX 64
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x)) {                                                                                \
-            fprintf(stderr, "fuzz_bundle_verify: check failed at line %d: %s\n", __LINE__, #x);    \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Not a secret: it exists so that the harness can sign what it builds. */
 static const uint8_t FUZZ_SEED[32] = "qun-fuzz-bundle-verify-key-pub!";

@@ -17,16 +17,7 @@
 #include <string.h>
 
 #include "irc/caps.h"
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x)) {                                                                                \
-            fprintf(stderr, "fuzz_caps: check failed at line %d: %s\n", __LINE__, #x);             \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 /* The bit named name[0..len), or 0. */
 static uint32_t bit_of(const char *name, size_t len)

@@ -18,8 +18,7 @@
 
 #include "proto/casemap.h"
 #include "proto/utf8.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 /* NFKC can expand a code point up to 18 times; 4 bytes each at most. */
 static char folded[20 * 4096 * 4];

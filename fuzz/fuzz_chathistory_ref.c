@@ -19,16 +19,7 @@
 #include <time.h>
 
 #include "irc/chathistory_ref.h"
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x)) {                                                                                \
-            fprintf(stderr, "fuzz_chathistory_ref: check failed at line %d: %s\n", __LINE__, #x);  \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static void check_time(const char *s)
 {

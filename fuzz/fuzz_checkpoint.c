@@ -29,18 +29,9 @@
 #include <unistd.h>
 
 #include "netlog/checkpoint.h"
+#include "fuzz.h"
 
 #define FUZZ_NAME "fuzz.qun.test/qun-log"
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_checkpoint: check failed at line %d: %s\n", __LINE__, #cond);    \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Not a secret: it exists so that seeds can be genuine signed notes. */
 static const uint8_t FUZZ_SEED[32] = {'q', 'u', 'n', '-', 'f', 'u', 'z', 'z', '-', 'c', 'h',

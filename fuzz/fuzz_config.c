@@ -28,16 +28,8 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "fuzz.h"
 
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x)) {                                                                                \
-            fprintf(stderr, "fuzz_config: check failed at line %d: %s\n", __LINE__, #x);           \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 const char *__lsan_default_suppressions(void);
 
 const char *__lsan_default_suppressions(void)

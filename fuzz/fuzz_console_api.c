@@ -24,16 +24,7 @@
 
 #include "http/request.h"
 #include "web/api_args.h"
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x)) {                                                                                \
-            fprintf(stderr, "fuzz_console_api: check failed at line %d: %s\n", __LINE__, #x);      \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static void check_body(const char *body, size_t len)
 {

@@ -21,14 +21,7 @@
 #include <string.h>
 
 #include "ctl/ctl.h"
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static bool known_sentence(const char *why)
 {

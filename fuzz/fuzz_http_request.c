@@ -28,8 +28,7 @@
 #include "http/response.h"
 #include "http/ws.h"
 #include "proto/utf8.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static const struct http_limits lim = {
     .line_max = 256, .header_count_max = 8, .header_bytes_max = 512, .body_max = 300};

@@ -25,8 +25,7 @@
 #include "identity/idcheck.h"
 #include "identity/otp.h"
 #include "identity/phone.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static const int64_t instants[] = {
     INT64_C(1795996800), /* 2026-11-30 */

@@ -26,8 +26,7 @@
 
 #include "proto/message.h"
 #include "proto/utf8.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static char line[16384];
 static char saved[16384];

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "net/linebuf.h"
+#include "fuzz.h"
 
 struct fz_events {
     char *text; /* LINE: bytes then '\n'; OVERLONG: "!\n" (lines never hold '\n') */
@@ -88,8 +89,6 @@ static void fz_check(const struct linebuf *lb, size_t line_max)
         assert(lb->cap <= line_max + 2);
     }
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -22,14 +22,7 @@
 
 #include "identity/provider_internal.h"
 #include "proto/utf8.h"
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 /* The verdict the answer should give, read independently with jansson. */
 static enum provider_verdict expected(bool sms, json_t *root)

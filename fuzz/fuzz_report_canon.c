@@ -21,16 +21,7 @@
 
 #include "proto/utf8.h"
 #include "report/canon.h"
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x)) {                                                                                \
-            fprintf(stderr, "fuzz_report_canon: check failed at line %d: %s\n", __LINE__, #x);     \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static bool canonicalisable(const json_t *v, int depth)
 {

@@ -25,14 +25,7 @@
 #include <string.h>
 
 #include "auth/sasl.h"
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        if (!(x))                                                                                  \
-            abort();                                                                               \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static struct sasl_chunks st;
 static struct sasl_encoder enc;

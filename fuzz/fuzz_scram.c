@@ -24,8 +24,7 @@
 #include <string.h>
 
 #include "auth/scram.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static struct scram_credentials pencil;
 static struct scram_server srv;

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "vault/vault.h"
+#include "fuzz.h"
 
 #define SEED_MARKER     "qun-fuzz-seed/"
 #define SEED_MARKER_LEN (sizeof SEED_MARKER - 1)
@@ -40,16 +41,6 @@
 
 /* Checks stay on in every build (assert would vanish under NDEBUG, and a
  * fuzz harness that checks nothing only finds crashes). */
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_vault: check failed at line %d: %s\n", __LINE__, #cond);         \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 /* Not a secret: it exists so that seeds can be genuine sealed values. */
 static const uint8_t FUZZ_KEY[VAULT_KEY_BYTES] = {
     'q', 'u', 'n', '-', 'f', 'u', 'z', 'z', '-', 'o', 'n', 'l', 'y', '-', 'k', 'e',

@@ -21,8 +21,7 @@
 
 #include "http/ws.h"
 #include "proto/utf8.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 #define CAP 512
 
