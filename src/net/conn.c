@@ -177,6 +177,9 @@ static void conn_queue_release(struct conn_private *p)
     p->q_len = p->q_cap = p->q_head = p->q_off = 0;
 }
 
+_Static_assert(offsetof(struct conn_block, priv) == sizeof(struct conn),
+               "conn_prefetch (conn.h) expects the private part right after the public one");
+
 static void conn_free(struct conn_block *blk)
 {
     struct conn_private *p = &blk->priv;
@@ -229,6 +232,7 @@ static void conn_destroy(struct conn *c, bool graceful)
     p->dead = 1;
     c->closing = true;
     net__deadline_remove(c);
+    p->fd = -1; /* closed below with the handle; its number may come back */
     net__untrack(c);
     if (graceful)
         conn_drain_and_fin(c);
@@ -472,8 +476,8 @@ static void conn_start_write(struct conn *c, struct conn_wreq *w, const uv_buf_t
  * overtake a queued uv_write. uv_buf_t is struct iovec on Unix. */
 static ssize_t conn_try_write(struct conn *c, const uv_buf_t *iov, unsigned n)
 {
-    uv_os_fd_t fd;
-    if (uv_fileno((const uv_handle_t *)&c->priv->tcp, &fd) != 0) {
+    int fd = c->priv->fd;
+    if (fd < 0) {
         conn_abort(c, "Write error: no socket");
         return -1;
     }
@@ -828,6 +832,7 @@ void conn__accept(int fd, const struct sockaddr_storage *peer, uint16_t local_po
     struct conn_private *p = &blk->priv;
 
     c->priv = p;
+    p->fd = -1;
     p->ops = ops ? ops : &n->ops;
     p->dl_idx = NET_NO_INDEX;
     uv_tcp_init(n->loop, &p->tcp);
@@ -838,6 +843,7 @@ void conn__accept(int fd, const struct sockaddr_storage *peer, uint16_t local_po
         uv_close((uv_handle_t *)&p->tcp, conn_on_closed);
         return;
     }
+    p->fd = fd;
     uv_tcp_nodelay(&p->tcp, 1);
     c->id = n->next_id++;
     conn_fill_address(c, peer);

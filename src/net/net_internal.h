@@ -36,20 +36,17 @@
 
 struct tls_session;
 
+/* Laid out hot first: what a send and the flush touch for every recipient
+ * (the queue, the flags, the socket) sits in the first cache line, right
+ * after the public struct's own hot tail (conn.h), so a fan-out to
+ * thousands of cold connections misses as few lines as it can. */
 struct conn_private {
-    uv_tcp_t tcp;               /* tcp.data == the struct conn */
-    struct linebuf in;          /* partial input line / held bytes while paused */
     struct qbuf **q;            /* ring of queued buffers, power-of-two cap; NULL when empty */
     uint32_t q_head;            /* index of the oldest buffer */
     uint32_t q_len;             /* buffers queued */
     uint32_t q_cap;             /* ring capacity */
     uint32_t q_off;             /* bytes of the oldest buffer already written */
-    struct tls_session *tls;    /* NULL on plain connections */
-    const struct conn_ops *ops; /* the listener's, or &net__state.ops */
-    size_t sendq_max;           /* 0: net__state.limits.sendq_max */
-    char *reason;               /* close reason, owned; NULL until closing */
-    uint32_t all_idx;           /* index in net__state.all */
-    uint32_t dl_idx;            /* index in net__state.dl, or NET_NO_INDEX */
+    int fd;                     /* the socket (tcp's), for the plain writes */
     unsigned pending : 1;       /* on the pending list */
     unsigned resume : 1;        /* conn_resume() called; held lines to deliver */
     unsigned paused : 1;        /* on_line returned CONN_LINE_PAUSE */
@@ -61,12 +58,24 @@ struct conn_private {
     unsigned lingering : 1;     /* notified, still flushing before the close */
     unsigned dead : 1;          /* uv_close called; memory goes in the close callback */
     unsigned unfreed : 1;       /* closed while on the pending list: the flush frees it */
+    struct tls_session *tls;    /* NULL on plain connections */
+    size_t sendq_max;           /* 0: net__state.limits.sendq_max */
+    const struct conn_ops *ops; /* the listener's, or &net__state.ops */
+    uv_tcp_t tcp;               /* tcp.data == the struct conn */
+    struct linebuf in;          /* partial input line / held bytes while paused */
+    char *reason;               /* close reason, owned; NULL until closing */
+    uint32_t all_idx;           /* index in net__state.all */
+    uint32_t dl_idx;            /* index in net__state.dl, or NET_NO_INDEX */
 };
 
 struct conn_block {
     struct conn pub;
     struct conn_private priv;
 };
+
+/* How far ahead of the connection it services the flush prefetches
+ * (conn_prefetch). */
+#define NET_PREFETCH_AHEAD 4
 
 #define NET_NO_INDEX UINT32_MAX
 
