@@ -815,12 +815,8 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
             cb(ud, 0, seq);
         return seq;
     }
-    size_t text_bytes = 0;
     uint32_t lens[NETLOG_TEXTS];
-    netlog_text_lens(e, lens);
-    const char *texts[NETLOG_TEXTS] = {e->kind, e->actor, e->target, e->msgid, e->body};
-    for (size_t i = 0; i < NETLOG_TEXTS; i++)
-        text_bytes += texts[i] ? lens[i] + 1 : 0;
+    size_t text_bytes = netlog_text_lens(e, lens);
     size_t len = sizeof(struct nl_entry) + text_bytes;
     struct nl_entry *x = xmalloc(len);
     char *p = (char *)(x + 1);
@@ -832,14 +828,14 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
     if (x->ev.at_ms < nl.last_at) /* the clock stepped back: time ranges stay seq ranges */
         x->ev.at_ms = nl.last_at;
     nl.last_at = x->ev.at_ms;
-    x->ev.kind = nl_copy(&p, e->kind, lens[0]);
-    x->ev.actor = nl_copy(&p, e->actor, lens[1]);
-    x->ev.target = nl_copy(&p, e->target, lens[2]);
-    x->ev.msgid = nl_copy(&p, e->msgid, lens[3]);
-    x->ev.body = nl_copy(&p, e->body, lens[4]);
+    /* the strings into the entry, in NETLOG_TEXTS order */
+    const char **text[NETLOG_TEXTS] = {&x->ev.kind, &x->ev.actor, &x->ev.target, &x->ev.msgid,
+                                       &x->ev.body};
+    for (size_t i = 0; i < NETLOG_TEXTS; i++)
+        *text[i] = nl_copy(&p, *text[i], lens[i]);
+    memcpy(x->lens, lens, sizeof lens);
     x->rec_bytes = JOURNAL_EVENT_FIXED + text_bytes; /* = journal_event_bytes(&x->ev) */
     netlog_leaf_hash_lens(&x->ev, lens, x->leaf);
-    memcpy(x->lens, lens, sizeof lens);
     int64_t seq = x->ev.seq;
     if (!nl.strict && cb) { /* relaxed: the caller goes on at once */
         cb(ud, 0, seq);
