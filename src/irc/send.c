@@ -447,13 +447,15 @@ void send_to_channel_members(struct channel *ch, const struct irc_event *ev,
     struct render_cache rc = {0};
     for (size_t i = 0; i < ch->members_cap; i++) {
         struct member *m = &ch->members[i];
-        /* every member is cold in a large group: ask for the client two
-         * steps before its connection, and that four before its turn */
-        if (i + 8 < ch->members_cap && member_used(&ch->members[i + 8]))
-            __builtin_prefetch(ch->members[i + 8].client);
-        if (i + 4 < ch->members_cap && member_used(&ch->members[i + 4]) &&
-            ch->members[i + 4].client->conn)
-            conn_prefetch(ch->members[i + 4].client->conn);
+        /* every member is cold in a large group: ask for the client twice
+         * as far ahead as its connection, and that CONN_PREFETCH_AHEAD
+         * before its turn */
+        size_t ahead = i + CONN_PREFETCH_AHEAD, far = i + 2 * CONN_PREFETCH_AHEAD;
+        if (far < ch->members_cap && member_used(&ch->members[far]))
+            __builtin_prefetch(ch->members[far].client);
+        if (ahead < ch->members_cap && member_used(&ch->members[ahead]) &&
+            ch->members[ahead].client->conn)
+            conn_prefetch(ch->members[ahead].client->conn);
         if (!member_used(m) || m->client == except)
             continue;
         if ((m->client->caps & need_mask) != need_value)

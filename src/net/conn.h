@@ -122,6 +122,7 @@ struct conn {
  * struct conn_block). A fan-out calls it a few recipients ahead: every
  * connection it reaches is cold, and waiting for each miss in turn was a
  * visible share of the loop's time. Only a hint: no effect on behaviour. */
+#define CONN_PREFETCH_AHEAD 4 /* connections ahead of the one being worked on */
 static inline void conn_prefetch(const struct conn *c)
 {
     __builtin_prefetch(&c->tls);

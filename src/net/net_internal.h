@@ -73,10 +73,6 @@ struct conn_block {
     struct conn_private priv;
 };
 
-/* How far ahead of the connection it services the flush prefetches
- * (conn_prefetch). */
-#define NET_PREFETCH_AHEAD 4
-
 #define NET_NO_INDEX UINT32_MAX
 
 /* A connection that must be dealt with by a certain time: a TLS handshake

@@ -89,8 +89,8 @@ static void transport_on_check(uv_check_t *h)
         }
         if (budget-- == 0)
             return; /* the handles stay active: the rest next iteration */
-        if (n->batch_pos + NET_PREFETCH_AHEAD < n->batch_len)
-            conn_prefetch(n->batch[n->batch_pos + NET_PREFETCH_AHEAD]);
+        if (n->batch_pos + CONN_PREFETCH_AHEAD < n->batch_len)
+            conn_prefetch(n->batch[n->batch_pos + CONN_PREFETCH_AHEAD]);
         conn__service(n->batch[n->batch_pos++]); /* clears its pending bit */
     }
     if (!n->shutting_down) {
