@@ -113,8 +113,8 @@ static struct {
     /* writer-only: timing of the journal's write + sync, published into
      * stats under mu after each batch */
     uint64_t sync_max_us, syncs_slow;
-    int64_t sync_warned_ms;
-    bool ap_room; /* the writer waits for journal room: apply now */
+    struct log_limit sync_warn; /* one warning per 10 s */
+    bool ap_room;               /* the writer waits for journal room: apply now */
     bool ap_stop;
     /* loop-only: netlog_when_readable's FIFO, polled by wait_timer */
     struct nl_waiter *wait_head, *wait_tail;
@@ -504,13 +504,11 @@ static int nl_journal_append_timed(const struct journal_buf *b)
         nl.sync_max_us = us;
     if (us > NETLOG_SYNC_SLOW_MS * 1000ull) {
         nl.syncs_slow++;
-        int64_t now = nl_mono_ms();
-        if (!nl.sync_warned_ms || now - nl.sync_warned_ms >= 10000) {
-            nl.sync_warned_ms = now;
+        unsigned dropped;
+        if (log_limit_pass(&nl.sync_warn, 1, 10, &dropped))
             log_warn("netlog: writing and syncing the journal took %llu ms (%llu such in all); "
                      "deliveries waited for it",
                      (unsigned long long)(us / 1000), (unsigned long long)nl.syncs_slow);
-        }
     }
     return rc;
 }

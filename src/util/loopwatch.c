@@ -14,8 +14,7 @@ static struct {
     bool active;
     uint64_t stall_ns;
     uint64_t last_ns, last_idle_ns; /* at the previous prepare, 0 = none yet */
-    uint64_t warned_ns;             /* when the last warning went out, 0 = never */
-    uint64_t stalls_warned;         /* stalls counted at that warning */
+    struct log_limit warn;          /* one warning per LOOPWATCH_WARN_EVERY_S */
     struct loopwatch_stats st;
 } lw;
 
@@ -30,14 +29,12 @@ static void lw_on_prepare(uv_prepare_t *h)
             lw.st.busy_max_us = busy / 1000;
         if (busy > lw.stall_ns) {
             lw.st.stalls++;
-            if (!lw.warned_ns || now - lw.warned_ns >= LOOPWATCH_WARN_EVERY_MS * 1000000ULL) {
+            unsigned dropped;
+            if (log_limit_pass(&lw.warn, 1, LOOPWATCH_WARN_EVERY_S, &dropped))
                 log_warn("one turn of the event loop took %llu ms: every client waited that "
-                         "long (stalls since the last warning: %llu)",
+                         "long%s",
                          (unsigned long long)(busy / 1000000),
-                         (unsigned long long)(lw.st.stalls - lw.stalls_warned));
-                lw.warned_ns = now;
-                lw.stalls_warned = lw.st.stalls;
-            }
+                         dropped ? log_dropped_note(dropped) : "");
         }
     }
     lw.last_ns = now;
