@@ -33,7 +33,7 @@
 #include "util/log.h"
 
 #define LISTENER_ACCEPT_BATCH  64
-#define LISTENER_WARN_EVERY_MS 60000
+#define LISTENER_WARN_WINDOW_S 60 /* one "cannot accept" line per minute */
 
 struct listener {
     uv_poll_t poll; /* poll.data == the listener */
@@ -81,14 +81,10 @@ void listener__resume_all(void)
  * of spinning on a readable listener we cannot serve. */
 static void listener_on_exhausted(int err)
 {
-    struct net_state *n = &net__state;
-    uint64_t now = uv_now(n->loop);
-
-    if (n->emfile_warned_at == 0 || now - n->emfile_warned_at >= LISTENER_WARN_EVERY_MS) {
-        log_warn("net: cannot accept connections (%s) with %zu open; pausing accept for %d ms",
-                 strerror(err), conn_count(), NET_ACCEPT_RETRY_MS);
-        n->emfile_warned_at = now ? now : 1;
-    }
+    unsigned dropped;
+    if (log_limit_pass(&net__state.emfile_warn, 1, LISTENER_WARN_WINDOW_S, &dropped))
+        log_warn("net: cannot accept connections (%s) with %zu open; pausing accept for %d ms%s",
+                 strerror(err), conn_count(), NET_ACCEPT_RETRY_MS, log_dropped_note(dropped));
     listener__pause_all();
 }
 

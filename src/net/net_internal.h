@@ -25,6 +25,7 @@
 
 #include "net/conn.h"
 #include "net/linebuf.h"
+#include "util/log.h"
 
 #define NET_RBUF_SIZE       65536 /* shared read buffer (also TLS plaintext out of SSL_read) */
 #define NET_OBUF_SIZE       32768 /* shared TLS ciphertext staging for writes */
@@ -110,7 +111,7 @@ struct net_state {
     uv_timer_t accept_retry; /* resumes accepting after EMFILE */
     int handles_open;        /* of the four above, for the shutdown */
     bool accept_paused;
-    uint64_t emfile_warned_at; /* uv_now() of the last EMFILE warning, 0 = never */
+    struct log_limit emfile_warn; /* the "cannot accept" warning: one a minute */
     uint64_t stat_accepted, stat_closed, stat_reads, stat_writes, stat_async_writes;
     uint64_t stat_bytes_in, stat_bytes_out;
 };
