@@ -299,8 +299,7 @@ void conn__expire(struct conn *c)
     unsigned dropped;
     if (!p->lingering && !p->accepted &&
         log_limit_pass(&tls_timeout_limit, TLS_LOG_MAX, TLS_LOG_WINDOW, &dropped))
-        log_info("net: TLS handshake from %s timed out%s", c->ip,
-                 dropped ? log_dropped_note(dropped) : "");
+        log_info("net: TLS handshake from %s timed out%s", c->ip, log_dropped_note(dropped));
     net__deadline_remove(c);
     conn_destroy(c, false);
 }
@@ -660,7 +659,7 @@ static void conn_tls_input(struct conn *c, const char *data, size_t len)
             unsigned dropped;
             if (log_limit_pass(&tls_fail_limit, TLS_LOG_MAX, TLS_LOG_WINDOW, &dropped))
                 log_info("net: TLS handshake from %s failed: %s%s", c->ip,
-                         tls__session_error(p->tls), dropped ? log_dropped_note(dropped) : "");
+                         tls__session_error(p->tls), log_dropped_note(dropped));
             conn_flush(c, false); /* the alert, if the kernel takes it */
             conn_destroy(c, false);
             return;

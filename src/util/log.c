@@ -73,6 +73,8 @@ int log_limit_pass(struct log_limit *l, unsigned max, unsigned window_s, unsigne
 const char *log_dropped_note(unsigned dropped)
 {
     static char note[64];
+    if (dropped == 0)
+        return "";
     snprintf(note, sizeof note, " (%u more like it held back)", dropped);
     return note;
 }

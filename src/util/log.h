@@ -37,8 +37,8 @@ struct log_limit {
     unsigned dropped;
 };
 int log_limit_pass(struct log_limit *l, unsigned max, unsigned window_s, unsigned *dropped);
-/* " (N more like it held back)", for the line that passes after some were
- * dropped; a static buffer, for the loop thread. */
+/* " (N more like it held back)" for the line that passes after some were
+ * dropped, "" when none were; a static buffer, for the loop thread. */
 const char *log_dropped_note(unsigned dropped);
 
 #endif

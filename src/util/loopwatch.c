@@ -33,8 +33,7 @@ static void lw_on_prepare(uv_prepare_t *h)
             if (log_limit_pass(&lw.warn, 1, LOOPWATCH_WARN_EVERY_S, &dropped))
                 log_warn("one turn of the event loop took %llu ms: every client waited that "
                          "long%s",
-                         (unsigned long long)(busy / 1000000),
-                         dropped ? log_dropped_note(dropped) : "");
+                         (unsigned long long)(busy / 1000000), log_dropped_note(dropped));
         }
     }
     lw.last_ns = now;

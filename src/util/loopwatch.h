@@ -8,8 +8,8 @@
  * since the previous one minus what the loop spent blocked in the poll
  * itself (libuv's idle-time metric) is the work of one iteration. An
  * iteration longer than the threshold counts as a stall and is a warning in
- * the log, at most one per LOOPWATCH_WARN_EVERY_S seconds (log_limit_pass); the longest iteration
- * and the number of stalls are kept for `qunctl status`.
+ * the log, at most one per LOOPWATCH_WARN_EVERY_S seconds (log_limit_pass);
+ * the longest iteration and the number of stalls are kept for `qunctl status`.
  *
  * One watch per process, on the loop thread only.
  */
