@@ -55,6 +55,8 @@ static struct chat_msg *chat_msg_new(const char *prefix, const char *account, co
     cm->target_len = (uint32_t)lt;
     cm->text_len = (uint32_t)lx;
     cm->tags_len = (uint32_t)lg;
+    cm->prefix_len = (uint32_t)lp;
+    cm->channel_len = (uint32_t)lc;
     return cm;
 }
 
@@ -144,8 +146,10 @@ static size_t json_quote(char *out, const char *s, size_t len)
 /* The log's body for a message: JSON with the command, the text (or only
  * its length, for a direct message when netlog.direct_messages is
  * "metadata"), the client tags and a STATUSMSG prefix. Written straight
- * into buf (cap bytes) when it fits, else into a heap buffer (*heap). */
-static const char *msgpath_body(const struct chat_msg *cm, char *buf, size_t cap, char **heap)
+ * into buf (cap bytes) when it fits, else into a heap buffer (*heap); its
+ * length in *len. */
+static const char *msgpath_body(const struct chat_msg *cm, char *buf, size_t cap, char **heap,
+                                size_t *len)
 {
     size_t lt = cm->text_len, lg = cm->tags_len;
     size_t need = 6 * (lt + lg + cm->target_len) + 128;
@@ -177,6 +181,7 @@ static const char *msgpath_body(const struct chat_msg *cm, char *buf, size_t cap
 #undef BODY_LIT
     out[n++] = '}';
     out[n] = '\0';
+    *len = n;
     return out;
 }
 
@@ -203,6 +208,42 @@ static void msgpath_logged(void *ud, int status, int64_t seq)
         server_message_logged(id);
 }
 
+/* Appends cm to the log as the event of kind to target (target_len bytes),
+ * with every length known (netlog_append_lens); msgpath_logged delivers it. */
+static int64_t msgpath_log(struct chat_msg *cm, const char *kind, const char *target,
+                           uint32_t target_len, int64_t code, int64_t account_id)
+{
+    char body_buf[4096], *body_heap = NULL;
+    size_t body_len;
+    const char *body = msgpath_body(cm, body_buf, sizeof body_buf, &body_heap, &body_len);
+    struct netlog_event ev = {.at_ms = (int64_t)cm->time_ms,
+                              .kind = kind,
+                              .actor = cm->sender_prefix,
+                              .target = target,
+                              .code = code,
+                              .account_id = account_id,
+                              .msgid = cm->msgid,
+                              .body = body};
+    uint32_t lens[NETLOG_TEXTS] = {(uint32_t)strlen(kind), cm->prefix_len, target_len,
+                                   cm->msgid_len, (uint32_t)body_len};
+    int64_t seq = netlog_append_lens(&ev, lens, msgpath_logged, cm);
+    free(body_heap);
+    return seq;
+}
+
+/* A group message: the event names the group itself (cm->channel), not a
+ * STATUSMSG target. */
+static int64_t msgpath_append(struct chat_msg *cm, int64_t code, int64_t account_id)
+{
+    static const char *const kinds[] = {"msg", "notice", "tagmsg"};
+    return msgpath_log(cm, kinds[cm->kind], cm->channel, cm->channel_len, code, account_id);
+}
+
+static int64_t msgpath_append_dm(struct chat_msg *cm, const struct client *to, int64_t account_id)
+{
+    return msgpath_log(cm, "dm", to->nick, (uint32_t)strlen(to->nick), 0, account_id);
+}
+
 /* Builds the record for c's message, logs it and delivers it once logged.
  * target is the name as relayed (a nick, a channel name, or a STATUSMSG
  * prefix + channel). */
@@ -220,28 +261,17 @@ static void msgpath_submit_to(struct client *c, struct channel *ch, struct clien
     cm->to_channel = ch != NULL;
     cm->to_id = to ? to->id : 0;
     cm->member_mask = member_mask;
-    msgid_new(cm->msgid, sizeof cm->msgid);
+    cm->msgid_len = (uint32_t)msgid_new(cm->msgid, sizeof cm->msgid);
     cm->time_ms = time_now_ms();
     if (ch && kind != CHAT_TAGMSG)
         redact_remember(ch, cm->msgid, c);
     else if (to && kind != CHAT_TAGMSG)
         redact_remember_dm(c, cm->msgid, to);
-    char body_buf[4096], *body_heap = NULL;
-    const char *body = msgpath_body(cm, body_buf, sizeof body_buf, &body_heap);
-    static const char *const kinds[] = {"msg", "notice", "tagmsg"};
-    struct netlog_event ev = {.at_ms = (int64_t)cm->time_ms,
-                              .kind = ch ? kinds[kind] : "dm",
-                              .actor = cm->sender_prefix,
-                              .target = ch ? ch->name : to->nick,
-                              .code = ch ? ch->code : 0,
-                              .account_id = c->acct ? c->acct->id : 0,
-                              .msgid = cm->msgid,
-                              .body = body};
     if (netlog_strict())
         cm->label = label_group_join(c);
     c->msgs_in_flight++; /* counted down in msgpath_logged */
-    int64_t seq = netlog_append(&ev, msgpath_logged, cm);
-    free(body_heap);
+    int64_t seq = ch ? msgpath_append(cm, ch->code, c->acct ? c->acct->id : 0)
+                     : msgpath_append_dm(cm, to, c->acct ? c->acct->id : 0);
     if (seq < 0) {
         if (cm->label)
             label_group_done(cm->label, NULL);
@@ -308,23 +338,10 @@ int msgpath_submit_released(const char *author, const char *account, int64_t acc
     cm->to_channel = true;
     cm->member_mask = mask;
     cm->held_id = held_id;
-    msgid_new(cm->msgid, sizeof cm->msgid);
+    cm->msgid_len = (uint32_t)msgid_new(cm->msgid, sizeof cm->msgid);
     cm->time_ms = time_now_ms();
-    char body_buf[4096], *body_heap = NULL;
-    const char *body = msgpath_body(cm, body_buf, sizeof body_buf, &body_heap);
-    static const char *const kinds[] = {"msg", "notice", "tagmsg"};
-    struct netlog_event ev = {.at_ms = (int64_t)cm->time_ms,
-                              .kind = kinds[kind],
-                              .actor = cm->sender_prefix,
-                              .target = ch->name,
-                              .code = ch->code,
-                              .account_id = account_id,
-                              .msgid = cm->msgid,
-                              .body = body};
     /* sender_id 0: nobody's pipeline waits for it (msgpath_logged) */
-    int64_t seq = netlog_append(&ev, msgpath_logged, cm);
-    free(body_heap);
-    if (seq < 0) {
+    if (msgpath_append(cm, ch->code, account_id) < 0) {
         free(cm);
         return -1;
     }

@@ -44,6 +44,7 @@ struct chat_msg {
     char *text;                              /* NULL for TAGMSG */
     char *client_tags;                       /* escaped "+a=b;..." or NULL */
     uint32_t target_len, text_len, tags_len; /* their strlen (0 for NULL) */
+    uint32_t prefix_len, channel_len, msgid_len;
     char msgid[32];
     uint64_t time_ms;
     /* found again when the log has it (delivery is asynchronous) */

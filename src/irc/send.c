@@ -44,7 +44,7 @@ void time_format_iso(uint64_t ms, char *buf, size_t len)
 
 /* msgids are a per-process random prefix plus a counter: unique within the
  * process lifetime and, with 48 random bits, across restarts. */
-void msgid_new(char *buf, size_t len)
+size_t msgid_new(char *buf, size_t len)
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
     static char prefix[11];
@@ -67,7 +67,9 @@ void msgid_new(char *buf, size_t len)
     memcpy(buf, prefix, off);
     while (n > 0 && off + 1 < len)
         buf[off++] = tail[--n];
-    buf[off < len ? off : len - 1] = '\0';
+    off = off < len ? off : len - 1;
+    buf[off] = '\0';
+    return off;
 }
 
 static char event_msgid[32];

@@ -79,15 +79,21 @@ void netlog_leaf_hash_lens(const struct netlog_event *e, const uint32_t lens[NET
         free(c.p);
 }
 
-size_t netlog_text_lens(const struct netlog_event *e, uint32_t lens[NETLOG_TEXTS])
+size_t netlog_text_bytes(const struct netlog_event *e, const uint32_t lens[NETLOG_TEXTS])
 {
     const char *t[NETLOG_TEXTS] = {e->kind, e->actor, e->target, e->msgid, e->body};
     size_t bytes = 0;
-    for (int i = 0; i < NETLOG_TEXTS; i++) {
-        lens[i] = t[i] ? (uint32_t)strlen(t[i]) : 0;
+    for (int i = 0; i < NETLOG_TEXTS; i++)
         bytes += t[i] ? lens[i] + 1 : 0;
-    }
     return bytes;
+}
+
+size_t netlog_text_lens(const struct netlog_event *e, uint32_t lens[NETLOG_TEXTS])
+{
+    const char *t[NETLOG_TEXTS] = {e->kind, e->actor, e->target, e->msgid, e->body};
+    for (int i = 0; i < NETLOG_TEXTS; i++)
+        lens[i] = t[i] ? (uint32_t)strlen(t[i]) : 0;
+    return netlog_text_bytes(e, lens);
 }
 
 void netlog_leaf_hash(const struct netlog_event *e, uint8_t out[NETLOG_HASH_BYTES])

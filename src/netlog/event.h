@@ -62,6 +62,8 @@ void netlog_leaf_hash_lens(const struct netlog_event *e, const uint32_t lens[NET
                            uint8_t out[NETLOG_HASH_BYTES]);
 /* Returns the bytes the strings take with their NULs (NULL ones none). */
 size_t netlog_text_lens(const struct netlog_event *e, uint32_t lens[NETLOG_TEXTS]);
+/* The same from lengths already known. */
+size_t netlog_text_bytes(const struct netlog_event *e, const uint32_t lens[NETLOG_TEXTS]);
 /* chain = SHA-256(prev || leaf). */
 void netlog_chain_next(const uint8_t prev[NETLOG_HASH_BYTES], const uint8_t leaf[NETLOG_HASH_BYTES],
                        uint8_t out[NETLOG_HASH_BYTES]);

@@ -14,6 +14,7 @@
  */
 #include "netlog/netlog.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -805,6 +806,14 @@ static char *nl_copy(char **p, const char *s, size_t len)
 
 int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
 {
+    uint32_t lens[NETLOG_TEXTS];
+    netlog_text_lens(e, lens);
+    return netlog_append_lens(e, lens, cb, ud);
+}
+
+int64_t netlog_append_lens(const struct netlog_event *e, const uint32_t lens[NETLOG_TEXTS],
+                           netlog_cb cb, void *ud)
+{
     if (!nl.open || nl.stop || nl.queued + nl.it_count >= nl.queue_max)
         return -1;
     if (nl.off) { /* benchmarks of the core without the log: a seq, nothing kept */
@@ -813,8 +822,12 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
             cb(ud, 0, seq);
         return seq;
     }
-    uint32_t lens[NETLOG_TEXTS];
-    size_t text_bytes = netlog_text_lens(e, lens);
+#ifndef NDEBUG /* the test build: a wrong length would corrupt the journal record */
+    uint32_t measured[NETLOG_TEXTS];
+    netlog_text_lens(e, measured);
+    assert(memcmp(measured, lens, sizeof measured) == 0);
+#endif
+    size_t text_bytes = netlog_text_bytes(e, lens);
     size_t len = sizeof(struct nl_entry) + text_bytes;
     struct nl_entry *x = xmalloc(len);
     char *p = (char *)(x + 1);
@@ -831,7 +844,7 @@ int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud)
                                        &x->ev.body};
     for (size_t i = 0; i < NETLOG_TEXTS; i++)
         *text[i] = nl_copy(&p, *text[i], lens[i]);
-    memcpy(x->lens, lens, sizeof lens);
+    memcpy(x->lens, lens, sizeof x->lens);
     x->rec_bytes = JOURNAL_EVENT_FIXED + text_bytes; /* = journal_event_bytes(&x->ev) */
     netlog_leaf_hash_lens(&x->ev, lens, x->leaf);
     int64_t seq = x->ev.seq;

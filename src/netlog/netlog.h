@@ -72,6 +72,11 @@ void netlog_close(void);
 /* Appends e (every string is copied). cb may be NULL. Returns the seq, or
  * -1 when the log is not open or its queue is over its bound. */
 int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud);
+/* The same when the caller knows the strings' lengths (NETLOG_TEXTS of
+ * them in event.h's order, 0 for a NULL string): the message path does,
+ * and the log then never measures a message twice. */
+int64_t netlog_append_lens(const struct netlog_event *e, const uint32_t lens[NETLOG_TEXTS],
+                           netlog_cb cb, void *ud);
 /* Convenience: time now, no callback. */
 int64_t netlog_record(const char *kind, const char *actor, const char *target, int64_t code,
                       int64_t account_id, const char *msgid, const char *body);
