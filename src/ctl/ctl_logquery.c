@@ -209,8 +209,9 @@ static json_t *loop_json(void)
 {
     struct loopwatch_stats st;
     loopwatch_get(&st);
-    return json_pack("{s:I, s:I, s:I}", "busy_max_us", (json_int_t)st.busy_max_us, "stalls",
-                     (json_int_t)st.stalls, "iterations", (json_int_t)st.iterations);
+    return json_pack("{s:I, s:s, s:I, s:I}", "busy_max_us", (json_int_t)st.busy_max_us,
+                     "busiest_did", st.busiest_did, "stalls", (json_int_t)st.stalls, "iterations",
+                     (json_int_t)st.iterations);
 }
 
 static void h_status(struct ctl_request *req, json_t *args)

@@ -22,6 +22,7 @@
 static struct strmap client_nicks;
 static struct idmap client_ids; /* id -> client, every live client */
 static size_t client_total, client_registered, client_invisible, client_opers, client_max;
+static uint64_t client_registrations; /* completed since the start */
 static uint32_t client_fanout_gen;
 
 struct client *client_create(struct conn *conn)
@@ -202,9 +203,15 @@ size_t client_max_registered(void)
     return client_max;
 }
 
+const uint64_t *client_registrations_total(void)
+{
+    return &client_registrations;
+}
+
 void client_note_registered(struct client *c)
 {
     client_registered++;
+    client_registrations++;
     if (client_registered > client_max)
         client_max = client_registered;
     if (c->umodes & UMODE_INVISIBLE)

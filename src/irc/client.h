@@ -122,6 +122,8 @@ size_t client_count_registered(void);
 size_t client_count_invisible(void);
 size_t client_count_opers(void);
 size_t client_max_registered(void);
+/* Registrations completed since the start (monotonic, for loopwatch_track). */
+const uint64_t *client_registrations_total(void);
 void client_note_registered(struct client *c);
 void client_note_umode(struct client *c, uint8_t old_modes);
 /* Calls fn for every client in the registry. */

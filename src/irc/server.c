@@ -72,6 +72,7 @@ static struct tls_ctx *server_tls;
 static bool server_stopping;
 static bool server_ready;          /* start-up finished (server_open_storage) */
 static char *server_stop_deferred; /* a shutdown asked for during start-up */
+static uint64_t server_lines;      /* lines taken from clients (loopwatch_track) */
 static void server_finish_shutdown(void);
 static struct store *server_store_handle;
 static struct vault *server_vault_handle;
@@ -337,6 +338,7 @@ static enum conn_line_result server_on_line(struct conn *conn, char *line, size_
         return CONN_LINE_PAUSE;
     c->last_read_ms = server_now_ms();
     c->ping_sent = false;
+    server_lines++;
     char cmd[40];
     if (server_tag_bytes(line, len) > server_config->client_tags_max) {
         send_numeric(c, ERR_INPUTTOOLONG, ":Input line was too long (tags)");
@@ -458,6 +460,8 @@ int server_start(uv_loop_t *loop, struct qun_config *cfg, char *err, size_t errl
         if (r < 0)
             return -1;
     }
+    loopwatch_track("command lines", &server_lines);
+    loopwatch_track("registrations", client_registrations_total());
     int lw = loopwatch_start(loop, SERVER_LOOP_STALL_MS);
     if (lw != 0)
         log_warn("the event loop is not watched for stalls: %s", uv_strerror(lw));

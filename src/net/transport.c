@@ -35,6 +35,7 @@
 
 #include "net/conn.h"
 #include "net/net_internal.h"
+#include "util/loopwatch.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -209,6 +210,10 @@ void transport_init(uv_loop_t *loop, const struct conn_ops *ops, const struct co
     uv_timer_init(loop, &n->sweep);
     uv_timer_init(loop, &n->accept_retry);
     n->handles_open = 4;
+    loopwatch_track("reads", &n->stat_reads);
+    loopwatch_track("writes", &n->stat_writes);
+    loopwatch_track("accepted connections", &n->stat_accepted);
+    loopwatch_track("closed connections", &n->stat_closed);
     /* libuv writes with write(2)/writev(2), not send(MSG_NOSIGNAL): a peer
      * that reset the connection would otherwise kill the process. */
     signal(SIGPIPE, SIG_IGN);

@@ -35,6 +35,7 @@
 #include "netlog/schema.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/loopwatch.h"
 
 #define NL_BATCH_MAX    4096        /* events per journal write */
 #define NL_BATCH_BYTES  (1 << 20)   /* and about this many bytes */
@@ -117,6 +118,7 @@ static struct {
     struct log_limit sync_warn; /* one warning per 10 s */
     bool ap_room;               /* the writer waits for journal room: apply now */
     bool ap_stop;
+    uint64_t released; /* loop-only: events whose callbacks ran (loopwatch_track) */
     /* loop-only: netlog_when_readable's FIFO, polled by wait_timer */
     struct nl_waiter *wait_head, *wait_tail;
     uv_timer_t wait_timer;
@@ -710,6 +712,7 @@ static void nl_run_callbacks(struct nl_entry *list, int status)
         struct nl_entry *next = list->next;
         if (list->cb)
             list->cb(list->ud, status, list->ev.seq);
+        nl.released++;
         free(list);
         list = next;
     }
@@ -1168,6 +1171,7 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
 {
     memset(&nl, 0, sizeof nl);
     nl.loop = loop;
+    loopwatch_track("events the log released", &nl.released);
     nl.strict = strcmp(cfg->netlog_mode, "strict") == 0;
     nl.off = strcmp(cfg->netlog_mode, "off") == 0;
     nl.dm_content = strcmp(cfg->netlog_dm, "content") == 0;

@@ -49,6 +49,10 @@
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/loopwatch.h"
+
+/* Answers handed to callers on the loop, every store (loopwatch_track). */
+static uint64_t store_answers;
 
 struct store_job {
     struct store_job *next;
@@ -837,6 +841,7 @@ static void store_read_after(uv_work_t *w, int status)
     }
     if (job->dcb != NULL)
         job->dcb(job->ud, job->status, job->err);
+    store_answers++;
     store_job_free(job);
     uv_mutex_lock(&st->mu);
     st->stats.reads++;
@@ -1035,6 +1040,7 @@ int store_open(uv_loop_t *loop, const struct store_options *opt, struct store **
         return STORE_ERR_ARG;
     }
     struct store *st = xcalloc(1, sizeof *st);
+    loopwatch_track("database answers", &store_answers);
     st->loop = loop;
     st->opt = *opt;
     store_options_default(&st->opt);

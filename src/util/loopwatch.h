@@ -11,6 +11,13 @@
  * the log, at most one per LOOPWATCH_WARN_EVERY_S seconds (log_limit_pass);
  * the longest iteration and the number of stalls are kept for `qunctl status`.
  *
+ * What a long iteration did: the layers name their own counters of work on
+ * the loop (reads, accepted connections, commands, registrations, messages
+ * the log released; loopwatch_track), and the watch reports how much of each
+ * the iteration did, in the warning and for the longest one in the stats.
+ * Reading a dozen counters once per iteration costs nothing on the paths
+ * that count.
+ *
  * One watch per process, on the loop thread only.
  */
 #ifndef QUN_UTIL_LOOPWATCH_H
@@ -20,12 +27,22 @@
 #include <uv.h>
 
 #define LOOPWATCH_WARN_EVERY_S 10
+#define LOOPWATCH_TRACK_MAX    12
 
 struct loopwatch_stats {
     uint64_t busy_max_us; /* longest iteration's work since the start */
     uint64_t stalls;      /* iterations over the threshold */
     uint64_t iterations;
+    char busiest_did[192]; /* what the longest iteration did, e.g. "412 registrations,
+                            * 1024 reads" ("" before the first) */
 };
+
+/* Tracks *counter, a count of some work done on the loop (monotonic,
+ * written on the loop thread only), under the plural noun `what` (a string
+ * that outlives the watch). The same counter twice is tracked once; past
+ * LOOPWATCH_TRACK_MAX counters the rest are ignored. Tracking may start
+ * before or after loopwatch_start and survives loopwatch_stop. */
+void loopwatch_track(const char *what, const uint64_t *counter);
 
 /* Starts watching `loop`; an iteration longer than stall_ms is a stall.
  * The watch does not keep the loop alive. Returns 0, or a libuv error. */

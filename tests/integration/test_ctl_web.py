@@ -113,6 +113,13 @@ def test_status_follows_the_server(qund_factory):
     loop = st5["loop"]
     assert loop["iterations"] > 0 and 0 < loop["busy_max_us"] < 60_000_000, loop
     assert loop["stalls"] <= loop["iterations"], loop
+    # and what the longest turn did, in the counters the daemon tracks
+    names = {"reads", "writes", "accepted connections", "closed connections", "command lines",
+             "registrations", "events the log released", "database answers"}
+    did = loop["busiest_did"]
+    assert did == "nothing it counts" or all(
+        re.fullmatch(r"[1-9][0-9]*", part.split(" ", 1)[0]) and part.split(" ", 1)[1] in names
+        for part in did.split(", ")), loop
 
     # nothing above read the log: no log.access
     assert accesses(srv, "search") == [] and accesses(srv, "export") == []
