@@ -14,9 +14,9 @@
  *   OPEN <---- handshake done ----- HANDSHAKE --- failure, EOF, deadline --+
  *    |   [conn_tls_input: certfp,      (no on_accept, no on_close)         |
  *    |    conn_notify_accept]                                               |
- *    |-- read EOF/error [conn_fail]: on_close now, no flush -------------> DEAD
  *    |-- conn_close() [conn_close]: mark, no callback --> CLOSING           ^
  *    |-- SendQ overflow, write error [conn_abort] ------> CLOSING+abort     |
+ *    |-- read EOF/error [conn_peer_gone]: stop reading -> CLOSING+abort     |
  *                                                           |               |
  *   CLOSING at the flush point [conn_close_step]: on_close; then            |
  *      abort, or queue fully written --------------------------------------+
@@ -95,6 +95,17 @@ static void conn_abort(struct conn *c, const char *reason)
     conn_mark_closing(c, reason);
     p->abort = 1;
     net__pending_add(c);
+}
+
+/* The peer closed or the read failed: no more input, and no flush (there
+ * is nobody to read it). on_close follows at the flush point like an abort,
+ * NET_FLUSH_SLICE connections an iteration, so thousands of peers leaving
+ * at once (a network blip, a proxy restarting) do not hold every other
+ * client for the whole teardown in one turn of the loop. */
+static void conn_peer_gone(struct conn *c, const char *reason)
+{
+    conn_read_stop(c);
+    conn_abort(c, reason);
 }
 
 static const char *conn_error_text(const char *what, int err)
@@ -241,20 +252,6 @@ static void conn_destroy(struct conn *c, bool graceful)
 
 /* A read error or EOF: tell the layer above right away (from the read
  * callback), nothing left to flush to a peer that is gone. */
-static void conn_fail(struct conn *c, const char *reason)
-{
-    struct conn_private *p = c->priv;
-
-    if (p->dead)
-        return;
-    if (!p->notified) {
-        p->notified = 1;
-        if (p->accepted)
-            p->ops->on_close(c, c->closing && p->reason ? p->reason : reason);
-    }
-    conn_destroy(c, false);
-}
-
 static bool conn_drained(const struct conn *c)
 {
     return c->priv->q_len == 0 && !c->priv->writing;
@@ -683,7 +680,7 @@ static void conn_tls_read_plain(struct conn *c)
         if (n == TLS_AGAIN)
             break;
         if (n < 0) {
-            conn_fail(c, n == TLS_EOF ? "Remote host closed the connection" : "TLS error");
+            conn_peer_gone(c, n == TLS_EOF ? "Remote host closed the connection" : "TLS error");
             return;
         }
         conn_deliver(c, net__rbuf, (size_t)n);
@@ -699,7 +696,7 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0)
         return;
     if (nread < 0) {
-        conn_fail(c, conn_error_text("Read", (int)nread));
+        conn_peer_gone(c, conn_error_text("Read", (int)nread));
         return;
     }
     net__state.stat_reads++;

@@ -587,6 +587,63 @@ static void test_idle_loop_blocks(void **state)
     tn_teardown();
 }
 
+/* Peers that all leave at once: every one gets its on_close ("Remote host
+ * closed the connection"), but no turn of the loop tears down more than
+ * NET_FLUSH_SLICE of them, so the clients that stay are not held for the
+ * whole teardown. */
+static int tn_mass_target;
+static bool tn_mass_accepted(void)
+{
+    return tn.accepts >= tn_mass_target;
+}
+
+static void test_mass_disconnect_in_slices(void **state)
+{
+    (void)state;
+    enum { N = 4 * NET_FLUSH_SLICE + 37 };
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < 2 * N + 100) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    assert_true(rl.rlim_cur >= 2 * N + 100);
+    tn_setup_limits(512, 65536, "127.0.0.1", NULL);
+    tn.count_only = true;
+    static int fds[N];
+    tn_mass_target = N;
+    for (int i = 0; i < N; i++) {
+        fds[i] = tn_connect();
+        if (i % 64 == 63)
+            tn_pump(1);
+    }
+    assert_true(tn_pump_until(tn_mass_accepted, 10000));
+    int stay = tn_connect(); /* one client that stays */
+    tn_mass_target = N + 1;
+    assert_true(tn_pump_until(tn_mass_accepted, 2000));
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    usleep(50000); /* every FIN is in the kernel before the loop looks */
+
+    int turns = 0, most = 0;
+    double end = tn_now() + 10;
+    while (tn.closes < N && tn_now() < end) {
+        int before = tn.closes;
+        uv_run(&tn.loop, UV_RUN_ONCE);
+        turns++;
+        if (tn.closes - before > most)
+            most = tn.closes - before;
+    }
+    assert_int_equal(tn.closes, N);
+    assert_string_equal(tn.close_reason, "Remote host closed the connection");
+    assert_true(most <= NET_FLUSH_SLICE);
+    assert_true(turns >= N / NET_FLUSH_SLICE);
+    assert_int_equal(conn_count(), 1);
+    close(stay);
+    assert_true(tn_pump_until(tn_none_left, 2000));
+    tn_teardown();
+}
+
 static bool tn_has_6_accepts(void)
 {
     return tn.accepts >= 6;
@@ -725,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_idle_loop_blocks),
         cmocka_unit_test(test_emfile_pauses_accept),
         cmocka_unit_test(test_linger_gives_up),
+        cmocka_unit_test(test_mass_disconnect_in_slices),
         cmocka_unit_test(test_idle_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
