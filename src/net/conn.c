@@ -250,8 +250,6 @@ static void conn_destroy(struct conn *c, bool graceful)
     uv_close((uv_handle_t *)&p->tcp, conn_on_closed);
 }
 
-/* A read error or EOF: tell the layer above right away (from the read
- * callback), nothing left to flush to a peer that is gone. */
 static bool conn_drained(const struct conn *c)
 {
     return c->priv->q_len == 0 && !c->priv->writing;
