@@ -35,9 +35,9 @@
 
 #include "net/conn.h"
 #include "net/net_internal.h"
-#include "util/loopwatch.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/loopwatch.h"
 
 struct net_state net__state;
 char net__rbuf[NET_RBUF_SIZE];
