@@ -13,6 +13,7 @@
 #include "irc/client.h"
 #include "irc/send.h"
 #include "util/alloc.h"
+#include "util/blockcache.h"
 #include "account/account.h"
 #include "irc/server.h"
 #include "netlog/netlog.h"
@@ -43,7 +44,7 @@ static struct chat_msg *chat_msg_new(const char *prefix, const char *account, co
     size_t lp = strlen(prefix), la = account ? strlen(account) : 0, lt = strlen(target);
     size_t lx = text ? strlen(text) : 0, lg = tags ? strlen(tags) : 0;
     size_t lc = channel ? strlen(channel) : 0;
-    struct chat_msg *cm = xmalloc(sizeof *cm + lp + la + lt + lx + lg + lc + 6);
+    struct chat_msg *cm = blockcache_alloc(sizeof *cm + lp + la + lt + lx + lg + lc + 6);
     memset(cm, 0, sizeof *cm);
     char *area = (char *)(cm + 1);
     cm->sender_prefix = chat_msg_copy(&area, prefix, lp);
@@ -203,7 +204,7 @@ static void msgpath_logged(void *ud, int status, int64_t seq)
     if (cm->label)
         label_group_done(cm->label, sender);
     uint64_t id = cm->sender_id;
-    free(cm);
+    blockcache_free(cm);
     if (id)
         server_message_logged(id);
 }
@@ -279,7 +280,7 @@ static void msgpath_submit_to(struct client *c, struct channel *ch, struct clien
         c->msgs_in_flight--;
         send_fail(c, "FAIL", chat_commands[kind], "LOG_UNAVAILABLE", target,
                   "The group log cannot take messages right now; yours was not sent.");
-        free(cm);
+        blockcache_free(cm);
     }
 }
 
@@ -342,7 +343,7 @@ int msgpath_submit_released(const char *author, const char *account, int64_t acc
     cm->time_ms = time_now_ms();
     /* sender_id 0: nobody's pipeline waits for it (msgpath_logged) */
     if (msgpath_append(cm, ch->code, account_id) < 0) {
-        free(cm);
+        blockcache_free(cm);
         return -1;
     }
     return 0;

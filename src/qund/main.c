@@ -25,6 +25,7 @@
 #include "irc/server.h"
 #include "net/conn.h"
 #include "rules/rules.h"
+#include "util/blockcache.h"
 #include "util/log.h"
 
 static uv_signal_t sig_hup, sig_term, sig_int;
@@ -164,6 +165,7 @@ int main(int argc, char **argv)
     if (rc != 0)
         log_warn("event loop closed with handles still open (%s)", uv_strerror(rc));
     server_free();
+    blockcache_trim(); /* the loop's kept message blocks */
     /* Join libuv's worker threads (store, log reader, password hashing), so
      * their thread-exit handlers run: OpenSSL frees its per-thread state
      * there, which valgrind otherwise reports as lost at exit. */
