@@ -152,6 +152,7 @@ static struct {
     pthread_cond_t bf_cv;
     sqlite3 *bf_db;
     bool bf_due, bf_stop, bf_running;
+    int bf_pages;          /* NL_BACKFILL_PAGES (test builds: QUN_NETLOG_BACKFILL_PAGES) */
     atomic_bool bf_copied; /* the backfill copied: the applier copies the rest */
     /* the daily purge (retention.c) on the thread pool */
     uv_timer_t purge_timer;
@@ -186,8 +187,8 @@ static void nl_lower_priority(void)
 
 /* ---- the backfill thread ---- */
 
-#define NL_BACKFILL_PAGES 8192 /* WAL pages (32 MiB) that wake the backfill thread */
-#define NL_WAL_PAGES_MAX  (8 * NL_BACKFILL_PAGES) /* past this the writer copies itself */
+#define NL_BACKFILL_PAGES 8192              /* WAL pages (32 MiB) that wake the backfill thread */
+#define NL_WAL_PAGES_MAX  (3 * nl.bf_pages) /* past this the applier copies itself */
 
 static void *nl_backfill(void *arg)
 {
@@ -216,24 +217,26 @@ static void *nl_backfill(void *arg)
 }
 
 /* SQLite's commit hook for the WAL (applier thread): wakes the backfill
- * thread past NL_BACKFILL_PAGES; if it falls far behind (a reader holding an
- * old snapshot, a slow disk), the applier copies in its own time, as
+ * thread past NL_BACKFILL_PAGES; if it falls behind (a busy processor: it
+ * runs at a lower priority; a reader holding an old snapshot; a slow
+ * disk), the applier copies in its own time past NL_WAL_PAGES_MAX, as
  * SQLite's automatic checkpoint would.
  *
  * SQLite starts the WAL over only when a write transaction begins with
  * every frame of it copied. Under a steady load the applier always commits
- * more while the backfill copies, so the WAL grew without end (115 MB in a
- * 6 s benchmark phase), every write landing on new blocks that the kernel
- * first zeroes. So once the backfill has copied, the applier copies what
- * it committed meanwhile (one or two transactions' pages), and its next
- * transaction starts the WAL over. */
+ * more while the backfill copies, so the WAL grew until that limit (then
+ * eight times the threshold: 115 MB in a 6 s benchmark phase), every
+ * write landing on new blocks that the kernel first zeroes. So once the
+ * backfill has copied, the applier copies what it committed meanwhile (one
+ * or two transactions' pages), and its next transaction starts the WAL
+ * over (netlog/test_writer.c, test_wal_bounded_under_steady_load). */
 static int nl_wal_hook(void *ud, sqlite3 *db, const char *name, int pages)
 {
     (void)ud;
-    if (pages >= NL_WAL_PAGES_MAX || (!nl.bf_running && pages >= NL_BACKFILL_PAGES) ||
+    if (pages >= NL_WAL_PAGES_MAX || (!nl.bf_running && pages >= nl.bf_pages) ||
         atomic_exchange(&nl.bf_copied, false)) {
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    } else if (pages >= NL_BACKFILL_PAGES) {
+    } else if (pages >= nl.bf_pages) {
         pthread_mutex_lock(&nl.bf_mu);
         nl.bf_due = true;
         pthread_cond_signal(&nl.bf_cv);
@@ -248,6 +251,13 @@ static void nl_backfill_start(const char *path)
     pthread_cond_init(&nl.bf_cv, NULL);
     nl.bf_due = nl.bf_stop = false;
     atomic_store(&nl.bf_copied, false);
+    nl.bf_pages = NL_BACKFILL_PAGES;
+#ifdef QUN_TEST_HOOKS
+    /* test builds: a WAL that cycles within a test */
+    const char *v = getenv("QUN_NETLOG_BACKFILL_PAGES");
+    if (v && atoi(v) > 0)
+        nl.bf_pages = atoi(v);
+#endif
     if (sqlite3_open_v2(path, &nl.bf_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) ==
             SQLITE_OK &&
         sqlite3_exec(nl.bf_db, "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000", NULL, NULL,
