@@ -202,8 +202,8 @@ static void *nl_backfill(void *arg)
         }
         nl.bf_due = false;
         pthread_mutex_unlock(&nl.bf_mu);
-        /* PASSIVE: copies what no reader still needs, never blocks the writer;
-         * the writer's next transaction starts the WAL over once all is copied */
+        /* PASSIVE: copies what no reader still needs, never blocks the
+         * applier, which copies the rest after its next commit (nl_wal_hook) */
         int rc = sqlite3_wal_checkpoint_v2(nl.bf_db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         if (rc == SQLITE_OK)
             atomic_store(&nl.bf_copied, true);
