@@ -380,7 +380,7 @@ CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 	echo "Full-speed phases: ${FULL} s, each sender keeping a bounded number of messages in flight (a message leaves the window once every other member received it); server CPU includes what the server spends after the phase until it rests (work it put off, e.g. qund's log applier catching up)."
 	echo "Background load (other processes, both cores, 1 s sample): ${BUSY_BEFORE} % before the run, ${BUSY_AFTER} % after; anything above a few % skews throughput and latency, less so the per-CPU-second figures."
 	echo "Channel scenarios: $REPEAT rounds over all servers; full-speed figures are the server's median round by deliveries per CPU-second; latency figures come from the round with the least outside load on the server core (last row)."
-	echo "Latency phases: ${LAT} s at a fixed rate; latency = receive time − send time stamped in the text (same process, CLOCK_MONOTONIC)."
+	echo "Latency phases: ${LAT} s at a fixed rate; latency = receive time − send time stamped in the text (same process, CLOCK_MONOTONIC); server CPU % = the phase's server CPU, with what it spends after the phase until it rests, over the phase's time."
 	echo
 	STAT=""
 	for name in qund qund-relaxed qund-off ngircd inspircd hybrid ergo; do STAT="$STAT $name=${STATUS[$name]:-skipped}"; done
