@@ -70,7 +70,7 @@ struct nl_chunk {
  * is up to NL_BATCH_BYTES, and a fresh one each time made the writer's
  * allocator grow and trim its heap, the kernel clearing every page again
  * (a tenth of the writer's time at 1,000 groups of 5). */
-#define NL_SPARE_MAX 8
+#define NL_SPARE_MAX 4
 
 /* A loop-side wait for the database to hold what was appended before it
  * (netlog_when_readable). */

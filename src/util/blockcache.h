@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#define BLOCKCACHE_KEEP_BYTES (4u << 20)
+#define BLOCKCACHE_KEEP_BYTES (1u << 20)
 
 /* Like xmalloc: never NULL; aligned for any type. */
 void *blockcache_alloc(size_t n);
