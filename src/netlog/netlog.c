@@ -61,9 +61,7 @@ struct nl_entry {
 /* A journaled batch on its way to the database (journal records). */
 struct nl_chunk {
     struct nl_chunk *next;
-    uint8_t *p;
-    size_t len, cap, events;
-    int64_t last_seq; /* 0: checkpoint only */
+    struct journal_buf b; /* b.last_seq 0: checkpoint only */
 };
 
 /* Applied chunks go back to the writer, buffer and all (nl.spare): a batch
@@ -383,7 +381,7 @@ static int nl_apply(const struct nl_chunk *list)
     }
     int rc = 0;
     for (const struct nl_chunk *c = list; c && rc == 0; c = c->next)
-        rc = nl_insert_records(c->p, c->len);
+        rc = nl_insert_records(c->b.p, c->b.len);
     if (rc == 0 && sqlite3_exec(nl.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = -1;
     if (rc != 0) {
@@ -423,7 +421,7 @@ static void nl_free_chunks(struct nl_chunk *c)
 {
     while (c) {
         struct nl_chunk *next = c->next;
-        free(c->p);
+        journal_buf_free(&c->b);
         free(c);
         c = next;
     }
@@ -437,7 +435,7 @@ static struct nl_chunk *nl_keep_spares(struct nl_chunk *list)
     while (list) {
         struct nl_chunk *c = list;
         list = c->next;
-        if (nl.spare_n < NL_SPARE_MAX && c->cap <= 2 * NL_BATCH_BYTES) {
+        if (nl.spare_n < NL_SPARE_MAX && c->b.cap <= 2 * NL_BATCH_BYTES) {
             c->next = nl.spare;
             nl.spare = c;
             nl.spare_n++;
@@ -460,18 +458,11 @@ static struct nl_chunk *nl_take_chunk(size_t bytes)
         nl.spare_n--;
     }
     pthread_mutex_unlock(&nl.mu);
-    if (!c) {
-        c = xmalloc(sizeof *c);
-        c->p = NULL;
-        c->cap = 0;
-    }
+    if (!c)
+        c = xcalloc(1, sizeof *c);
     c->next = NULL;
-    c->len = c->events = 0;
-    c->last_seq = 0;
-    struct journal_buf b = {.p = c->p, .cap = c->cap};
-    journal_buf_reserve(&b, bytes);
-    c->p = b.p;
-    c->cap = b.cap;
+    c->b = (struct journal_buf){.p = c->b.p, .cap = c->b.cap}; /* emptied, memory kept */
+    journal_buf_reserve(&c->b, bytes);
     return c;
 }
 
@@ -521,8 +512,8 @@ static void *nl_applier(void *arg)
         }
         for (struct nl_chunk *c = list; c; c = c->next) {
             nl.chunks_applied++;
-            if (c->last_seq > 0)
-                nl.stats.applied_seq = c->last_seq;
+            if (c->b.last_seq > 0)
+                nl.stats.applied_seq = c->b.last_seq;
         }
         nl.stats.applies++;
         pthread_cond_broadcast(&nl.wr_cv); /* the writer may rewind the journal */
@@ -636,16 +627,16 @@ static int nl_journal_batch(struct nl_entry *batch, bool closing, struct nl_chun
     for (struct nl_entry *e = batch; e; e = e->next)
         bytes += e->rec_bytes;
     struct nl_chunk *c = nl_take_chunk(bytes);
-    struct journal_buf b = {.p = c->p, .cap = c->cap};
+    struct journal_buf *b = &c->b;
     for (struct nl_entry *e = batch; e; e = e->next) {
         netlog_chain_next(nl.chain, e->leaf, nl.chain);
         merkle_acc_add(&nl.acc, e->leaf);
-        journal_put_event_lens(&b, &e->ev, e->lens, e->leaf, nl.chain);
+        journal_put_event_lens(b, &e->ev, e->lens, e->leaf, nl.chain);
     }
     int rc = 0;
     if (nl_checkpoint_due(closing))
-        rc = nl_put_checkpoint(&b);
-    int wrc = rc == 0 && b.len > 0 ? nl_journal_write(&b) : 0;
+        rc = nl_put_checkpoint(b);
+    int wrc = rc == 0 && b->len > 0 ? nl_journal_write(b) : 0;
     if (wrc != 0) {
         rc = -1;
         log_error("netlog: commit failed: %s",
@@ -658,19 +649,13 @@ static int nl_journal_batch(struct nl_entry *batch, bool closing, struct nl_chun
         nl.acc = acc_before;
         nl.cp_size = cp_size_before;
         nl.cp_ms = cp_ms_before;
-        journal_buf_free(&b);
-        free(c);
+        nl_free_chunks(c);
         return -1;
     }
-    c->p = b.p;
-    c->cap = b.cap;
-    if (b.len == 0) {
+    if (b->len == 0) {
         nl_free_chunks(c);
         return 0;
     }
-    c->len = b.len;
-    c->events = b.events;
-    c->last_seq = b.last_seq;
     *out = c;
     return 0;
 }
@@ -684,7 +669,7 @@ static void nl_to_applier(struct nl_chunk *c)
     else
         nl.ap_head = c;
     nl.ap_tail = c;
-    nl.ap_events += c->events;
+    nl.ap_events += c->b.events;
     nl.chunks_written++;
     if (was_empty)
         nl.ap_first_ms = nl_mono_ms();
@@ -1234,7 +1219,7 @@ static int nl_replay(char *err, size_t errlen)
     free(buf);
     int rc = 0;
     if (b.len > 0) {
-        struct nl_chunk c = {.p = b.p, .len = b.len};
+        struct nl_chunk c = {.b = b};
         rc = nl_apply(&c);
         if (rc != 0)
             snprintf(err, errlen, "netlog: cannot copy the journal into the log: %s",
