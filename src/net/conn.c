@@ -51,6 +51,7 @@
 #include "net/conn.h"
 #include "net/net_internal.h"
 #include "util/alloc.h"
+#include "util/blockcache.h"
 #include "util/log.h"
 
 /* A uv_write in flight. For TLS it owns a copy of the ciphertext the kernel
@@ -125,65 +126,16 @@ static const char *conn_error_text(const char *what, int err)
 
 /* Rings come and go with every flush of a connection that receives some
  * messages per loop iteration (the common case with many small groups; a
- * member of a busy one gets 8 or 16 at a time). Keeping freed ones here,
- * per size up to RING_CACHED_MAX entries, spares malloc and free a round
- * trip per flush; each size's cache holds at most RING_CACHE_BYTES, so idle
- * memory stays bounded (640 KiB in all). */
-#define RING_MIN         4
-#define RING_CLASSES     5 /* 4, 8, 16, 32, 64 entries */
-#define RING_CACHED_MAX  (RING_MIN << (RING_CLASSES - 1))
-#define RING_CACHE_BYTES (128 * 1024)
-static struct {
-    struct qbuf ***rings;
-    unsigned len, max;
-} ring_cache[RING_CLASSES];
-
-static int ring_class(uint32_t cap)
-{
-    if (cap > RING_CACHED_MAX)
-        return -1;
-    int k = 0;
-    while ((RING_MIN << k) < (int)cap)
-        k++;
-    return (RING_MIN << k) == (int)cap ? k : -1;
-}
-
-static struct qbuf **ring_alloc(uint32_t cap)
-{
-    int k = ring_class(cap);
-    if (k >= 0 && ring_cache[k].len > 0)
-        return ring_cache[k].rings[--ring_cache[k].len];
-    return xmalloc(cap * sizeof(struct qbuf *));
-}
-
-static void ring_free(struct qbuf **q, uint32_t cap)
-{
-    int k = q ? ring_class(cap) : -1;
-    if (k >= 0 && !ring_cache[k].rings) {
-        ring_cache[k].max = RING_CACHE_BYTES / (cap * (uint32_t)sizeof(struct qbuf *));
-        ring_cache[k].rings = xmalloc(ring_cache[k].max * sizeof *ring_cache[k].rings);
-    }
-    if (k >= 0 && ring_cache[k].len < ring_cache[k].max)
-        ring_cache[k].rings[ring_cache[k].len++] = q;
-    else
-        free(q);
-}
-
-void conn__ring_cache_clear(void)
-{
-    for (int k = 0; k < RING_CLASSES; k++) {
-        while (ring_cache[k].len > 0)
-            free(ring_cache[k].rings[--ring_cache[k].len]);
-        free(ring_cache[k].rings);
-        ring_cache[k].rings = NULL;
-    }
-}
+ * member of a busy one gets 8 or 16 at a time), so they come from the
+ * loop's block cache (util/blockcache.h): freed ones are reused instead of
+ * a malloc and free round trip per flush, and what is kept is bounded. */
+#define RING_MIN 4
 
 static void conn_queue_release(struct conn_private *p)
 {
     for (uint32_t i = 0; i < p->q_len; i++)
         qbuf_unref(p->q[(p->q_head + i) & (p->q_cap - 1)]);
-    ring_free(p->q, p->q_cap);
+    blockcache_free(p->q);
     p->q = NULL;
     p->q_len = p->q_cap = p->q_head = p->q_off = 0;
 }
@@ -316,10 +268,10 @@ static void conn_queue_push(struct conn_private *p, struct qbuf *b)
 {
     if (p->q_len == p->q_cap) {
         uint32_t cap = p->q_cap ? p->q_cap * 2 : RING_MIN;
-        struct qbuf **q = ring_alloc(cap);
+        struct qbuf **q = blockcache_alloc(cap * sizeof *q);
         for (uint32_t i = 0; i < p->q_len; i++)
             q[i] = p->q[(p->q_head + i) & (p->q_cap - 1)];
-        ring_free(p->q, p->q_cap);
+        blockcache_free(p->q);
         p->q = q;
         p->q_cap = cap;
         p->q_head = 0;

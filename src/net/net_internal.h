@@ -134,7 +134,6 @@ void conn__accept(int fd, const struct sockaddr_storage *peer, uint16_t local_po
 void conn__service(struct conn *c);
 void conn__expire(struct conn *c);
 void conn__shutdown_one(struct conn *c);
-void conn__ring_cache_clear(void);
 
 /* listener.c */
 void listener__pause_all(void);

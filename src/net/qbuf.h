@@ -21,14 +21,14 @@
 struct qbuf {
     uint32_t refs;
     uint32_t len;
-    bool pooled; /* from qbuf_new_shared's free list */
+    bool shared; /* from qbuf_new_shared: a block of util/blockcache */
     char data[];
 };
 
 /* Copies len bytes into a new buffer holding one reference. */
 struct qbuf *qbuf_new(const char *data, size_t len);
 /* The same for a buffer that fan-out will share among many recipients:
- * small ones are recycled through a bounded free list (see qbuf.c). */
+ * small ones are recycled through the loop's block cache (see qbuf.c). */
 struct qbuf *qbuf_new_shared(const char *data, size_t len);
 static inline struct qbuf *qbuf_ref(struct qbuf *b)
 {
@@ -36,7 +36,5 @@ static inline struct qbuf *qbuf_ref(struct qbuf *b)
     return b;
 }
 void qbuf_unref(struct qbuf *b);
-/* Frees the pool of small buffers kept for reuse (at shutdown). */
-void qbuf_pool_clear(void);
 
 #endif

@@ -263,8 +263,6 @@ static void transport_on_handle_closed(uv_handle_t *h)
     n->pending_len = n->batch_len = n->batch_pos = n->all_len = n->dl_len = 0;
     n->pending_cap = n->batch_cap = n->all_cap = n->dl_cap = 0;
     n->loop = NULL;
-    conn__ring_cache_clear();
-    qbuf_pool_clear();
 }
 
 void transport_shutdown(void)

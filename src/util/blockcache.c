@@ -29,10 +29,10 @@
 #endif
 
 #define BC_HEAD    16
-#define BC_CLASSES 4
+#define BC_CLASSES 6
 #define BC_BIG     0xff
 
-static const size_t bc_size[BC_CLASSES] = {256, 512, 1024, 2048};
+static const size_t bc_size[BC_CLASSES] = {64, 128, 256, 512, 1024, 2048};
 
 struct bc_free {
     struct bc_free *next;

@@ -3,12 +3,14 @@
  *
  * For objects a thread allocates and frees at a high rate while thousands
  * of them are alive at once: a group message and its log entry live from
- * their arrival until the journal's sync, and at full speed over many
- * small groups tens of thousands wait together. glibc's per-thread cache
- * holds seven blocks of a size, so every one of them went through the
- * allocator's bins (a tenth of the event loop's time, session 10).
+ * their arrival until the journal's sync (at full speed over many small
+ * groups tens of thousands wait together), a fan-out buffer until every
+ * recipient's flush, a connection's send-queue ring while it has queued
+ * lines. glibc's per-thread cache holds seven blocks of a size, so every
+ * one of them went through the allocator's bins (a tenth of the event
+ * loop's time, session 10).
  *
- * Blocks come in four sizes (256 to 2048 bytes with a 16-byte header);
+ * Blocks come in six sizes (64 to 2048 bytes with a 16-byte header);
  * larger requests go to malloc. At most BLOCKCACHE_KEEP_BYTES of freed
  * blocks of each size are kept; the rest go back to free. Not thread-safe:
  * every block is allocated and freed on the same thread (qund's loop).
@@ -20,7 +22,7 @@
 
 #include <stddef.h>
 
-#define BLOCKCACHE_KEEP_BYTES (1u << 20)
+#define BLOCKCACHE_KEEP_BYTES (512u << 10)
 
 /* Like xmalloc: never NULL; aligned for any type. */
 void *blockcache_alloc(size_t n);
