@@ -31,7 +31,7 @@
 #define NET_OBUF_SIZE       32768 /* shared TLS ciphertext staging for writes */
 #define NET_FLUSH_SLICE     128   /* connections the flush writes before polling again */
 #define NET_PBUF_SIZE       16384 /* shared TLS plaintext batch: one full TLS record */
-#define NET_IOV_MAX         64    /* iovecs per vectored write */
+#define NET_IOV_MAX         1024  /* iovecs per sendmsg (UIO_MAXIOV) */
 #define NET_SWEEP_MS        250   /* deadline sweep period while deadlines exist */
 #define NET_ACCEPT_RETRY_MS 250   /* accept pause after EMFILE/ENFILE */
 
