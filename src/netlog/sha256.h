@@ -3,9 +3,9 @@
  *
  * OpenSSL's implementation uses the CPU's SHA extensions where present
  * (several times libsodium's portable code), which matters at hundreds of
- * thousands of leaf and node hashes per second. One EVP context per
- * thread, fetched once, keeps the per-hash overhead small. The hash is
- * the standard SHA-256: any implementation gives the same bytes.
+ * thousands of leaf and node hashes per second. A context per thread, in
+ * thread-local storage, with nothing allocated per hash (sha256.c). The
+ * hash is the standard SHA-256: any implementation gives the same bytes.
  */
 #ifndef QUN_NETLOG_SHA256_H
 #define QUN_NETLOG_SHA256_H
