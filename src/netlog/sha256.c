@@ -7,8 +7,8 @@
  * one and clears and frees the old one on every call, about 200 ns of a
  * 330 ns hash of a 200-byte record here, and the log hashes each event
  * about three times (its leaf, the chain, a Merkle node on average). They
- * are deprecated in OpenSSL 3 but kept through the 3.x series; besides this
- * file only verify.c's own copy of the hashes calls them.
+ * are deprecated in OpenSSL 3 but kept through the 3.x series; this file is
+ * their only user (verify.c hashes through event.c and merkle.c too).
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "netlog/sha256.h"

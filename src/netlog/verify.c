@@ -30,13 +30,8 @@
  */
 #include "netlog/verify.h"
 
-/* OpenSSL 3 marks the SHA256_* functions deprecated in favour of EVP,
- * whose per-call overhead would cost a quarter of the speed here. */
-#define OPENSSL_SUPPRESS_DEPRECATED
-
 #include <errno.h>
 #include <inttypes.h>
-#include <openssl/sha.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -54,11 +49,6 @@
 
 #define PUBKEY_FILE_MAX 1024
 
-struct hasher {
-    uint8_t *buf; /* canonical bytes of one record; grows, never per row */
-    size_t cap;
-};
-
 struct walk {
     sqlite3 *db;
     sqlite3_stmt *ev, *cps;
@@ -70,7 +60,6 @@ struct walk {
     bool acc_valid;
     int64_t good_cp; /* the size of the last checkpoint whose root matched */
     bool beyond_reported;
-    struct hasher h;
     uint8_t *jnl; /* the journal file, read before the walk, or NULL */
     size_t jnl_len;
 };
@@ -241,15 +230,10 @@ static void check_checkpoint(struct walk *w, const struct verify_cp *cp)
 /* ------------------------------------------------------------ hashing */
 
 /* The walk hashes each record three times (leaf, chain, about one tree
- * node). event.c and merkle.c use libsodium's SHA-256, portable C; the
- * OpenSSL one uses the CPU's SHA instructions and is 4-5 times faster,
- * which is what makes a million records per second possible. So the walk
- * has its own copy of the canonical bytes (event.h) and of the
- * accumulator step (merkle.h), reading fields in place from SQLite with
- * their lengths (sqlite3_column_text would copy each one to add a NUL).
- * hash_selftest() proves before every walk that this copy gives exactly
- * netlog_leaf_hash and merkle_acc_add; if it ever did not, verify refuses
- * to run rather than judge the log with different bytes. */
+ * node) with event.c and merkle.c themselves (OpenSSL's SHA-256 with the
+ * CPU's SHA instructions, netlog/sha256.h), reading the fields in place
+ * from SQLite with their lengths (sqlite3_column_text would copy each one
+ * to add a NUL). */
 
 struct span {
     const void *p;
@@ -261,151 +245,22 @@ struct row {
     struct span kind, actor, target, msgid, body;
 };
 
-static void sha256_2(const void *a, size_t an, const void *b, size_t bn,
-                     uint8_t out[NETLOG_HASH_BYTES])
-{
-    SHA256_CTX c;
-    SHA256_Init(&c);
-    SHA256_Update(&c, a, an);
-    if (bn)
-        SHA256_Update(&c, b, bn);
-    SHA256_Final(out, &c);
-}
-
-static void fast_node(const uint8_t l[NETLOG_HASH_BYTES], const uint8_t r[NETLOG_HASH_BYTES],
-                      uint8_t out[NETLOG_HASH_BYTES])
-{
-    uint8_t in[1 + 2 * NETLOG_HASH_BYTES];
-    in[0] = 0x01;
-    memcpy(in + 1, l, NETLOG_HASH_BYTES);
-    memcpy(in + 1 + NETLOG_HASH_BYTES, r, NETLOG_HASH_BYTES);
-    sha256_2(in, sizeof in, NULL, 0, out);
-}
-
-static void fast_chain(const uint8_t prev[NETLOG_HASH_BYTES], const uint8_t leaf[NETLOG_HASH_BYTES],
-                       uint8_t out[NETLOG_HASH_BYTES])
-{
-    sha256_2(prev, NETLOG_HASH_BYTES, leaf, NETLOG_HASH_BYTES, out);
-}
-
-/* merkle_acc_add with fast_node. */
-static void fast_acc_add(struct merkle_acc *a, const uint8_t leaf[NETLOG_HASH_BYTES])
-{
-    uint8_t cur[NETLOG_HASH_BYTES];
-    uint64_t cur_size = 1;
-    memcpy(cur, leaf, NETLOG_HASH_BYTES);
-    while (a->depth > 0 && a->stack_sizes[a->depth - 1] == cur_size) {
-        fast_node(a->stack[a->depth - 1], cur, cur);
-        cur_size *= 2;
-        a->depth--;
-    }
-    memcpy(a->stack[a->depth], cur, NETLOG_HASH_BYTES);
-    a->stack_sizes[a->depth] = cur_size;
-    a->depth++;
-    a->size++;
-}
-
-static uint8_t *put_bytes(uint8_t *p, const void *data, size_t n)
-{
-    *p++ = (uint8_t)(n >> 24);
-    *p++ = (uint8_t)(n >> 16);
-    *p++ = (uint8_t)(n >> 8);
-    *p++ = (uint8_t)n;
-    if (n)
-        memcpy(p, data, n);
-    return p + n;
-}
-
-/* A decimal integer as a field, as "%" PRId64 prints it. */
-static uint8_t *put_int(uint8_t *p, int64_t v)
-{
-    char tmp[24];
-    size_t n = 0;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        tmp[sizeof tmp - 1 - n++] = '-';
-    return put_bytes(p, tmp + sizeof tmp - n, n);
-}
-
 /* The leaf of row as if its seq were `seq` (event.h's canonical bytes). */
-static void fast_leaf(struct hasher *h, const struct row *r, int64_t seq,
-                      uint8_t out[NETLOG_HASH_BYTES])
+static void row_leaf(const struct row *r, int64_t seq, uint8_t out[NETLOG_HASH_BYTES])
 {
-    size_t need =
-        1 + 9 * 4 + 4 * 24 + r->kind.n + r->actor.n + r->target.n + r->msgid.n + r->body.n;
-    if (need > h->cap) {
-        h->cap = need * 2;
-        h->buf = xrealloc(h->buf, h->cap);
-    }
-    uint8_t *p = h->buf;
-    *p++ = 0x00;
-    p = put_int(p, seq);
-    p = put_int(p, r->at);
-    p = put_bytes(p, r->kind.p, r->kind.n);
-    p = put_bytes(p, r->actor.p, r->actor.n);
-    p = put_bytes(p, r->target.p, r->target.n);
-    p = put_int(p, r->code);
-    p = put_int(p, r->account);
-    p = put_bytes(p, r->msgid.p, r->msgid.n);
-    p = put_bytes(p, r->body.p, r->body.n);
-    sha256_2(h->buf, (size_t)(p - h->buf), NULL, 0, out);
-}
-
-static struct span span_of(const char *s)
-{
-    return (struct span){s, s ? strlen(s) : 0};
-}
-
-/* True when the fast path agrees with event.c and merkle.c. */
-static bool hash_selftest(struct hasher *h)
-{
-    struct netlog_event e = {.seq = 9007199254740993LL,
-                             .at_ms = -1767225600123LL,
-                             .kind = "msg",
-                             .actor = "alice!a@198.51.100.7",
-                             .target = "#家庭",
-                             .code = 100042,
-                             .account_id = 7,
-                             .msgid = "m0123456789",
-                             .body = "{\"text\":\"你好\"}"};
-    struct row r = {e.seq,
-                    e.at_ms,
-                    e.code,
-                    e.account_id,
-                    span_of(e.kind),
-                    span_of(e.actor),
-                    span_of(e.target),
-                    span_of(e.msgid),
-                    span_of(e.body)};
-    uint8_t a[NETLOG_HASH_BYTES], b[NETLOG_HASH_BYTES];
-    netlog_leaf_hash(&e, a);
-    fast_leaf(h, &r, e.seq, b);
-    bool ok = memcmp(a, b, sizeof a) == 0;
-    struct netlog_event empty = {.seq = 1, .kind = "", .actor = ""};
-    struct row er = {.seq = 1};
-    netlog_leaf_hash(&empty, a);
-    fast_leaf(h, &er, 1, b);
-    ok = ok && memcmp(a, b, sizeof a) == 0;
-    struct merkle_acc x, y;
-    merkle_acc_init(&x);
-    merkle_acc_init(&y);
-    for (int i = 0; i < 11; i++) {
-        uint8_t leaf[NETLOG_HASH_BYTES];
-        memset(leaf, i, sizeof leaf);
-        merkle_acc_add(&x, leaf);
-        fast_acc_add(&y, leaf);
-    }
-    uint8_t c1[NETLOG_HASH_BYTES] = {1}, c2[NETLOG_HASH_BYTES] = {2};
-    netlog_chain_next(c1, c2, a);
-    fast_chain(c1, c2, b);
-    ok = ok && memcmp(a, b, sizeof a) == 0;
-    merkle_acc_root(&x, a);
-    merkle_acc_root(&y, b);
-    return ok && memcmp(a, b, sizeof a) == 0 && x.depth == y.depth && x.size == y.size;
+    struct netlog_event e = {.seq = seq,
+                             .at_ms = r->at,
+                             .kind = r->kind.p,
+                             .actor = r->actor.p,
+                             .target = r->target.p,
+                             .code = r->code,
+                             .account_id = r->account,
+                             .msgid = r->msgid.p,
+                             .body = r->body.p};
+    const uint32_t lens[NETLOG_TEXTS] = {(uint32_t)r->kind.n, (uint32_t)r->actor.n,
+                                         (uint32_t)r->target.n, (uint32_t)r->msgid.n,
+                                         (uint32_t)r->body.n};
+    netlog_leaf_hash_lens(&e, lens, out);
 }
 
 /* ------------------------------------------------------------ events */
@@ -424,7 +279,7 @@ static void chain_break(struct walk *w, const struct row *r, bool leaf_ok, const
     }
     uint8_t h[NETLOG_HASH_BYTES];
     for (int d = -1; d <= 1; d += 2) {
-        fast_leaf(&w->h, r, seq + d, h);
+        row_leaf(r, seq + d, h);
         if (memcmp(h, leaf, NETLOG_HASH_BYTES) != 0)
             continue;
         problem(w, seq, 0, "record %" PRId64 " holds what was record %" PRId64 " (%s)", seq,
@@ -487,11 +342,11 @@ static void check_item(struct walk *w, const struct verify_batch *b, const struc
     struct row r;
     item_row(b, it, &r);
     if (it->typed)
-        fast_leaf(&w->h, &r, r.seq, mine);
+        row_leaf(&r, r.seq, mine);
     bool leaf_ok = it->typed && leaf && memcmp(mine, leaf, NETLOG_HASH_BYTES) == 0;
     bool link_ok = after_gap; /* a gap is reported once, not again as a break */
     if (leaf && chain && !after_gap) {
-        fast_chain(w->chain, leaf, next_chain);
+        netlog_chain_next(w->chain, leaf, next_chain);
         link_ok = memcmp(next_chain, chain, NETLOG_HASH_BYTES) == 0;
     }
     if (!it->typed)
@@ -508,7 +363,7 @@ static void check_item(struct walk *w, const struct verify_batch *b, const struc
     if (chain)
         memcpy(w->chain, chain, NETLOG_HASH_BYTES);
     if (w->acc_valid)
-        fast_acc_add(&w->acc, mine);
+        merkle_acc_add(&w->acc, mine);
 }
 
 /* ------------------------------------------------------------ the journal */
@@ -623,8 +478,6 @@ enum netlog_verify_result netlog_verify_file(const char *db_path, const char *pu
     int rc = -1;
     if (sodium_init() < 0)
         fail_open(r, "%s%s", "libsodium could not be initialised", "");
-    else if (!hash_selftest(&w.h))
-        fail_open(r, "%s%s", "internal error: verify's hashing disagrees with event.c", "");
     else if (load_pubkey(pubkey_path, &w.key, r) == 0 && read_journal(&w, db_path) == 0 &&
              open_db(db_path, &w) == 0 && load_purged(db_path, &w) == 0)
         rc = walk_events(&w, db_path);
@@ -635,7 +488,6 @@ enum netlog_verify_result netlog_verify_file(const char *db_path, const char *pu
         sqlite3_exec(w.db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close(w.db);
     }
-    free(w.h.buf);
     r->seconds = now_seconds() - t0;
     if (rc < 0) {
         r->ok = false;
