@@ -304,6 +304,8 @@ static void conn_consume(struct conn *c, size_t n)
         conn_queue_release(p);
 }
 
+/* The queue from its first unwritten byte as iov[0..n) (at most max), by
+ * reference: what a uv_write may hold until it completes. */
 static unsigned conn_gather(const struct conn_private *p, uv_buf_t *iov, unsigned max,
                             size_t *bytes)
 {
@@ -315,6 +317,45 @@ static unsigned conn_gather(const struct conn_private *p, uv_buf_t *iov, unsigne
         size_t off = i == 0 ? p->q_off : 0;
         iov[n++] = uv_buf_init(b->data + off, (unsigned)(b->len - off));
         total += b->len - off;
+    }
+    *bytes = total;
+    return n;
+}
+
+/* The same for a send that returns before anything else runs: runs of
+ * small buffers (up to NET_GATHER_COPY_MAX bytes) are copied one after the
+ * other into net__gbuf and go as one iovec, larger ones by reference. The
+ * kernel's cost per iovec is far above a copy of a chat line: a member of
+ * a busy group is queued hundreds of lines an iteration, and as separate
+ * iovecs they took most of the server's time at 1 x 100 (docs/internals/
+ * transport.md). Stops when net__gbuf is full; the caller sends again. */
+static unsigned conn_gather_copy(const struct conn_private *p, uv_buf_t *iov, unsigned max,
+                                 size_t *bytes)
+{
+    if (p->q_len == 1)
+        return conn_gather(p, iov, max, bytes);
+    unsigned n = 0;
+    size_t total = 0, used = 0;
+    bool run = false; /* iov[n - 1] is the run being copied */
+
+    for (uint32_t i = 0; i < p->q_len && n < max; i++) {
+        struct qbuf *b = p->q[(p->q_head + i) & (p->q_cap - 1)];
+        size_t off = i == 0 ? p->q_off : 0, len = b->len - off;
+        if (len > NET_GATHER_COPY_MAX) {
+            iov[n++] = uv_buf_init(b->data + off, (unsigned)len);
+            run = false;
+        } else {
+            if (used + len > NET_GBUF_SIZE)
+                break;
+            memcpy(net__gbuf + used, b->data + off, len);
+            if (run)
+                iov[n - 1].len += len;
+            else
+                iov[n++] = uv_buf_init(net__gbuf + used, (unsigned)len);
+            run = true;
+            used += len;
+        }
+        total += len;
     }
     *bytes = total;
     return n;
@@ -447,8 +488,9 @@ static ssize_t conn_try_write(struct conn *c, const uv_buf_t *iov, unsigned n)
     return r;
 }
 
-/* Plain TCP: vectored conn_try_write until the queue is empty or the kernel
- * pushes back; the rest goes to one uv_write (if may_queue). */
+/* Plain TCP: conn_try_write of the gathered queue (conn_gather_copy) until
+ * it is empty or the kernel pushes back; the rest goes to one uv_write by
+ * reference (if may_queue). */
 static void conn_flush_plain(struct conn *c, bool may_queue)
 {
     struct conn_private *p = c->priv;
@@ -456,7 +498,7 @@ static void conn_flush_plain(struct conn *c, bool may_queue)
     size_t bytes;
 
     while (p->q_len > 0 && !p->writing) {
-        unsigned n = conn_gather(p, iov, NET_IOV_MAX, &bytes);
+        unsigned n = conn_gather_copy(p, iov, NET_IOV_MAX, &bytes);
         ssize_t r = conn_try_write(c, iov, n);
         if (r < 0)
             return;

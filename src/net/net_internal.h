@@ -32,6 +32,8 @@
 #define NET_FLUSH_SLICE     128   /* connections the flush writes before polling again */
 #define NET_PBUF_SIZE       16384 /* shared TLS plaintext batch: one full TLS record */
 #define NET_IOV_MAX         1024  /* iovecs per sendmsg (UIO_MAXIOV) */
+#define NET_GBUF_SIZE       65536 /* shared gather buffer: small queued lines copied together */
+#define NET_GATHER_COPY_MAX 2048  /* queued buffers up to this size are copied into it */
 #define NET_SWEEP_MS        250   /* deadline sweep period while deadlines exist */
 #define NET_ACCEPT_RETRY_MS 250   /* accept pause after EMFILE/ENFILE */
 
@@ -120,6 +122,7 @@ extern struct net_state net__state;
 extern char net__rbuf[NET_RBUF_SIZE];
 extern char net__obuf[NET_OBUF_SIZE];
 extern char net__pbuf[NET_PBUF_SIZE];
+extern char net__gbuf[NET_GBUF_SIZE];
 
 /* transport.c */
 void net__pending_add(struct conn *c);

@@ -169,8 +169,8 @@ static void test_sends_coalesced(void **state)
     struct transport_stats before, after;
     transport_stats_get(&before);
     /* NET_IOV_MAX + 100 lines of a few bytes, every 50th followed by a
-     * shared buffer: more buffers than one vectored write takes, few enough
-     * bytes for the socket to take them all at once */
+     * shared buffer: more buffers than one sendmsg takes as iovecs, few
+     * enough bytes for the socket to take them all at once */
     enum { LINES = NET_IOV_MAX + 100, SHARED = (LINES + 49) / 50 };
     char expect[16384];
     size_t elen = 0;
@@ -194,11 +194,9 @@ static void test_sends_coalesced(void **state)
     assert_int_equal(c->sendq_bytes, elen);
     tn_pump(20);
     transport_stats_get(&after);
-    /* LINES + SHARED buffers at NET_IOV_MAX per vectored write: 2 system
-     * calls, not one per buffer */
-    assert_int_equal(after.writes - before.writes,
-                     (LINES + SHARED + NET_IOV_MAX - 1) / NET_IOV_MAX);
-    assert_int_equal(after.writes - before.writes, 2);
+    /* all LINES + SHARED buffers copied into one segment: one system call,
+     * not one per buffer (nor one per NET_IOV_MAX of them) */
+    assert_int_equal(after.writes - before.writes, 1);
     assert_int_equal(after.async_writes, before.async_writes);
     assert_int_equal(c->sendq_bytes, 0);
     assert_int_equal(shared->refs, 1);
@@ -216,6 +214,70 @@ static void test_sends_coalesced(void **state)
     }
     assert_int_equal(glen, elen);
     assert_memory_equal(got, expect, elen);
+    close(fd);
+    tn_pump_until(tn_has_close, 2000);
+    tn_teardown();
+}
+
+/* Lines copied together and large buffers sent by reference keep their
+ * order, across more bytes than the gather buffer holds and than the socket
+ * takes at once (the rest goes to a queued write by reference). */
+static void test_sends_mixed_sizes(void **state)
+{
+    (void)state;
+    tn_setup_limits(512, 1 << 20, "127.0.0.1", NULL);
+    int fd = tn_connect();
+    assert_true(tn_pump_until(tn_has_conn, 2000));
+    struct conn *c = tn.conn;
+
+    enum { LINES = 6000, BIG = NET_GATHER_COPY_MAX + 952, EVERY = 250 };
+    static char expect[LINES * 40 + (LINES / EVERY) * BIG];
+    size_t elen = 0;
+    struct qbuf *big = NULL;
+    {
+        static char bigtext[BIG];
+        memset(bigtext, 'B', BIG - 2);
+        memcpy(bigtext + BIG - 2, "\r\n", 2);
+        big = qbuf_new(bigtext, BIG);
+    }
+    struct transport_stats before, after;
+    transport_stats_get(&before);
+    for (int i = 0; i < LINES; i++) {
+        char line[48];
+        int n = snprintf(line, sizeof(line), "line %05d %27s\r\n", i, "");
+        assert_int_equal(n, 40);
+        tn.close_from_send = true;
+        assert_int_equal(conn_send_copy(c, line, (size_t)n), 0);
+        memcpy(expect + elen, line, (size_t)n);
+        elen += (size_t)n;
+        if (i % EVERY == EVERY - 1) {
+            assert_int_equal(conn_send(c, big), 0);
+            memcpy(expect + elen, big->data, BIG);
+            elen += BIG;
+        }
+        tn.close_from_send = false;
+    }
+    assert_true(elen > 4 * NET_GBUF_SIZE);
+    assert_int_equal(c->sendq_bytes, elen);
+
+    static char got[sizeof expect];
+    size_t glen = 0;
+    for (int spins = 0; glen < elen && spins < 5000; spins++) {
+        tn_pump(2);
+        ssize_t n = tn_read_some(fd, got + glen, sizeof(got) - glen);
+        assert_true(n != 0);
+        if (n > 0)
+            glen += (size_t)n;
+    }
+    transport_stats_get(&after);
+    assert_int_equal(glen, elen);
+    assert_memory_equal(got, expect, elen);
+    assert_int_equal(c->sendq_bytes, 0);
+    assert_int_equal(big->refs, 1);
+    /* at most a gather buffer a call, and not one call per line */
+    assert_true(after.writes - before.writes >= elen / NET_GBUF_SIZE / 2);
+    assert_true(after.writes - before.writes < LINES / 10);
+    qbuf_unref(big);
     close(fd);
     tn_pump_until(tn_has_close, 2000);
     tn_teardown();
@@ -778,6 +840,7 @@ int main(void)
         cmocka_unit_test(test_overlong_then_more_lines),
         cmocka_unit_test(test_pause_resume_order),
         cmocka_unit_test(test_sends_coalesced),
+        cmocka_unit_test(test_sends_mixed_sizes),
         cmocka_unit_test(test_flush_in_slices),
         cmocka_unit_test(test_sendq_exceeded),
         cmocka_unit_test(test_graceful_close_delivers_queue),

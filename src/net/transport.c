@@ -43,6 +43,7 @@ struct net_state net__state;
 char net__rbuf[NET_RBUF_SIZE];
 char net__obuf[NET_OBUF_SIZE];
 char net__pbuf[NET_PBUF_SIZE];
+char net__gbuf[NET_GBUF_SIZE];
 
 #define DEFAULT_HANDSHAKE_MS 20000
 #define DEFAULT_LINGER_MS    2000
