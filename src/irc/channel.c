@@ -23,6 +23,11 @@ struct channel *channel_find(const char *name)
     return strmap_get(&channels, folded);
 }
 
+struct channel *channel_find_folded(const char *folded)
+{
+    return strmap_get(&channels, folded);
+}
+
 struct channel *channel_create(const char *name)
 {
     char folded[512];

@@ -127,6 +127,9 @@ struct channel {
 #define MEMBER_TOMB ((struct client *)1)
 
 struct channel *channel_find(const char *name);
+/* The same by the name's casefolded form (struct channel's folded): no
+ * folding, for a name folded before. */
+struct channel *channel_find_folded(const char *folded);
 /* Creates an empty channel (name must be valid). */
 struct channel *channel_create(const char *name);
 void channel_destroy(struct channel *ch);

@@ -39,12 +39,13 @@ static char *chat_msg_copy(char **area, const char *s, size_t len)
 
 /* One allocation per message: the record and its strings together. */
 static struct chat_msg *chat_msg_new(const char *prefix, const char *account, const char *target,
-                                     const char *text, const char *tags, const char *channel)
+                                     const char *text, const char *tags, const struct channel *ch)
 {
+    const char *channel = ch ? ch->name : NULL, *folded = ch ? ch->folded : NULL;
     size_t lp = strlen(prefix), la = account ? strlen(account) : 0, lt = strlen(target);
     size_t lx = text ? strlen(text) : 0, lg = tags ? strlen(tags) : 0;
-    size_t lc = channel ? strlen(channel) : 0;
-    struct chat_msg *cm = blockcache_alloc(sizeof *cm + lp + la + lt + lx + lg + lc + 6);
+    size_t lc = channel ? strlen(channel) : 0, lf = folded ? strlen(folded) : 0;
+    struct chat_msg *cm = blockcache_alloc(sizeof *cm + lp + la + lt + lx + lg + lc + lf + 7);
     memset(cm, 0, sizeof *cm);
     char *area = (char *)(cm + 1);
     cm->sender_prefix = chat_msg_copy(&area, prefix, lp);
@@ -53,6 +54,7 @@ static struct chat_msg *chat_msg_new(const char *prefix, const char *account, co
     cm->text = chat_msg_copy(&area, text, lx);
     cm->client_tags = chat_msg_copy(&area, tags, lg);
     cm->channel = chat_msg_copy(&area, channel, lc);
+    cm->channel_folded = chat_msg_copy(&area, folded, lf);
     cm->target_len = (uint32_t)lt;
     cm->text_len = (uint32_t)lx;
     cm->tags_len = (uint32_t)lg;
@@ -196,7 +198,7 @@ static void msgpath_logged(void *ud, int status, int64_t seq)
     if (sender && cm->label)
         label_group_resume(sender, cm->label);
     if (status == 0) {
-        struct channel *ch = cm->channel ? channel_find(cm->channel) : NULL;
+        struct channel *ch = cm->channel ? channel_find_folded(cm->channel_folded) : NULL;
         struct client *to = cm->to_id ? client_by_id(cm->to_id) : NULL;
         if (ch || to || sender)
             msgpath_deliver(cm, sender, ch, to);
@@ -255,7 +257,7 @@ static void msgpath_submit_to(struct client *c, struct channel *ch, struct clien
     char prefix[512];
     struct chat_msg *cm =
         chat_msg_new(client_prefix(c, prefix, sizeof prefix), c->account, target, text,
-                     client_tags && client_tags[0] ? client_tags : NULL, ch ? ch->name : NULL);
+                     client_tags && client_tags[0] ? client_tags : NULL, ch);
     cm->kind = kind;
     cm->sender_id = c->id;
     cm->sender_bot = (c->umodes & UMODE_BOT) != 0;
@@ -332,9 +334,8 @@ int msgpath_submit_released(const char *author, const char *account, int64_t acc
     if (status && *status)
         msgpath_status_parse(status, &mask);
     snprintf(target, sizeof target, "%s%s", mask ? status : "", ch->name);
-    struct chat_msg *cm =
-        chat_msg_new(author, account, target, text,
-                     client_tags && client_tags[0] ? client_tags : NULL, ch->name);
+    struct chat_msg *cm = chat_msg_new(author, account, target, text,
+                                       client_tags && client_tags[0] ? client_tags : NULL, ch);
     cm->kind = kind;
     cm->to_channel = true;
     cm->member_mask = mask;

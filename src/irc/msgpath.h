@@ -49,6 +49,7 @@ struct chat_msg {
     uint64_t time_ms;
     /* found again when the log has it (delivery is asynchronous) */
     char *channel;             /* channel name, or NULL for a direct message */
+    char *channel_folded;      /* its casefolded form (the key channel_find_folded takes) */
     uint64_t to_id;            /* the recipient's id for a direct message */
     struct label_group *label; /* the labeled reply waiting for it, or NULL */
     int64_t held_id;           /* a released held message (rules/held.h), or 0 */
