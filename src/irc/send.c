@@ -43,8 +43,8 @@ void time_format_iso(uint64_t ms, char *buf, size_t len)
 }
 
 /* msgids sort in the order they are made, across restarts too: seven
- * characters of the process's start time (seconds), five random ones (two
- * processes started in the same second differ there; 25 bits), then the
+ * characters of the time of the process's first id (seconds), five random
+ * ones (two processes starting in the same second differ there), then the
  * counter: its number of digits, then the digits, all in an alphabet in
  * ASCII order. So the log's msgid index grows at its end, as its table
  * does; ids in random order cost the log's applier about 0.6 us more per
