@@ -20,7 +20,7 @@ struct channel *channel_find(const char *name)
     char folded[512];
     if (casemap_fold(name, strlen(name), folded, sizeof folded) < 0)
         return NULL;
-    return strmap_get(&channels, folded);
+    return channel_find_folded(folded);
 }
 
 struct channel *channel_find_folded(const char *folded)

@@ -328,7 +328,8 @@ static unsigned conn_gather(const struct conn_private *p, uv_buf_t *iov, unsigne
  * kernel's cost per iovec is far above a copy of a chat line: a member of
  * a busy group is queued hundreds of lines an iteration, and as separate
  * iovecs they took most of the server's time at 1 x 100 (docs/internals/
- * transport.md). Stops when net__gbuf is full; the caller sends again. */
+ * transport.md). Stops when net__gbuf is full; the caller sends again. A
+ * lone buffer has nothing to be joined with and goes by reference. */
 static unsigned conn_gather_copy(const struct conn_private *p, uv_buf_t *iov, unsigned max,
                                  size_t *bytes)
 {

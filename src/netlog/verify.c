@@ -45,7 +45,6 @@
 #include "netlog/journal.h"
 #include "netlog/merkle.h"
 #include "netlog/verify_int.h"
-#include "util/alloc.h"
 
 #define PUBKEY_FILE_MAX 1024
 
