@@ -24,6 +24,7 @@
 
 #include "config/config.h"
 #include "netlog/netlog.h"
+#include "util/msgid.h"
 
 struct qun_config *server_config;
 
@@ -58,12 +59,16 @@ static void feed(void)
                  "{\"command\":\"PRIVMSG\",\"text\":\"message %ld from the benchmark, about as "
                  "long as a chat line\"}",
                  appended);
-        struct netlog_event e = {.kind = "msg",
+        char msgid[MSGID_MAX + 1];
+        int64_t seq = netlog_next_seq(); /* named as msgpath.c names a chat message */
+        msgid_for_seq(seq, msgid, sizeof msgid);
+        struct netlog_event e = {.seq = seq,
+                                 .kind = "msg",
                                  .actor = "bench!~b@127.0.0.1",
                                  .target = "#bench",
                                  .code = 10001,
                                  .account_id = 1,
-                                 .msgid = "AAAAAAAAAAAAAAAAAAAAAAAAAA",
+                                 .msgid = msgid,
                                  .body = body};
         if (netlog_append(&e, on_done, NULL) < 0)
             break;

@@ -29,11 +29,13 @@
 #include "irc/group.h"
 #include "netlog/netlog.h"
 #include "netlog/reader.h"
+#include "netlog/schema.h"
 #include "proto/utf8.h"
 #include "store/store.h"
 #include "util/alloc.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/msgid.h"
 
 extern struct qun_config *server_config;
 
@@ -577,10 +579,8 @@ void complaint_file(const struct complaint_filing *f, complaint_filed_cb cb, voi
     } else if (f->kind == COMPLAINT_GROUP) {
         j->c->group_code = f->group_code;
     } else {
-        struct store_value b = STORE_TEXT(f->target);
-        if (netlog_query("SELECT seq, kind, code, account_id FROM events WHERE msgid = ?"
-                         " AND kind IN ('msg', 'notice', 'tagmsg', 'dm') ORDER BY seq LIMIT 1",
-                         &b, 1, cp_msg_row, cp_msg_done, j) != STORE_OK)
+        struct store_value b[2] = {STORE_TEXT(f->target), STORE_INT(msgid_seq(f->target))};
+        if (netlog_query(NETLOG_SQL_FIND_MESSAGE, b, 2, cp_msg_row, cp_msg_done, j) != STORE_OK)
             cp_file_end(j, 0, COMPLAINT_ERR_STORE,
                         "The network log cannot be searched right now; please try again later.");
         return;

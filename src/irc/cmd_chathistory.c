@@ -61,9 +61,11 @@
 #include "irc/server.h"
 #include "net/conn.h"
 #include "netlog/reader.h"
+#include "netlog/schema.h"
 #include "proto/message.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/msgid.h"
 
 enum ch_sub { CH_LATEST, CH_BEFORE, CH_AFTER, CH_AROUND, CH_BETWEEN, CH_TARGETS };
 static const char *const ch_sub_names[] = {"LATEST", "AROUND",  "BEFORE",
@@ -194,10 +196,8 @@ static bool ch_plan(struct ch_req *r)
 
 /* ---- SQL ---------------------------------------------------------------- */
 
-#define CH_COLS "e.at, e.seq, e.kind, e.actor, e.target, e.msgid, e.body, e.account_id"
-#define CH_NOT_REDACTED                                                                            \
-    " AND (e.msgid IS NULL OR NOT EXISTS (SELECT 1 FROM events r WHERE r.msgid = e.msgid"          \
-    " AND r.kind = 'redact'))"
+#define CH_COLS         "e.at, e.seq, e.kind, e.actor, e.target, e.msgid, e.body, e.account_id"
+#define CH_NOT_REDACTED NETLOG_SQL_NOT_REDACTED
 #define CH_BOUNDS                                                                                  \
     " AND e.at >= ? AND e.at <= ? AND (e.at, e.seq) > (?, ?) AND (e.at, e.seq) < (?, ?)"
 /* a DM's text may be absent (netlog.direct_messages = "metadata") */
@@ -684,11 +684,11 @@ static void ch_start(struct ch_req *r)
         msgid |= r->ref[i].type == CHATHISTORY_REF_MSGID;
     if (msgid) {
         /* the message's own row (a "redact" event repeats its msgid) */
-        struct store_value b[2] = {STORE_TEXT(r->ref[0].msgid),
-                                   STORE_TEXT(r->ref[r->nrefs - 1].msgid)};
+        const char *a = r->ref[0].msgid, *z = r->ref[r->nrefs - 1].msgid;
+        struct store_value b[4] = {STORE_TEXT(a), STORE_TEXT(z), STORE_INT(msgid_seq(a)),
+                                   STORE_INT(msgid_seq(z))};
         r->step = -1;
-        ch_submit(r, "SELECT msgid, at, seq FROM events WHERE msgid IN (?, ?) AND kind <> 'redact'",
-                  b, 2, ch_resolve_row);
+        ch_submit(r, NETLOG_SQL_FIND_REFS, b, 4, ch_resolve_row);
         return;
     }
     r->step = 0;

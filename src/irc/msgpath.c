@@ -14,6 +14,7 @@
 #include "irc/send.h"
 #include "util/alloc.h"
 #include "util/blockcache.h"
+#include "util/msgid.h"
 #include "account/account.h"
 #include "irc/server.h"
 #include "netlog/netlog.h"
@@ -211,6 +212,17 @@ static void msgpath_logged(void *ud, int status, int64_t seq)
         server_message_logged(id);
 }
 
+/* cm's msgid names the seq its event is about to get (util/msgid.h): the
+ * log finds a chat message by its primary key and keeps no msgid index
+ * over chat messages. Nothing may be appended between this and
+ * msgpath_log (which hands the seq over, and the log refuses the event if
+ * another took it). */
+static void msgpath_name(struct chat_msg *cm)
+{
+    cm->seq = netlog_next_seq();
+    cm->msgid_len = (uint32_t)msgid_for_seq(cm->seq, cm->msgid, sizeof cm->msgid);
+}
+
 /* Appends cm to the log as the event of kind to target (target_len bytes),
  * with every length known (netlog_append_lens); msgpath_logged delivers it. */
 static int64_t msgpath_log(struct chat_msg *cm, const char *kind, const char *target,
@@ -219,7 +231,8 @@ static int64_t msgpath_log(struct chat_msg *cm, const char *kind, const char *ta
     char body_buf[4096], *body_heap = NULL;
     size_t body_len;
     const char *body = msgpath_body(cm, body_buf, sizeof body_buf, &body_heap, &body_len);
-    struct netlog_event ev = {.at_ms = (int64_t)cm->time_ms,
+    struct netlog_event ev = {.seq = cm->seq,
+                              .at_ms = (int64_t)cm->time_ms,
                               .kind = kind,
                               .actor = cm->sender_prefix,
                               .target = target,
@@ -264,7 +277,7 @@ static void msgpath_submit_to(struct client *c, struct channel *ch, struct clien
     cm->to_channel = ch != NULL;
     cm->to_id = to ? to->id : 0;
     cm->member_mask = member_mask;
-    cm->msgid_len = (uint32_t)msgid_new(cm->msgid, sizeof cm->msgid);
+    msgpath_name(cm);
     cm->time_ms = time_now_ms();
     if (ch && kind != CHAT_TAGMSG)
         redact_remember(ch, cm->msgid, c);
@@ -340,7 +353,7 @@ int msgpath_submit_released(const char *author, const char *account, int64_t acc
     cm->to_channel = true;
     cm->member_mask = mask;
     cm->held_id = held_id;
-    cm->msgid_len = (uint32_t)msgid_new(cm->msgid, sizeof cm->msgid);
+    msgpath_name(cm);
     cm->time_ms = time_now_ms();
     /* sender_id 0: nobody's pipeline waits for it (msgpath_logged) */
     if (msgpath_append(cm, ch->code, account_id) < 0) {

@@ -46,6 +46,7 @@ struct chat_msg {
     uint32_t target_len, text_len, tags_len; /* their strlen (0 for NULL) */
     uint32_t prefix_len, channel_len, msgid_len;
     char msgid[32];
+    int64_t seq; /* the log seq its msgid names (msgpath_name) */
     uint64_t time_ms;
     /* found again when the log has it (delivery is asynchronous) */
     char *channel;             /* channel name, or NULL for a direct message */

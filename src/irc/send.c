@@ -7,7 +7,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "config/config.h"
@@ -19,6 +18,7 @@
 #include "net/conn.h"
 #include "proto/utf8.h"
 #include "util/alloc.h"
+#include "util/msgid.h"
 
 /* Line buffer large enough for a full tag section plus a 512-byte body. */
 #define SEND_BUF (IRC_LINE_BUF_MIN + 64)
@@ -40,46 +40,6 @@ void time_format_iso(uint64_t ms, char *buf, size_t len)
     char base[32];
     strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(buf, len, "%s.%03uZ", base, (unsigned)(ms % 1000));
-}
-
-/* msgids sort in the order they are made, across restarts too: seven
- * characters of the time of the process's first id (seconds), five random
- * ones (two processes starting in the same second differ there), then the
- * counter: its number of digits, then the digits, all in an alphabet in
- * ASCII order. So the log's msgid index grows at its end, as its table
- * does; ids in random order cost the log's applier about 0.6 us more per
- * event (docs/benchmarks.md, session 12). At most 26 characters. */
-size_t msgid_new(char *buf, size_t len)
-{
-    static const char digit[] = "234567abcdefghijklmnopqrstuvwxyz"; /* ASCII order */
-    static char prefix[13];
-    static uint64_t counter;
-    if (!prefix[0]) {
-        uint64_t t = (uint64_t)time(NULL);
-        for (int i = 6; i >= 0; i--, t >>= 5)
-            prefix[i] = digit[t & 31];
-        uint8_t rnd[5];
-        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-            memset(rnd, 7, sizeof rnd);
-        for (int i = 0; i < 5; i++)
-            prefix[7 + i] = digit[rnd[i] & 31];
-    }
-    char id[32];
-    memcpy(id, prefix, 12);
-    char tail[13];
-    int n = 0;
-    for (uint64_t v = ++counter; v; v >>= 5)
-        tail[n++] = digit[v & 31];
-    size_t off = 12;
-    id[off++] = digit[n]; /* more digits sort after fewer */
-    while (n > 0)
-        id[off++] = tail[--n];
-    if (len == 0)
-        return 0;
-    off = off < len ? off : len - 1;
-    memcpy(buf, id, off);
-    buf[off] = '\0';
-    return off;
 }
 
 static char event_msgid[32];

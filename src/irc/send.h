@@ -53,9 +53,6 @@ void event_init(struct irc_event *ev, const char *source, const char *command, b
  * records a relayed event under them, so history replays it as sent). */
 const char *event_last_msgid(uint64_t *time_ms);
 void event_param(struct irc_event *ev, const char *param);
-/* Generates a new unique msgid into buf (27 bytes hold any); returns its
- * length. Ids sort (strcmp) in the order they are made, across restarts. */
-size_t msgid_new(char *buf, size_t len);
 /* Formats an ISO-8601 UTC time with milliseconds. */
 void time_format_iso(uint64_t ms, char *buf, size_t len);
 uint64_t time_now_ms(void);

@@ -18,6 +18,7 @@
 #include "netlog/event.h"
 #include "netlog/merkle.h"
 #include "netlog/schema.h"
+#include "util/msgid.h"
 
 #define LOGGEN_BASE_MS   1767225600000LL /* 2026-01-01T00:00:00Z */
 #define LOGGEN_TX_EVENTS 500000          /* rows per transaction */
@@ -80,8 +81,7 @@ static void gen_event(struct gen *g, int64_t seq, struct netlog_event *e, char *
                                .account_id = 1 + user};
     uint32_t pick = (r >> 9) % 20;
     if (pick < 16) {
-        snprintf(msgid, 32, "m%016" PRIx64,
-                 (uint64_t)((uint64_t)seq * UINT64_C(0x9E3779B97F4A7C15)));
+        msgid_for_seq(seq, msgid, 32); /* as msgpath.c names chat messages */
         /* the body as msgpath.c writes it (history replays it) */
         snprintf(body, 256,
                  "{\"command\":\"PRIVMSG\",\"text\":\"%s %" PRIu32

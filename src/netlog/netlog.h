@@ -70,13 +70,17 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
 void netlog_close(void);
 
 /* Appends e (every string is copied). cb may be NULL. Returns the seq, or
- * -1 when the log is not open or its queue is over its bound. */
+ * -1 when the log is not open or its queue is over its bound, or when
+ * e->seq is set (the seq the caller named the event after, as a chat
+ * message's msgid names it: util/msgid.h) and is not the next one. */
 int64_t netlog_append(const struct netlog_event *e, netlog_cb cb, void *ud);
 /* The same when the caller knows the strings' lengths (NETLOG_TEXTS of
  * them in event.h's order, 0 for a NULL string): the message path does,
  * and the log then never measures a message twice. */
 int64_t netlog_append_lens(const struct netlog_event *e, const uint32_t lens[NETLOG_TEXTS],
                            netlog_cb cb, void *ud);
+/* The seq the next appended event gets. */
+int64_t netlog_next_seq(void);
 /* Convenience: time now, no callback. */
 int64_t netlog_record(const char *kind, const char *actor, const char *target, int64_t code,
                       int64_t account_id, const char *msgid, const char *body);

@@ -112,6 +112,18 @@ def test_event_playback_on_and_off(server):
     got = history(b, "CHATHISTORY LATEST #ev * 50")[1]
     assert [m.command for m in got] == ["PRIVMSG", "PRIVMSG"], [m.raw for m in got]
 
+    # a reference to an event's msgid (a counter id, found through the log's
+    # index) and to a message's (a log id, found by its seq)
+    got_a = history(a, "CHATHISTORY LATEST #ev * 50")[1]
+    hello_id, part_id = got_a[3].tags["msgid"], got_a[4].tags["msgid"]
+    assert hello_id[0] == "1" and part_id[0] != "1", (hello_id, part_id)
+    got_a = history(a, "CHATHISTORY AFTER #ev msgid=%s 10" % part_id)[1]
+    assert [m.command for m in got_a] == ["JOIN", "PRIVMSG"], [m.raw for m in got_a]
+    got_a = history(a, "CHATHISTORY BETWEEN #ev msgid=%s msgid=%s 10" % (hello_id, part_id))[1]
+    assert got_a == [], [m.raw for m in got_a]  # nothing strictly between them
+    got_a = history(a, "CHATHISTORY BEFORE #ev msgid=%s 10" % hello_id)[1]
+    assert [m.command for m in got_a] == ["JOIN", "JOIN", "MODE"], [m.raw for m in got_a]
+
 
 def test_refusals_and_labels(server):
     a = server.client("alice", caps=HIST_CAPS + ("standard-replies",))
