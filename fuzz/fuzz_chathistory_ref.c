@@ -9,7 +9,11 @@
  *     exactly, the fraction as its first three digits (padded);
  *   - a reference keeps the keyword's meaning: "*" only where allowed, a
  *     msgid is the bytes after "msgid=" (1..63 of them), a time is >= 0;
- *   - a limit is -1 or in [1, max], and only all-digit text gives one.
+ *   - a limit is -1 or in [1, max], and only all-digit text gives one;
+ *   - a msgid (the reference's, and the raw input, as REPORT takes it)
+ *     names a seq only in its one canonical log-id form (util/msgid.h):
+ *     writing that seq back gives the same digits, and anything else
+ *     names none (0), so a lookup by seq is never of a different id.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +23,7 @@
 #include <time.h>
 
 #include "irc/chathistory_ref.h"
+#include "util/msgid.h"
 #include "fuzz.h"
 
 static void check_time(const char *s)
@@ -45,6 +50,18 @@ static void check_time(const char *s)
     CHECK(s[strlen(s) - 1] == 'Z');
 }
 
+static void check_msgid(const char *id)
+{
+    int64_t seq = msgid_seq(id);
+    CHECK(seq >= 0);
+    if (seq == 0)
+        return;
+    char back[MSGID_MAX + 1];
+    size_t n = msgid_for_seq(seq, back, sizeof back);
+    CHECK(id[0] == MSGID_MARK && strlen(id) == n);
+    CHECK(strcmp(id + 1 + MSGID_PREFIX_LEN, back + 1 + MSGID_PREFIX_LEN) == 0);
+}
+
 static void check_ref(const char *s, bool star_ok, bool msgid_ok)
 {
     struct chathistory_ref r;
@@ -62,6 +79,7 @@ static void check_ref(const char *s, bool star_ok, bool msgid_ok)
         CHECK(msgid_ok && strncasecmp(s, "msgid=", 6) == 0);
         CHECK(strcmp(r.msgid, s + 6) == 0);
         CHECK(strlen(r.msgid) >= 1 && strlen(r.msgid) <= CHATHISTORY_MSGID_MAX);
+        check_msgid(r.msgid);
         break;
     default:
         CHECK(!"unknown reference type");
@@ -88,6 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < 4; i++)
         check_ref(s, i & 1, i & 2);
     check_limit(s);
+    check_msgid(s);
     free(s);
     return 0;
 }
