@@ -7,8 +7,9 @@
  * and starts over even under a steady load,
  * netlog.mode = "off" hands out seqs and writes nothing, what a crash left
  * only in the journal is copied into the database at the next start (and
- * nothing torn or out of order is), and netlog_when_readable waits until
- * the database holds every event appended before it.
+ * nothing torn or out of order is), netlog_when_readable waits until
+ * the database holds every event appended before it, and an event named
+ * after a seq (a chat message's log id) is taken only at that seq.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -415,9 +416,34 @@ static void test_when_readable_waits_for_the_database(void **state)
     cleanup(&f);
 }
 
+/* netlog_next_seq names the seq an event will get; an event that says
+ * which seq it expects is refused at any other (msgpath.c names a chat
+ * message's msgid after it, util/msgid.h). */
+static void test_named_seq(void **state)
+{
+    (void)state;
+    struct fixture f;
+    open_log(&f, "strict");
+    append_at(&f, 0, 1);
+    int64_t next = netlog_next_seq();
+    assert_int_equal(next, 2);
+    struct netlog_event e = {.seq = next + 1, .kind = "msg", .actor = "a!u@h", .body = "{}"};
+    assert_int_equal(netlog_append(&e, on_done, &f), -1); /* not its seq */
+    assert_int_equal(netlog_next_seq(), next);            /* nothing taken */
+    e.seq = next;
+    assert_int_equal(netlog_append(&e, on_done, &f), next);
+    e.seq = next; /* taken now */
+    assert_int_equal(netlog_append(&e, on_done, &f), -1);
+    assert_int_equal(netlog_next_seq(), next + 1);
+    close_log(&f, 2);
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events"), 2);
+    cleanup(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_named_seq),
         cmocka_unit_test(test_time_never_goes_back),
         cmocka_unit_test(test_wal_backfilled_while_open),
         cmocka_unit_test(test_wal_bounded_under_steady_load),
