@@ -36,7 +36,8 @@
 
 /* Which msgids the log indexes (util/msgid.h). A chat message's own msgid
  * is a log id naming its seq: found by primary key, never indexed (the
- * index cost the applier ~0.5 us and ~7 % of its rate per message). Every
+ * index cost the applier 0.25-0.5 us per message and 3-7 % of its rate;
+ * docs/benchmarks.md, session 13). Every
  * other msgid - a relayed join's or part's, and every id written before
  * log ids existed - is a counter id, in events_msgid_counter; the "redact"
  * events, which repeat the msgid they hide, are in events_redact. A query
