@@ -1137,7 +1137,8 @@ static int nl_load_state(char *err, size_t errlen)
  * spread over many groups' index pages spilled to a temporary file. */
 static int nl_prepare_many(char *err, size_t errlen)
 {
-    char sql[4096];
+    /* the head (about 110 bytes), then 36 bytes a row */
+    char sql[128 + NL_ROWS * 40];
     size_t n = (size_t)snprintf(
         sql, sizeof sql,
         "INSERT OR ROLLBACK INTO events (seq, at, kind, actor, target, code, account_id,"
@@ -1145,6 +1146,7 @@ static int nl_prepare_many(char *err, size_t errlen)
     for (int i = 0; i < NL_ROWS; i++)
         n += (size_t)snprintf(sql + n, sizeof sql - n, "%s(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                               i ? ", " : "");
+    assert(n < sizeof sql); /* the text is fixed: a wrong size shows in every test run */
     if (sqlite3_prepare_v3(nl.db, sql, -1, SQLITE_PREPARE_PERSISTENT, &nl.ins_many, NULL) !=
         SQLITE_OK) {
         snprintf(err, errlen, "netlog: %s", sqlite3_errmsg(nl.db));
