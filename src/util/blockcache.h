@@ -22,7 +22,12 @@
 
 #include <stddef.h>
 
-#define BLOCKCACHE_KEEP_BYTES (512u << 10)
+/* 4 MiB: at 1,000 groups of 5 at full speed about 16,000 messages wait
+ * for the journal's sync, each a message record and a log entry of the
+ * 256- and 512-byte sizes (about 8 MiB together); with 512 KiB kept, most
+ * of them went through malloc and free again: 5-6 % of the loop's time,
+ * 0.1-0.5 us per message (session 13, docs/benchmarks.md). */
+#define BLOCKCACHE_KEEP_BYTES (4u << 20)
 
 /* Like xmalloc: never NULL; aligned for any type. */
 void *blockcache_alloc(size_t n);
