@@ -120,8 +120,9 @@ int main(int argc, char **argv)
     netlog_close();
     uv_run(loop, UV_RUN_DEFAULT);
     printf("events=%ld seconds=%.2f events_per_s=%.0f db_seconds=%.2f db_events_per_s=%.0f "
-           "commits=%llu max_batch=%llu\n",
+           "commits=%llu max_batch=%llu applies=%llu\n",
            total, secs, (double)total / secs, db_secs, (double)total / db_secs,
-           (unsigned long long)st.commits, (unsigned long long)st.max_batch);
+           (unsigned long long)st.commits, (unsigned long long)st.max_batch,
+           (unsigned long long)st.applies);
     return 0;
 }
