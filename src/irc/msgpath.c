@@ -42,11 +42,11 @@ static char *chat_msg_copy(char **area, const char *s, size_t len)
 static struct chat_msg *chat_msg_new(const char *prefix, const char *account, const char *target,
                                      const char *text, const char *tags, const struct channel *ch)
 {
-    const char *channel = ch ? ch->name : NULL, *folded = ch ? ch->folded : NULL;
+    const char *folded = ch ? ch->folded : NULL;
     size_t lp = strlen(prefix), la = account ? strlen(account) : 0, lt = strlen(target);
     size_t lx = text ? strlen(text) : 0, lg = tags ? strlen(tags) : 0;
-    size_t lc = channel ? strlen(channel) : 0, lf = folded ? strlen(folded) : 0;
-    struct chat_msg *cm = blockcache_alloc(sizeof *cm + lp + la + lt + lx + lg + lc + lf + 7);
+    size_t lf = folded ? strlen(folded) : 0;
+    struct chat_msg *cm = blockcache_alloc(sizeof *cm + lp + la + lt + lx + lg + lf + 6);
     memset(cm, 0, sizeof *cm);
     char *area = (char *)(cm + 1);
     cm->sender_prefix = chat_msg_copy(&area, prefix, lp);
@@ -54,13 +54,11 @@ static struct chat_msg *chat_msg_new(const char *prefix, const char *account, co
     cm->target = chat_msg_copy(&area, target, lt);
     cm->text = chat_msg_copy(&area, text, lx);
     cm->client_tags = chat_msg_copy(&area, tags, lg);
-    cm->channel = chat_msg_copy(&area, channel, lc);
     cm->channel_folded = chat_msg_copy(&area, folded, lf);
     cm->target_len = (uint32_t)lt;
     cm->text_len = (uint32_t)lx;
     cm->tags_len = (uint32_t)lg;
     cm->prefix_len = (uint32_t)lp;
-    cm->channel_len = (uint32_t)lc;
     return cm;
 }
 
@@ -166,7 +164,7 @@ static const char *msgpath_body(const struct chat_msg *cm, char *buf, size_t cap
     memcpy(out + n, chat_commands[cm->kind], lc);
     n += lc;
     BODY_LIT("\"");
-    if (cm->text && (cm->channel || netlog_dm_content())) {
+    if (cm->text && (cm->channel_folded || netlog_dm_content())) {
         BODY_LIT(",\"text\":");
         n += json_quote(out + n, cm->text, lt);
     } else if (cm->text) {
@@ -199,7 +197,7 @@ static void msgpath_logged(void *ud, int status, int64_t seq)
     if (sender && cm->label)
         label_group_resume(sender, cm->label);
     if (status == 0) {
-        struct channel *ch = cm->channel ? channel_find_folded(cm->channel_folded) : NULL;
+        struct channel *ch = cm->channel_folded ? channel_find_folded(cm->channel_folded) : NULL;
         struct client *to = cm->to_id ? client_by_id(cm->to_id) : NULL;
         if (ch || to || sender)
             msgpath_deliver(cm, sender, ch, to);
@@ -247,12 +245,13 @@ static int64_t msgpath_log(struct chat_msg *cm, const char *kind, const char *ta
     return seq;
 }
 
-/* A group message: the event names the group itself (cm->channel), not a
+/* A group message: the event names the group itself (ch's name), not a
  * STATUSMSG target. */
-static int64_t msgpath_append(struct chat_msg *cm, int64_t code, int64_t account_id)
+static int64_t msgpath_append(struct chat_msg *cm, const struct channel *ch, int64_t account_id)
 {
     static const char *const kinds[] = {"msg", "notice", "tagmsg"};
-    return msgpath_log(cm, kinds[cm->kind], cm->channel, cm->channel_len, code, account_id);
+    return msgpath_log(cm, kinds[cm->kind], ch->name, (uint32_t)strlen(ch->name), ch->code,
+                       account_id);
 }
 
 static int64_t msgpath_append_dm(struct chat_msg *cm, const struct client *to, int64_t account_id)
@@ -274,7 +273,6 @@ static void msgpath_submit_to(struct client *c, struct channel *ch, struct clien
     cm->kind = kind;
     cm->sender_id = c->id;
     cm->sender_bot = (c->umodes & UMODE_BOT) != 0;
-    cm->to_channel = ch != NULL;
     cm->to_id = to ? to->id : 0;
     cm->member_mask = member_mask;
     msgpath_name(cm);
@@ -286,7 +284,7 @@ static void msgpath_submit_to(struct client *c, struct channel *ch, struct clien
     if (netlog_strict())
         cm->label = label_group_join(c);
     c->msgs_in_flight++; /* counted down in msgpath_logged */
-    int64_t seq = ch ? msgpath_append(cm, ch->code, c->acct ? c->acct->id : 0)
+    int64_t seq = ch ? msgpath_append(cm, ch, c->acct ? c->acct->id : 0)
                      : msgpath_append_dm(cm, to, c->acct ? c->acct->id : 0);
     if (seq < 0) {
         if (cm->label)
@@ -350,13 +348,12 @@ int msgpath_submit_released(const char *author, const char *account, int64_t acc
     struct chat_msg *cm = chat_msg_new(author, account, target, text,
                                        client_tags && client_tags[0] ? client_tags : NULL, ch);
     cm->kind = kind;
-    cm->to_channel = true;
     cm->member_mask = mask;
     cm->held_id = held_id;
     msgpath_name(cm);
     cm->time_ms = time_now_ms();
     /* sender_id 0: nobody's pipeline waits for it (msgpath_logged) */
-    if (msgpath_append(cm, ch->code, account_id) < 0) {
+    if (msgpath_append(cm, ch, account_id) < 0) {
         blockcache_free(cm);
         return -1;
     }

@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/msgid.h"
+
 struct client;
 struct channel;
 
@@ -32,25 +34,24 @@ const char *chat_command_name(enum chat_kind kind);
 /* An accepted chat message. Strings are owned by the record. */
 struct chat_msg {
     enum chat_kind kind;
-    uint64_t sender_id;   /* conn id of the sender, to find it at delivery */
-    char *sender_prefix;  /* nick!user@host at submission */
-    char *sender_account; /* or NULL */
-    char *target;         /* channel name (after any STATUSMSG prefix,
-                           * e.g. "@#chan") or nick, as relayed */
-    bool to_channel;
+    uint64_t sender_id;                      /* conn id of the sender, to find it at delivery */
+    char *sender_prefix;                     /* nick!user@host at submission */
+    char *sender_account;                    /* or NULL */
+    char *target;                            /* channel name (after any STATUSMSG prefix,
+                                              * e.g. "@#chan") or nick, as relayed */
     uint8_t member_mask;                     /* STATUSMSG: only members with one of these
                                               * MEMBER_* bits; 0 for every member */
     bool sender_bot;                         /* sender had user mode +B: "bot" tag */
     char *text;                              /* NULL for TAGMSG */
     char *client_tags;                       /* escaped "+a=b;..." or NULL */
     uint32_t target_len, text_len, tags_len; /* their strlen (0 for NULL) */
-    uint32_t prefix_len, channel_len, msgid_len;
-    char msgid[32];
+    uint32_t prefix_len, msgid_len;
+    char msgid[MSGID_MAX + 1];
     int64_t seq; /* the log seq its msgid names (msgpath_name) */
     uint64_t time_ms;
     /* found again when the log has it (delivery is asynchronous) */
-    char *channel;             /* channel name, or NULL for a direct message */
-    char *channel_folded;      /* its casefolded form (the key channel_find_folded takes) */
+    char *channel_folded;      /* the channel's casefolded name (channel_find_folded's key),
+                                * or NULL for a direct message */
     uint64_t to_id;            /* the recipient's id for a direct message */
     struct label_group *label; /* the labeled reply waiting for it, or NULL */
     int64_t held_id;           /* a released held message (rules/held.h), or 0 */

@@ -42,7 +42,7 @@ void time_format_iso(uint64_t ms, char *buf, size_t len)
     snprintf(buf, len, "%s.%03uZ", base, (unsigned)(ms % 1000));
 }
 
-static char event_msgid[32];
+static char event_msgid[MSGID_MAX + 1];
 static uint64_t event_msgid_time;
 
 void event_init(struct irc_event *ev, const char *source, const char *command, bool with_msgid)
