@@ -196,8 +196,7 @@ static bool ch_plan(struct ch_req *r)
 
 /* ---- SQL ---------------------------------------------------------------- */
 
-#define CH_COLS         "e.at, e.seq, e.kind, e.actor, e.target, e.msgid, e.body, e.account_id"
-#define CH_NOT_REDACTED NETLOG_SQL_NOT_REDACTED
+#define CH_COLS "e.at, e.seq, e.kind, e.actor, e.target, e.msgid, e.body, e.account_id"
 #define CH_BOUNDS                                                                                  \
     " AND e.at >= ? AND e.at <= ? AND (e.at, e.seq) > (?, ?) AND (e.at, e.seq) < (?, ?)"
 /* a DM's text may be absent (netlog.direct_messages = "metadata") */
@@ -264,7 +263,7 @@ static void ch_history_sql(const struct ch_req *r, bool desc, char *sql, size_t 
 {
     const char *scope = !r->dm ? "e.target = ?" : r->me_acct ? CH_DM_ACCT : CH_DM_NICK;
     snprintf(sql, len,
-             "SELECT " CH_COLS " FROM events e WHERE %s%s%s%s" CH_BOUNDS CH_NOT_REDACTED
+             "SELECT " CH_COLS " FROM events e WHERE %s%s%s%s" CH_BOUNDS NETLOG_SQL_NOT_REDACTED
              " ORDER BY e.at %s, e.seq %s LIMIT ?",
              scope, r->dm ? "" : " AND ", r->dm ? "" : ch_channel_kinds(r),
              !r->dm                   ? ""
@@ -504,7 +503,7 @@ static void ch_reply(struct ch_req *r, struct client *c)
 
 #define CH_TARGETS_HEAD                                                                            \
     "WITH t(name, at) AS (SELECT j.value, (SELECT e.at FROM events e WHERE e.target = j.value"     \
-    " AND e.kind IN ('msg', 'notice')" CH_NOT_REDACTED " ORDER BY e.at DESC LIMIT 1)"              \
+    " AND e.kind IN ('msg', 'notice')" NETLOG_SQL_NOT_REDACTED " ORDER BY e.at DESC LIMIT 1)"      \
     " FROM json_each(?) j UNION ALL "
 #define CH_TARGETS_TAIL                                                                            \
     ") SELECT name, max(at) AS last FROM t WHERE at IS NOT NULL GROUP BY name"                     \

@@ -19,9 +19,6 @@
 #include "netlog/schema.h"
 #include "util/msgid.h"
 
-/* the lookups cmd_chathistory.c and complaint.c make */
-#define FIND_TWO NETLOG_SQL_FIND_REFS
-#define FIND_MSG NETLOG_SQL_FIND_MESSAGE
 /* history's "not redacted" test (cmd_chathistory.c) */
 #define NOT_REDACTED "SELECT e.seq FROM events e WHERE e.target = ?1" NETLOG_SQL_NOT_REDACTED
 
@@ -125,19 +122,19 @@ static void test_lookups(void **state)
     exec(db, "COMMIT");
 
     int64_t got[4];
-    assert_int_equal(find(db, FIND_TWO, ids[500], ids[7], got), 2);
+    assert_int_equal(find(db, NETLOG_SQL_FIND_REFS, ids[500], ids[7], got), 2);
     assert_true((got[0] == 500 && got[1] == 7) || (got[0] == 7 && got[1] == 500));
-    assert_int_equal(find(db, FIND_TWO, join_id, ids[1000], got), 2);
-    assert_int_equal(find(db, FIND_MSG, ids[999], NULL, got), 1);
+    assert_int_equal(find(db, NETLOG_SQL_FIND_REFS, join_id, ids[1000], got), 2);
+    assert_int_equal(find(db, NETLOG_SQL_FIND_MESSAGE, ids[999], NULL, got), 1);
     assert_int_equal(got[0], 999);
-    assert_int_equal(find(db, FIND_MSG, join_id, NULL, got), 0); /* not a message */
+    assert_int_equal(find(db, NETLOG_SQL_FIND_MESSAGE, join_id, NULL, got), 0); /* not a message */
     /* the same seq under another process's prefix is another id */
     char other[MSGID_MAX + 1];
     snprintf(other, sizeof other, "%s", ids[42]);
     other[1] = other[1] == 'z' ? 'y' : 'z';
     assert_int_equal(msgid_seq(other), 42);
-    assert_int_equal(find(db, FIND_MSG, other, NULL, got), 0);
-    assert_int_equal(find(db, FIND_TWO, "nosuchid", "", got), 0);
+    assert_int_equal(find(db, NETLOG_SQL_FIND_MESSAGE, other, NULL, got), 0);
+    assert_int_equal(find(db, NETLOG_SQL_FIND_REFS, "nosuchid", "", got), 0);
 
     /* the counter index holds the join's id, the redact index the redact */
     assert_int_equal(count(db, "SELECT count(*) FROM events INDEXED BY events_msgid_counter"
@@ -150,13 +147,13 @@ static void test_lookups(void **state)
                      0);
 
     char p[1024];
-    const char *sqls[] = {FIND_TWO, FIND_MSG, NOT_REDACTED};
+    const char *sqls[] = {NETLOG_SQL_FIND_REFS, NETLOG_SQL_FIND_MESSAGE, NOT_REDACTED};
     for (size_t i = 0; i < 3; i++) {
         plan(db, sqls[i], p, sizeof p);
         if (strstr(p, "SCAN"))
             fail_msg("a lookup scans: %s", p);
     }
-    plan(db, FIND_MSG, p, sizeof p);
+    plan(db, NETLOG_SQL_FIND_MESSAGE, p, sizeof p);
     assert_non_null(strstr(p, "INTEGER PRIMARY KEY"));
     assert_non_null(strstr(p, "events_msgid_counter"));
     plan(db, NOT_REDACTED, p, sizeof p);
@@ -191,10 +188,10 @@ static void test_old_log(void **state)
                      201);
     int64_t got[4];
     for (int64_t seq = 1; seq <= 200; seq++) {
-        assert_int_equal(find(db, FIND_MSG, ids[seq], NULL, got), 1);
+        assert_int_equal(find(db, NETLOG_SQL_FIND_MESSAGE, ids[seq], NULL, got), 1);
         assert_int_equal(got[0], seq);
     }
-    assert_int_equal(find(db, FIND_TWO, ids[3], ids[4], got), 2);
+    assert_int_equal(find(db, NETLOG_SQL_FIND_REFS, ids[3], ids[4], got), 2);
     exec(db, NETLOG_SCHEMA_SQL); /* again: nothing changes */
     assert_int_equal(count(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                                " AND name LIKE 'events_%'"),
