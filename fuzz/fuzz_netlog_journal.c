@@ -12,7 +12,11 @@
  *   - every record in it decodes, and encoding what was decoded gives back
  *     exactly the record's bytes (nothing is read that was not written);
  *   - events in it follow each other by seq, and a checkpoint names the
- *     seq before it.
+ *     seq before it;
+ *   - journal_iter (the two halves' runs, as start-up and verify read
+ *     them) yields, for the input's middle and for an arbitrary one taken
+ *     from its first bytes, records that lie within the input, at most
+ *     the two runs' worth, each of them decodable where it lies.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +55,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += n;
     }
     CHECK(off == valid);
+    size_t mids[2] = {size / 2, size >= 2 ? ((size_t)buf[0] << 8 | buf[1]) : 0};
+    for (int m = 0; m < 2; m++) {
+        struct journal_iter it;
+        struct journal_rec r;
+        journal_iter_init(&it, buf, size, mids[m]);
+        size_t bytes = 0, records = 0;
+        while (journal_iter_next(&it, &r)) {
+            const uint8_t *p = r.type == 'E' ? r.leaf : r.root;
+            CHECK(p >= buf && p + 32 <= buf + size);
+            records++;
+            CHECK(records <= size); /* every record takes bytes */
+        }
+        for (int i = 0; i < it.runs; i++) {
+            CHECK(it.run_off[i] + it.run_len[i] <= size);
+            bytes += it.run_len[i];
+        }
+        CHECK(bytes <= 2 * size);
+    }
     free(buf);
     return 0;
 }

@@ -336,6 +336,56 @@ size_t journal_valid_prefix(const uint8_t *buf, size_t len)
     return off;
 }
 
+/* The key that orders runs: the seq of the first event a run holds or
+ * covers (a checkpoint of size n comes before event n + 1). */
+static int64_t run_key(const uint8_t *p, size_t len)
+{
+    struct journal_rec r;
+    if (journal_decode(p, len, &r, true) == 0)
+        return INT64_MAX;
+    return r.type == 'E' ? r.ev.seq : (int64_t)r.size + 1;
+}
+
+void journal_iter_init(struct journal_iter *it, const uint8_t *buf, size_t len, size_t mid)
+{
+    memset(it, 0, sizeof *it);
+    it->buf = buf;
+    if (mid > len)
+        mid = len;
+    size_t off[2] = {0, mid}, n[2];
+    int64_t key[2];
+    for (int i = 0; i < 2; i++) {
+        n[i] = i == 1 && mid == 0 ? 0 : journal_valid_prefix(buf + off[i], len - off[i]);
+        key[i] = n[i] ? run_key(buf + off[i], n[i]) : INT64_MAX;
+    }
+    int first = key[1] < key[0] ? 1 : 0;
+    for (int k = 0; k < 2; k++) {
+        int i = k == 0 ? first : 1 - first;
+        if (n[i] == 0)
+            continue;
+        it->run_off[it->runs] = off[i];
+        it->run_len[it->runs] = n[i];
+        it->runs++;
+    }
+}
+
+bool journal_iter_next(struct journal_iter *it, struct journal_rec *r)
+{
+    while (it->run < it->runs) {
+        size_t left = it->run_len[it->run] - it->at;
+        if (left > 0) {
+            size_t k = journal_decode(it->buf + it->run_off[it->run] + it->at, left, r, true);
+            if (k > 0) {
+                it->at += k;
+                return true;
+            }
+        }
+        it->run++;
+        it->at = 0;
+    }
+    return false;
+}
+
 /* ---- the file ---- */
 
 int journal_open(struct journal *j, const char *path, uint64_t cap, char *err, size_t errlen)
@@ -347,7 +397,9 @@ int journal_open(struct journal *j, const char *path, uint64_t cap, char *err, s
         return -1;
     }
     struct stat st;
-    if (fstat(j->fd, &st) == 0 && (uint64_t)st.st_size >= cap) {
+    if (fstat(j->fd, &st) == 0)
+        j->found = (uint64_t)st.st_size;
+    if (j->found >= cap) {
         j->cap = (uint64_t)st.st_size;
         return 0;
     }
@@ -475,4 +527,9 @@ int journal_append(struct journal *j, const void *p, size_t len)
 void journal_rewind(struct journal *j)
 {
     j->off = 0;
+}
+
+void journal_seek(struct journal *j, uint64_t off)
+{
+    j->off = off;
 }

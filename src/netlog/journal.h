@@ -10,9 +10,17 @@
  * copies the records into it in large transactions, and start-up copies
  * whatever a crash left only here (netlog_open).
  *
- * File: "<log.path>.jnl", preallocated to its capacity. Records follow
- * each other from offset 0; after the database has taken every record
- * (and synced), the writer rewinds to offset 0 and overwrites. One record:
+ * File: "<log.path>.jnl", preallocated to its capacity, in two halves.
+ * Records follow each other from the start of a half; when the next batch
+ * does not fit in the half being filled, the writer goes on at the start
+ * of the other half once the database has taken (and synced) every record
+ * there, and at offset 0 whenever the database has taken everything. So
+ * the file holds at most two runs of records, one from offset 0 and one
+ * from the middle (the file's size / 2), the older of them possibly
+ * partly in the database already; readers take both, the older first
+ * (journal_iter). A batch larger than a half (only in a journal made tiny
+ * for a test) is written from offset 0 across the middle; the run from 0
+ * then goes on into the second half. One record:
  *
  *     magic  u32  "QJR1"
  *     len    u32  payload bytes
@@ -29,7 +37,10 @@
  * (bad magic, length or CRC) or out of order: an event's seq must follow
  * the previous event's, a checkpoint's size must equal it. Records from
  * before a rewind that survive past the new tail carry smaller seqs, so
- * the order rule ends the valid run there.
+ * the order rule ends the valid run there. A journal written before the
+ * halves (one run from offset 0, up to the whole file) reads the same way:
+ * its run from 0 goes on past the middle, and what starts at the middle is
+ * the inside of a record.
  */
 #ifndef QUN_NETLOG_JOURNAL_H
 #define QUN_NETLOG_JOURNAL_H
@@ -99,10 +110,25 @@ size_t journal_decode(const uint8_t *p, size_t avail, struct journal_rec *r, boo
  * bytes (the order rule above applies). */
 size_t journal_valid_prefix(const uint8_t *buf, size_t len);
 
+/* The records of a journal file's two runs in the order they were
+ * written (the older run first; records that both runs hold, when the run
+ * from 0 goes on past the middle, come twice: readers skip seqs they
+ * have). mid: where the second run starts, the file's size / 2. */
+struct journal_iter {
+    const uint8_t *buf;
+    size_t run_off[2], run_len[2];
+    int runs, run;
+    size_t at; /* within the current run */
+};
+void journal_iter_init(struct journal_iter *it, const uint8_t *buf, size_t len, size_t mid);
+/* The next record (CRC checked), or false at the end. */
+bool journal_iter_next(struct journal_iter *it, struct journal_rec *r);
+
 struct journal {
     int fd;
-    uint64_t off; /* where the next record goes */
-    uint64_t cap; /* preallocated bytes */
+    uint64_t off;   /* where the next record goes */
+    uint64_t cap;   /* preallocated bytes */
+    uint64_t found; /* the file's size when opened (0: new), before any growth */
 };
 
 /* Opens or creates path with cap bytes reserved. -1 with err. */
@@ -125,6 +151,9 @@ int journal_shrink(struct journal *j, uint64_t cap, char *err, size_t errlen);
 /* The next record goes to offset 0 again (every record written so far is
  * in the database). */
 void journal_rewind(struct journal *j);
+/* The next record goes to off (the start of a half whose records are all
+ * in the database). */
+void journal_seek(struct journal *j, uint64_t off);
 
 uint32_t journal_crc32c(const uint8_t *p, size_t n);
 

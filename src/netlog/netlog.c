@@ -118,7 +118,14 @@ static struct {
     size_t ap_events;
     int64_t ap_first_ms;
     uint64_t chunks_written, chunks_applied;
-    int64_t ap_want; /* a reader waits for the database to reach this seq: apply now */
+    /* writer-only: the number of the last chunk written into each half of
+     * the journal (a half is free once chunks_applied reaches it), and
+     * whether the second half's records follow a batch that crossed the
+     * middle (readable only through the run from 0, which must stay) */
+    uint64_t half_last[2];
+    bool chained;
+    size_t batch_bytes; /* NL_BATCH_BYTES, or a quarter of a small journal */
+    int64_t ap_want;    /* a reader waits for the database to reach this seq: apply now */
     /* writer-only: timing of the journal's write + sync, published into
      * stats under mu after each batch */
     uint64_t sync_max_us, syncs_slow;
@@ -586,29 +593,65 @@ static int nl_journal_append_timed(const struct journal_buf *b)
     return rc;
 }
 
-/* Writes b to the journal (writer thread). The journal starts over at
- * offset 0 whenever the database holds everything in it; when b does not
- * fit behind what it still needs, the applier is hurried and waited for
- * (up to a second). Returns 0, -1 (errno set) or -2 when the journal is
- * full of records the database has not taken. */
+/* Where the next len bytes go in the journal (writer thread, under
+ * nl.mu; the halves are in journal.h): on at the write offset while they
+ * fit in its half; else at the start of the other half once the database
+ * holds every record there; at offset 0 whenever it holds everything (a
+ * batch larger than a half, only in a journal made tiny for a test, then
+ * crosses the middle). False when there is no room until the applier
+ * takes more. */
+static bool nl_journal_place(size_t len)
+{
+    uint64_t cap = nl.jr.cap, mid = cap / 2, off = nl.jr.off;
+    if (nl.chunks_applied == nl.chunks_written) {
+        journal_seek(&nl.jr, 0);
+        nl.chained = false;
+        return len <= cap;
+    }
+    if (off < mid ? off + len <= mid : off + len <= cap)
+        return true;
+    int other = off < mid ? 1 : 0;
+    uint64_t start = other ? mid : 0, end = other ? cap : mid;
+    if (nl.chunks_applied < nl.half_last[other] || start + len > end)
+        return false;
+    journal_seek(&nl.jr, start);
+    nl.chained = false;
+    return true;
+}
+
+/* Writes b to the journal (writer thread) where nl_journal_place puts it;
+ * when it has no room, the applier is hurried and waited for (up to a
+ * second). Returns 0, -1 (errno set) or -2 when the journal is full of
+ * records the database has not taken. */
 static int nl_journal_write(const struct journal_buf *b)
 {
     if (nl_fault_injected())
         return -3;
     pthread_mutex_lock(&nl.mu);
-    if (nl.jr.off + b->len > nl.jr.cap && nl.chunks_applied != nl.chunks_written) {
+    bool room = nl_journal_place(b->len);
+    if (!room) {
         nl.ap_room = true;
         pthread_cond_signal(&nl.ap_cv);
         int64_t until = nl_mono_ms() + 1000;
-        while (nl.chunks_applied != nl.chunks_written && nl_mono_ms() < until)
+        while (!(room = nl_journal_place(b->len)) && nl_mono_ms() < until)
             nl_wait_on(&nl.wr_cv, 100);
     }
-    if (nl.chunks_applied == nl.chunks_written)
-        journal_rewind(&nl.jr);
     pthread_mutex_unlock(&nl.mu);
-    if (nl.jr.off + b->len > nl.jr.cap)
+    if (!room)
         return -2;
-    return nl_journal_append_timed(b);
+    uint64_t start = nl.jr.off, end = start + b->len, mid = nl.jr.cap / 2;
+    int rc = nl_journal_append_timed(b);
+    if (rc == 0) {
+        /* the chunk's number once handed to the applier (nl_to_applier) */
+        uint64_t num = nl.chunks_written + 1;
+        if (start < mid && end > mid)
+            nl.chained = true;
+        if (start < mid || nl.chained)
+            nl.half_last[0] = num;
+        if (end > mid)
+            nl.half_last[1] = num;
+    }
+    return rc;
 }
 
 /* Chains the batch, adds a signed checkpoint when one is due, and writes
@@ -707,7 +750,7 @@ static void *nl_writer(void *arg)
         /* at most NL_BATCH_MAX events and about NL_BATCH_BYTES per batch */
         struct nl_entry *batch = nl.in_head, *last = batch;
         size_t n = batch ? 1 : 0, bytes = batch ? batch->rec_bytes : 0;
-        while (last && last->next && n < NL_BATCH_MAX && bytes < NL_BATCH_BYTES) {
+        while (last && last->next && n < NL_BATCH_MAX && bytes < nl.batch_bytes) {
             last = last->next;
             bytes += last->rec_bytes;
             n++;
@@ -1188,14 +1231,15 @@ static int nl_replay(char *err, size_t errlen)
     size_t len;
     if (journal_read_all(&nl.jr, &buf, &len, err, errlen) < 0)
         return -1;
-    len = journal_valid_prefix(buf, len);
+    /* its halves as they were written: a file grown just now (a larger
+     * journal_size) had its middle at its old size's half */
+    struct journal_iter it;
+    journal_iter_init(&it, buf, len, (size_t)(nl.jr.found ? nl.jr.found : nl.jr.cap) / 2);
     /* the records the database lacks, as one chunk */
     struct journal_buf b = {0};
-    size_t off = 0, events = 0;
+    size_t events = 0;
     struct journal_rec r;
-    while (off < len) {
-        size_t k = journal_decode(buf + off, len - off, &r, true);
-        off += k;
+    while (journal_iter_next(&it, &r)) {
         if (r.type == 'C') {
             if (r.size + 1 == (uint64_t)nl.next_seq && r.size > nl.cp_size) {
                 journal_put_checkpoint(&b, r.size, r.at_ms, r.root, r.note, r.acc, r.acc_len);
@@ -1306,6 +1350,8 @@ int netlog_open(uv_loop_t *loop, const struct qun_config *cfg, char *err, size_t
         nl_close_db();
         return -1;
     }
+    /* a batch fits in a half of the journal, with room for a large event */
+    nl.batch_bytes = NL_BATCH_BYTES < nl.jr.cap / 4 ? NL_BATCH_BYTES : (size_t)(nl.jr.cap / 4);
     pthread_mutex_init(&nl.mu, NULL);
     pthread_cond_init(&nl.cv, NULL);
     pthread_cond_init(&nl.ap_cv, NULL);

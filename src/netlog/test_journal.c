@@ -1,7 +1,8 @@
 /*
  * test_journal.c - the commit record file's format (journal.h): records
  * decode to what was encoded, the valid run ends at a torn or damaged
- * record and at records left from before a rewind, CRC-32C is the
+ * record and at records left from before a rewind, the two halves' runs
+ * are read older first (and a run across the middle once), CRC-32C is the
  * Castagnoli CRC, and the file refuses a record past its capacity and
  * shrinks only when told to.
  */
@@ -137,6 +138,104 @@ static void test_records_from_before_a_rewind_are_not_read(void **state)
     journal_buf_free(&cp);
 }
 
+/* The seqs journal_iter yields, -size for a checkpoint, into out[]. */
+static int iter_seqs(const uint8_t *file, size_t len, size_t mid, int64_t *out, int max)
+{
+    struct journal_iter it;
+    struct journal_rec r;
+    int n = 0;
+    journal_iter_init(&it, file, len, mid);
+    while (n < max && journal_iter_next(&it, &r))
+        out[n++] = r.type == 'E' ? r.ev.seq : -(int64_t)r.size;
+    return n;
+}
+
+static void test_both_halves_are_read_older_first(void **state)
+{
+    (void)state;
+    enum { SIZE = 4096, MID = SIZE / 2 };
+    uint8_t file[SIZE];
+    int64_t got[64];
+    /* the second half holds 1..4 and a checkpoint (written first); the
+     * first half was filled again with 5..7, and behind them lies what was
+     * there before (2..3), which does not follow 7 */
+    struct journal_buf older = {0}, newer = {0}, stale = {0};
+    for (int64_t s = 1; s <= 4; s++)
+        put(&older, s, "{\"text\":\"older\"}");
+    journal_put_checkpoint(&older, 4, 1, CHAIN, "n", NULL, 0);
+    for (int64_t s = 5; s <= 7; s++)
+        put(&newer, s, "{\"text\":\"newer\"}");
+    for (int64_t s = 2; s <= 3; s++)
+        put(&stale, s, "{\"text\":\"stale\"}");
+    memset(file, 0, sizeof file);
+    memcpy(file + MID, older.p, older.len);
+    memcpy(file, newer.p, newer.len);
+    memcpy(file + newer.len, stale.p, stale.len);
+    int n = iter_seqs(file, SIZE, MID, got, 64);
+    int64_t want[] = {1, 2, 3, 4, -4, 5, 6, 7};
+    assert_int_equal(n, 8);
+    assert_memory_equal(got, want, sizeof want);
+    /* the other way round: the first half older */
+    memset(file, 0, sizeof file);
+    memcpy(file, older.p, older.len);
+    memcpy(file + MID, newer.p, newer.len);
+    assert_int_equal(iter_seqs(file, SIZE, MID, got, 64), 8);
+    assert_memory_equal(got, want, sizeof want);
+    /* a run that starts with a checkpoint sorts before the event after it */
+    struct journal_buf cp_first = {0};
+    journal_put_checkpoint(&cp_first, 7, 1, CHAIN, "n", NULL, 0);
+    put(&cp_first, 8, "{}");
+    memset(file, 0, sizeof file);
+    memcpy(file + MID, cp_first.p, cp_first.len);
+    memcpy(file, newer.p, newer.len);
+    int64_t want2[] = {5, 6, 7, -7, 8};
+    assert_int_equal(iter_seqs(file, SIZE, MID, got, 64), 5);
+    assert_memory_equal(got, want2, sizeof want2);
+    /* an empty journal, and one with only the second half */
+    memset(file, 0, sizeof file);
+    assert_int_equal(iter_seqs(file, SIZE, MID, got, 64), 0);
+    memcpy(file + MID, newer.p, newer.len);
+    assert_int_equal(iter_seqs(file, SIZE, MID, got, 64), 3);
+    assert_int_equal(got[0], 5);
+    journal_buf_free(&older);
+    journal_buf_free(&newer);
+    journal_buf_free(&stale);
+    journal_buf_free(&cp_first);
+}
+
+static void test_a_run_across_the_middle(void **state)
+{
+    (void)state;
+    /* one run from 0 past the middle: a journal written before the halves,
+     * or a batch larger than a half. The middle is inside a record, and
+     * every record comes once */
+    enum { SIZE = 4096, MID = SIZE / 2 };
+    uint8_t file[SIZE];
+    int64_t got[64];
+    struct journal_buf run = {0};
+    int64_t s = 1;
+    while (run.len < MID + 300)
+        put(&run, s++, "{\"text\":\"one long run, from before the halves\"}");
+    assert_true(run.len <= SIZE);
+    memset(file, 0, sizeof file);
+    memcpy(file, run.p, run.len);
+    int n = iter_seqs(file, SIZE, MID, got, 64);
+    assert_int_equal(n, s - 1);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(got[i], i + 1);
+    /* a record that happens to start at the middle is read again by the
+     * second run: readers skip the seqs they have (iter yields it twice) */
+    size_t off = 0;
+    struct journal_rec r;
+    int k = 0;
+    while (off < MID)
+        off += journal_decode(run.p + off, run.len - off, &r, true), k++;
+    n = iter_seqs(file, SIZE, off, got, 64);
+    assert_int_equal(n, (s - 1) + (s - 1 - k));
+    assert_int_equal(got[s - 1], k + 1);
+    journal_buf_free(&run);
+}
+
 static void test_file_capacity(void **state)
 {
     (void)state;
@@ -196,6 +295,8 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_torn_and_damaged_records_end_the_run),
         cmocka_unit_test(test_records_from_before_a_rewind_are_not_read),
+        cmocka_unit_test(test_both_halves_are_read_older_first),
+        cmocka_unit_test(test_a_run_across_the_middle),
         cmocka_unit_test(test_file_capacity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,8 @@
  * and starts over even under a steady load,
  * netlog.mode = "off" hands out seqs and writes nothing, what a crash left
  * only in the journal is copied into the database at the next start (and
- * nothing torn or out of order is), netlog_when_readable waits until
+ * nothing torn or out of order is; from both halves of the journal, in
+ * seq order, also after it grew), netlog_when_readable waits until
  * the database holds every event appended before it, and an event named
  * after a seq (a chat message's log id) is taken only at that seq.
  */
@@ -381,6 +382,94 @@ static void test_crash_leftovers_are_replayed(void **state)
     cleanup(&f);
 }
 
+/* Writes journal records for seqs from..from+n-1 at offset `at` of the
+ * journal file, chained from *chain (updated): what a crash leaves when
+ * the database had not taken them. */
+static void journal_records_at(struct fixture *f, uint8_t chain[NETLOG_HASH_BYTES], int64_t from,
+                               int n, long at)
+{
+    struct journal_buf b = {0};
+    uint8_t leaf[NETLOG_HASH_BYTES];
+    char body[64];
+    for (int i = 0; i < n; i++) {
+        snprintf(body, sizeof body, "{\"text\":\"half seq %lld\"}", (long long)(from + i));
+        struct netlog_event e = {.seq = from + i,
+                                 .at_ms = T0 + 100000 + from + i,
+                                 .kind = "msg",
+                                 .actor = "a!u@h",
+                                 .target = "#t",
+                                 .code = 7,
+                                 .body = body};
+        netlog_leaf_hash(&e, leaf);
+        netlog_chain_next(chain, leaf, chain);
+        journal_put_event(&b, &e, leaf, chain);
+    }
+    char jpath[160];
+    snprintf(jpath, sizeof jpath, "%s.jnl", f->db);
+    FILE *fp = fopen(jpath, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, at, SEEK_SET), 0);
+    assert_int_equal(fwrite(b.p, 1, b.len, fp), b.len);
+    assert_int_equal(fclose(fp), 0);
+    journal_buf_free(&b);
+}
+
+static void open_log_sized(struct fixture *f, size_t journal_bytes)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/qun-writer-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    f->cfg.netlog_journal_size = journal_bytes;
+    reopen_log(f, "strict");
+}
+
+static void test_crash_leftovers_in_both_halves(void **state)
+{
+    (void)state;
+    struct fixture f;
+    char pub[160];
+    struct netlog_verify_report r;
+    /* the second half holds 6..8 (written first), the first half was
+     * filled again with 9..10: both are copied, in seq order */
+    open_log_sized(&f, 16384);
+    snprintf(pub, sizeof pub, "%s.pub", f.key);
+    for (int i = 1; i <= 5; i++)
+        append_at(&f, T0 + i, i);
+    close_log(&f, 5);
+    uint8_t chain[NETLOG_HASH_BYTES];
+    last_chain(f.db, chain);
+    journal_records_at(&f, chain, 6, 3, 8192);
+    journal_records_at(&f, chain, 9, 2, 0);
+    assert_int_equal(netlog_verify_file(f.db, pub, &r), NETLOG_VERIFY_OK);
+    assert_true(r.journal);
+    assert_int_equal(r.journal_events, 5);
+    assert_int_equal(r.last_seq, 10);
+    reopen_log(&f, "strict");
+    append_at(&f, 0, 11);
+    close_log(&f, 1);
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events"), 11);
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events WHERE body LIKE '%half seq%'"),
+                     5);
+    assert_int_equal(count_rows(f.db, "SELECT max(seq) FROM events WHERE body LIKE '%half seq%'"),
+                     10);
+    verify_clean(&f, 11);
+    /* left there at a size of 16 KiB, then the journal is made larger: its
+     * middle is where it was when the records were written */
+    last_chain(f.db, chain);
+    journal_records_at(&f, chain, 12, 3, 8192);
+    f.cfg.netlog_journal_size = 65536;
+    reopen_log(&f, "strict");
+    close_log(&f, 0);
+    struct stat st;
+    char jpath[160];
+    snprintf(jpath, sizeof jpath, "%s.jnl", f.db);
+    assert_int_equal(stat(jpath, &st), 0);
+    assert_int_equal(st.st_size, 65536);
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events"), 14);
+    verify_clean(&f, 14);
+    cleanup(&f);
+}
+
 static void on_readable(void *ud)
 {
     struct fixture *f = ud;
@@ -449,6 +538,7 @@ int main(void)
         cmocka_unit_test(test_wal_bounded_under_steady_load),
         cmocka_unit_test(test_mode_off_writes_nothing),
         cmocka_unit_test(test_crash_leftovers_are_replayed),
+        cmocka_unit_test(test_crash_leftovers_in_both_halves),
         cmocka_unit_test(test_when_readable_waits_for_the_database),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -385,26 +385,24 @@ static int read_journal(struct walk *w, const char *db_path)
 static void walk_journal(struct walk *w)
 {
     struct netlog_verify_report *r = w->r;
-    size_t len = journal_valid_prefix(w->jnl, w->jnl_len), off = 0;
-    int64_t db_last = r->last_seq;
+    struct journal_iter runs; /* both halves' runs, the older first (journal.h) */
+    journal_iter_init(&runs, w->jnl, w->jnl_len, w->jnl_len / 2);
+    int64_t db_last = r->last_seq, cp_last = db_last;
     struct verify_batch b = {.arena = w->jnl}; /* items point into the file's bytes */
-    while (off < len) {
-        struct journal_rec rec;
-        size_t k = journal_decode(w->jnl + off, len - off, &rec, true);
-        if (k == 0)
-            break; /* cannot happen inside the valid prefix */
-        off += k;
+    struct journal_rec rec;
+    while (journal_iter_next(&runs, &rec)) {
         if (rec.type == 'C') {
-            if ((int64_t)rec.size <= db_last)
-                continue;
+            if ((int64_t)rec.size <= cp_last)
+                continue; /* in the database, or read already in the other run */
+            cp_last = (int64_t)rec.size;
             struct verify_cp cp;
             verify_cp_parse(&w->key, (int64_t)rec.size, rec.root, NETLOG_HASH_BYTES, rec.note,
                             rec.note_len, rec.acc, rec.acc_len, &cp);
             check_checkpoint(w, &cp);
             continue;
         }
-        if (rec.ev.seq <= db_last)
-            continue;
+        if (rec.ev.seq <= db_last || rec.ev.seq < w->next_seq)
+            continue; /* in the database, or read already in the other run */
         if (rec.ev.seq != w->next_seq) {
             problem(w, w->next_seq, 0,
                     "the journal's record %" PRId64 " does not follow the log, which ends at "

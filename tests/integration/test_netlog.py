@@ -157,8 +157,12 @@ def test_direct_messages_metadata_only(qund_factory):
     assert "text" not in body and body["length"] == len("私密内容".encode()), body
 
 
-def test_kill_9_under_load_loses_no_received_message(qund_factory, capsys):
-    srv = qund_factory(env=daemon_env())
+@pytest.mark.parametrize("journal_bytes", [None, 65536])
+def test_kill_9_under_load_loses_no_received_message(qund_factory, capsys, journal_bytes):
+    # 65536: a journal whose halves (docs/netlog.md) fill and are reused
+    # many times under this load, so the crash leaves records in both
+    extra = {"QUN_NETLOG_JOURNAL_BYTES": str(journal_bytes)} if journal_bytes else {}
+    srv = qund_factory(env=daemon_env(extra))
     base = baseline(srv)
     senders = [srv.client("s%d" % i) for i in range(4)]
     rx = srv.client("rx", caps=("message-tags",))
@@ -194,6 +198,10 @@ def test_kill_9_under_load_loses_no_received_message(qund_factory, capsys):
     srv.proc = None
     for c in senders + [rx]:
         c.close()
+    if journal_bytes:  # the writer went on at the second half's start
+        with open(srv.netlog_path + ".jnl", "rb") as f:
+            f.seek(journal_bytes // 2)
+            assert f.read(4) == b"QJR1", "nothing was written at the journal's middle"
     # the files as the crash left them verify, the journal's tail included
     r = qunctl("verify", "--db", srv.netlog_path, "--key", srv.netlog_key + ".pub", "--json")
     assert r.returncode == 0, r.stdout + r.stderr
