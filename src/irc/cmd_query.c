@@ -291,6 +291,10 @@ void cmd_who(struct client *c, struct irc_msg *m)
         who_reply(&q, t, NULL, NULL);
     else if (q.mask[0] != '#')
         client_foreach(who_glob_one, &q);
+    /* the standard replies after the end: a client that collects a WHO
+     * reply (irssi's channel sync) takes any other line inside it for a
+     * lost reply, asks again and waits ~10 s before the channel is synced */
+    send_numeric(c, RPL_ENDOFWHO, "%s :End of WHO list", shown);
     if (q.capped) {
         char text[96];
         snprintf(text, sizeof text, "Only the first %d matches were sent; use a narrower mask",
@@ -299,7 +303,6 @@ void cmd_who(struct client *c, struct irc_msg *m)
     }
     if (ch && ch->code)
         send_fail(c, "NOTE", "WHO", "GROUP_INFO", ch->name, group_describe(ch));
-    send_numeric(c, RPL_ENDOFWHO, "%s :End of WHO list", shown);
 }
 
 /* ---- WHOIS --------------------------------------------------------------- */

@@ -268,6 +268,16 @@ def test_group_survives_restart(qund_factory):
     assert "@member2" in names.last.split(), names.raw
     note = back.expect("NOTE", pred=lambda m: m.params[:2] == ["JOIN", "GROUP_INFO"])
     assert "Group %d" % code in note.last and "owner keeper" in note.last, note.raw
+    # WHO (as irssi syncs a channel): nothing but replies until End of WHO,
+    # then the group's NOTE; a line inside made irssi ask again and wait
+    back.read_all(0.5)  # the JOIN's NOTICE twin of its NOTE (no standard-replies)
+    back.send("WHO #长久 %tcuhnfdar,743")
+    lines = []
+    while not lines or lines[-1].command != "NOTE":
+        lines.append(back.recv(timeout=5))
+    end = [i for i, m in enumerate(lines) if m.command == "315"]
+    assert end and all(m.command == "354" for m in lines[:end[0]]), [m.raw for m in lines]
+    assert lines[-1].params[:2] == ["WHO", "GROUP_INFO"], lines[-1].raw
 
 
 # ---------------------------------------------------------------- REDACT
