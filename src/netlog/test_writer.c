@@ -283,6 +283,43 @@ static void last_chain(const char *db_path, uint8_t out[NETLOG_HASH_BYTES])
     sqlite3_close(db);
 }
 
+/* Appends to b the records of events from..from+n-1 ("<what> seq N"),
+ * chained from *chain (updated); returns where the last one starts. */
+static size_t put_crash_records(struct journal_buf *b, uint8_t chain[NETLOG_HASH_BYTES],
+                                int64_t from, int n, const char *what)
+{
+    uint8_t leaf[NETLOG_HASH_BYTES];
+    char body[64];
+    size_t last = b->len;
+    for (int i = 0; i < n; i++) {
+        snprintf(body, sizeof body, "{\"text\":\"%s seq %lld\"}", what, (long long)(from + i));
+        struct netlog_event e = {.seq = from + i,
+                                 .at_ms = T0 + 100000 + from + i,
+                                 .kind = "msg",
+                                 .actor = "a!u@h",
+                                 .target = "#t",
+                                 .code = 7,
+                                 .body = body};
+        netlog_leaf_hash(&e, leaf);
+        netlog_chain_next(chain, leaf, chain);
+        last = b->len;
+        journal_put_event(b, &e, leaf, chain);
+    }
+    return last;
+}
+
+/* Writes len bytes of p at offset at of the log's journal file. */
+static void write_journal_at(struct fixture *f, const void *p, size_t len, long at)
+{
+    char jpath[160];
+    snprintf(jpath, sizeof jpath, "%s.jnl", f->db);
+    FILE *fp = fopen(jpath, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, at, SEEK_SET), 0);
+    assert_int_equal(fwrite(p, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+}
+
 /* Writes what a writer killed after its journal write (before the applier
  * copied anything) leaves: records from seq `from` at the journal's start,
  * the last of them torn when `torn`, then one whose chain is wrong. */
@@ -291,38 +328,16 @@ static void leave_in_journal(struct fixture *f, int64_t from, int n, bool torn)
     uint8_t chain[NETLOG_HASH_BYTES], leaf[NETLOG_HASH_BYTES];
     last_chain(f->db, chain);
     struct journal_buf b = {0};
-    char body[64];
-    size_t before_last = 0;
-    for (int i = 0; i < n; i++) {
-        snprintf(body, sizeof body, "{\"text\":\"crash seq %lld\"}", (long long)(from + i));
-        struct netlog_event e = {.seq = from + i,
-                                 .at_ms = T0 + 100000 + i,
-                                 .kind = "msg",
-                                 .actor = "a!u@h",
-                                 .target = "#t",
-                                 .code = 7,
-                                 .body = body};
-        netlog_leaf_hash(&e, leaf);
-        netlog_chain_next(chain, leaf, chain);
-        before_last = b.len;
-        journal_put_event(&b, &e, leaf, chain);
-    }
+    size_t before_last = put_crash_records(&b, chain, from, n, "crash");
     size_t len = torn ? before_last + (b.len - before_last) / 2 : b.len;
-    char jpath[160];
-    snprintf(jpath, sizeof jpath, "%s.jnl", f->db);
-    FILE *fp = fopen(jpath, "r+b");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(b.p, 1, len, fp), len);
     if (!torn) { /* a record that does not follow the chain: never replayed */
-        struct journal_buf bad = {0};
         struct netlog_event e = {
             .seq = from + n, .at_ms = T0 + 200000, .kind = "msg", .actor = "forger", .body = "{}"};
         netlog_leaf_hash(&e, leaf);
-        journal_put_event(&bad, &e, leaf, leaf);
-        assert_int_equal(fwrite(bad.p, 1, bad.len, fp), bad.len);
-        journal_buf_free(&bad);
+        journal_put_event(&b, &e, leaf, leaf);
+        len = b.len;
     }
-    assert_int_equal(fclose(fp), 0);
+    write_journal_at(f, b.p, len, 0);
     journal_buf_free(&b);
 }
 
@@ -389,28 +404,8 @@ static void journal_records_at(struct fixture *f, uint8_t chain[NETLOG_HASH_BYTE
                                int n, long at)
 {
     struct journal_buf b = {0};
-    uint8_t leaf[NETLOG_HASH_BYTES];
-    char body[64];
-    for (int i = 0; i < n; i++) {
-        snprintf(body, sizeof body, "{\"text\":\"half seq %lld\"}", (long long)(from + i));
-        struct netlog_event e = {.seq = from + i,
-                                 .at_ms = T0 + 100000 + from + i,
-                                 .kind = "msg",
-                                 .actor = "a!u@h",
-                                 .target = "#t",
-                                 .code = 7,
-                                 .body = body};
-        netlog_leaf_hash(&e, leaf);
-        netlog_chain_next(chain, leaf, chain);
-        journal_put_event(&b, &e, leaf, chain);
-    }
-    char jpath[160];
-    snprintf(jpath, sizeof jpath, "%s.jnl", f->db);
-    FILE *fp = fopen(jpath, "r+b");
-    assert_non_null(fp);
-    assert_int_equal(fseek(fp, at, SEEK_SET), 0);
-    assert_int_equal(fwrite(b.p, 1, b.len, fp), b.len);
-    assert_int_equal(fclose(fp), 0);
+    put_crash_records(&b, chain, from, n, "half");
+    write_journal_at(f, b.p, b.len, at);
     journal_buf_free(&b);
 }
 
