@@ -42,7 +42,7 @@
 #define NL_BATCH_BYTES  (1 << 20)   /* and about this many bytes */
 #define NL_ROWS         64          /* rows per multi-row INSERT */
 #define NL_APPLY_EVENTS 32768       /* the applier starts at once past this many */
-#define NL_APPLY_MS     200         /* or this long after the first */
+#define NL_APPLY_MS     2000        /* or this long after the first (readers hurry it) */
 #define NL_JOURNAL_CAP  (32u << 20) /* when the configuration gives none */
 
 struct nl_entry {
