@@ -524,11 +524,6 @@ int journal_append(struct journal *j, const void *p, size_t len)
     return 0;
 }
 
-void journal_rewind(struct journal *j)
-{
-    j->off = 0;
-}
-
 void journal_seek(struct journal *j, uint64_t off)
 {
     j->off = off;

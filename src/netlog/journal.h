@@ -148,11 +148,8 @@ int journal_append(struct journal *j, const void *p, size_t len);
  * was lowered); only when every record in it is in the database. -1 with
  * err. */
 int journal_shrink(struct journal *j, uint64_t cap, char *err, size_t errlen);
-/* The next record goes to offset 0 again (every record written so far is
- * in the database). */
-void journal_rewind(struct journal *j);
-/* The next record goes to off (the start of a half whose records are all
- * in the database). */
+/* The next record goes to off: 0 when every record written so far is in
+ * the database, or the start of a half whose records all are. */
 void journal_seek(struct journal *j, uint64_t off);
 
 uint32_t journal_crc32c(const uint8_t *p, size_t n);

@@ -119,11 +119,8 @@ static struct {
     int64_t ap_first_ms;
     uint64_t chunks_written, chunks_applied;
     /* writer-only: the number of the last chunk written into each half of
-     * the journal (a half is free once chunks_applied reaches it), and
-     * whether the second half's records follow a batch that crossed the
-     * middle (readable only through the run from 0, which must stay) */
+     * the journal (a half is free once chunks_applied reaches it) */
     uint64_t half_last[2];
-    bool chained;
     size_t batch_bytes; /* NL_BATCH_BYTES, or a quarter of a small journal */
     int64_t ap_want;    /* a reader waits for the database to reach this seq: apply now */
     /* writer-only: timing of the journal's write + sync, published into
@@ -605,7 +602,6 @@ static bool nl_journal_place(size_t len)
     uint64_t cap = nl.jr.cap, mid = cap / 2, off = nl.jr.off;
     if (nl.chunks_applied == nl.chunks_written) {
         journal_seek(&nl.jr, 0);
-        nl.chained = false;
         return len <= cap;
     }
     if (off < mid ? off + len <= mid : off + len <= cap)
@@ -615,7 +611,6 @@ static bool nl_journal_place(size_t len)
     if (nl.chunks_applied < nl.half_last[other] || start + len > end)
         return false;
     journal_seek(&nl.jr, start);
-    nl.chained = false;
     return true;
 }
 
@@ -644,12 +639,15 @@ static int nl_journal_write(const struct journal_buf *b)
     if (rc == 0) {
         /* the chunk's number once handed to the applier (nl_to_applier) */
         uint64_t num = nl.chunks_written + 1;
-        if (start < mid && end > mid)
-            nl.chained = true;
-        if (start < mid || nl.chained)
+        if (start < mid)
             nl.half_last[0] = num;
         if (end > mid)
             nl.half_last[1] = num;
+        /* across the middle: nothing may follow it in the second half, where
+         * only the run from 0 would reach it; the next batch waits until the
+         * database has it and starts over at offset 0 */
+        if (start < mid && end > mid)
+            journal_seek(&nl.jr, nl.jr.cap);
     }
     return rc;
 }
@@ -1281,7 +1279,7 @@ static int nl_replay(char *err, size_t errlen)
                        events, (long long)(nl.next_seq - 1));
     }
     journal_buf_free(&b);
-    journal_rewind(&nl.jr);
+    journal_seek(&nl.jr, 0);
     return rc;
 }
 

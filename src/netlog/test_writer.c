@@ -465,6 +465,31 @@ static void test_crash_leftovers_in_both_halves(void **state)
     cleanup(&f);
 }
 
+static void test_a_batch_larger_than_half_the_journal(void **state)
+{
+    (void)state;
+    struct fixture f;
+    /* a 4 KiB journal (halves of 2 KiB): a 3 KiB event crosses the middle;
+     * the small events after it wait until the database has it, then go
+     * on from offset 0; every one is durable, in the database and verified */
+    open_log_sized(&f, 4096);
+    char big[3100];
+    memset(big, 'x', sizeof big);
+    memcpy(big, "{\"text\":\"", 9);
+    memcpy(big + sizeof big - 3, "\"}", 3);
+    struct netlog_event e = {
+        .at_ms = T0, .kind = "msg", .actor = "a!u@h", .target = "#t", .code = 7, .body = big};
+    assert_true(netlog_append(&e, on_done, &f) > 0);
+    for (int i = 2; i <= 12; i++)
+        append_at(&f, T0 + i, i);
+    close_log(&f, 12);
+    assert_int_equal(count_rows(f.db, "SELECT count(*) FROM events"), 12);
+    assert_int_equal(count_rows(f.db, "SELECT length(body) FROM events WHERE seq = 1"),
+                     (int64_t)sizeof big - 1);
+    verify_clean(&f, 12);
+    cleanup(&f);
+}
+
 static void on_readable(void *ud)
 {
     struct fixture *f = ud;
@@ -534,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_mode_off_writes_nothing),
         cmocka_unit_test(test_crash_leftovers_are_replayed),
         cmocka_unit_test(test_crash_leftovers_in_both_halves),
+        cmocka_unit_test(test_a_batch_larger_than_half_the_journal),
         cmocka_unit_test(test_when_readable_waits_for_the_database),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
