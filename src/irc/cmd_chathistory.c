@@ -204,14 +204,17 @@ static bool ch_plan(struct ch_req *r)
     " AND (json_extract(e.body, '$.text') IS NOT NULL"                                             \
     " OR json_extract(e.body, '$.command') = 'TAGMSG')"
 #define CH_DM_NO_TAGMSG " AND json_extract(e.body, '$.command') <> 'TAGMSG'"
-/* sent by my account, or to my nick from the peer since I hold the nick */
+/* sent by my account, or to my nick from the peer since I hold the nick;
+ * kind = 'dm' in each branch, or SQLite does not take the partial index
+ * events_dm_target for it */
 #define CH_DM_ACCT                                                                                 \
-    "e.kind = 'dm' AND ((e.account_id = ? AND e.target = ?) OR (e.target = ? AND e.actor >= ?"     \
-    " AND e.actor < ? AND e.at >= (SELECT min(at) FROM events WHERE account_id = ?)))"
+    "((e.kind = 'dm' AND e.account_id = ? AND e.target = ?) OR (e.kind = 'dm' AND e.target = ?"    \
+    " AND e.actor >= ? AND e.actor < ? AND e.at >= (SELECT min(at) FROM events"                    \
+    " WHERE account_id = ?)))"
 /* without an account: this connection's messages only */
 #define CH_DM_NICK                                                                                 \
-    "e.kind = 'dm' AND e.at >= ? AND ((e.target = ? AND e.actor >= ? AND e.actor < ?)"             \
-    " OR (e.target = ? AND e.actor >= ? AND e.actor < ?))"
+    "e.at >= ? AND ((e.kind = 'dm' AND e.target = ? AND e.actor >= ? AND e.actor < ?)"             \
+    " OR (e.kind = 'dm' AND e.target = ? AND e.actor >= ? AND e.actor < ?))"
 
 static const char *ch_channel_kinds(const struct ch_req *r)
 {
@@ -230,11 +233,15 @@ static void ch_prefix_range(const char *nick, char *lo, char *hi, size_t len)
     snprintf(hi, len, "%s\"", nick);
 }
 
-static size_t ch_scope_binds(const struct ch_req *r, struct store_value *b, char (*tmp)[80])
+static size_t ch_scope_binds(const struct ch_req *r, const struct ch_step *s, struct store_value *b,
+                             char (*tmp)[80])
 {
     size_t n = 0;
     if (!r->dm) {
         b[n++] = STORE_TEXT(r->target);
+        b[n++] = STORE_INT(s->lo_at);
+        b[n++] = STORE_TEXT(r->target);
+        b[n++] = STORE_INT(s->hi_at);
         return n;
     }
     if (r->me_acct) {
@@ -261,15 +268,20 @@ static size_t ch_scope_binds(const struct ch_req *r, struct store_value *b, char
 
 static void ch_history_sql(const struct ch_req *r, bool desc, char *sql, size_t len)
 {
-    const char *scope = !r->dm ? "e.target = ?" : r->me_acct ? CH_DM_ACCT : CH_DM_NICK;
+    const char *scope = !r->dm ? NETLOG_SQL_RUNS_SCOPE : r->me_acct ? CH_DM_ACCT : CH_DM_NICK;
+    const char *order = !r->dm
+                            ? (desc ? NETLOG_SQL_RUNS_ORDER("DESC") : NETLOG_SQL_RUNS_ORDER("ASC"))
+                        : desc ? "e.at DESC, e.seq DESC"
+                               : "e.at ASC, e.seq ASC";
     snprintf(sql, len,
-             "SELECT " CH_COLS " FROM events e WHERE %s%s%s%s" CH_BOUNDS NETLOG_SQL_NOT_REDACTED
-             " ORDER BY e.at %s, e.seq %s LIMIT ?",
-             scope, r->dm ? "" : " AND ", r->dm ? "" : ch_channel_kinds(r),
+             "SELECT " CH_COLS " FROM %s WHERE %s%s%s%s" CH_BOUNDS NETLOG_SQL_NOT_REDACTED
+             " ORDER BY %s LIMIT ?",
+             r->dm ? "events e" : NETLOG_SQL_RUNS_FROM, scope, r->dm ? "" : " AND ",
+             r->dm ? "" : ch_channel_kinds(r),
              !r->dm                   ? ""
              : r->playback && r->tags ? CH_DM_TEXT
                                       : CH_DM_TEXT CH_DM_NO_TAGMSG,
-             desc ? "DESC" : "ASC", desc ? "DESC" : "ASC");
+             order);
 }
 
 /* ---- the reply ---------------------------------------------------------- */
@@ -502,9 +514,11 @@ static void ch_reply(struct ch_req *r, struct client *c)
 /* ---- TARGETS ------------------------------------------------------------ */
 
 #define CH_TARGETS_HEAD                                                                            \
-    "WITH t(name, at) AS (SELECT j.value, (SELECT e.at FROM events e WHERE e.target = j.value"     \
-    " AND e.kind IN ('msg', 'notice')" NETLOG_SQL_NOT_REDACTED " ORDER BY e.at DESC LIMIT 1)"      \
-    " FROM json_each(?) j UNION ALL "
+    "WITH t(name, at) AS (SELECT n.value, (SELECT e.at FROM " NETLOG_SQL_RUNS_FROM                 \
+    " WHERE tr.target = n.value AND e.seq = tr.first + j.value AND e.kind IN ('msg', "             \
+    "'notice')" NETLOG_SQL_NOT_REDACTED                                                            \
+    " ORDER BY " NETLOG_SQL_RUNS_ORDER("DESC") " LIMIT 1)"                                         \
+                                               " FROM json_each(?) n UNION ALL "
 #define CH_TARGETS_TAIL                                                                            \
     ") SELECT name, max(at) AS last FROM t WHERE at IS NOT NULL GROUP BY name"                     \
     " HAVING last > ? AND last < ? ORDER BY last, name LIMIT ?"
@@ -615,10 +629,10 @@ static int ch_history_row(void *ud, const struct store_value *cols, size_t ncols
 static void ch_run_step(struct ch_req *r)
 {
     const struct ch_step *s = &r->steps[r->step];
-    char sql[1400], tmp[4][80];
+    char sql[2048], tmp[4][80];
     struct store_value b[16];
     ch_history_sql(r, s->desc, sql, sizeof sql);
-    size_t n = ch_scope_binds(r, b, tmp);
+    size_t n = ch_scope_binds(r, s, b, tmp);
     b[n++] = STORE_INT(s->lo_at);
     b[n++] = STORE_INT(s->hi_at);
     b[n++] = STORE_INT(s->lo_at);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "netlog/checkpoint.h"
+#include "netlog/history_index.h"
 #include "netlog/event.h"
 #include "netlog/merkle.h"
 #include "netlog/schema.h"
@@ -215,6 +216,9 @@ int netlog_loggen(const struct netlog_loggen_opts *o, char *err, size_t errlen)
     int rc = gen_open(&g, o, name, err, errlen);
     if (rc == 0 && gen_rows(&g, o, name) < 0)
         rc = gen_fail(g.db, err, errlen, "writing events");
+    int64_t indexed;
+    if (rc == 0) /* as qund's applier would have: history_index.h */
+        rc = hix_catch_up(g.db, &indexed, err, errlen);
     gen_close(&g);
     return rc;
 }

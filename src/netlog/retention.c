@@ -312,6 +312,16 @@ static int write_purge(struct purge_ctx *c)
     if (rc != SQLITE_DONE)
         return db_fail(c, "cannot delete old events");
     c->r->purged = sqlite3_changes(c->db);
+    /* the history index's runs wholly before it (a run across the cut
+     * keeps offsets that now name nothing: history skips them) */
+    if (sqlite3_prepare_v2(c->db, "DELETE FROM target_runs WHERE last < ?1", -1, &s, NULL) !=
+        SQLITE_OK)
+        return db_fail(c, "cannot prepare the delete");
+    sqlite3_bind_int64(s, 1, p[0]);
+    rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return db_fail(c, "cannot delete old runs");
     if (sqlite3_prepare_v2(c->db,
                            "INSERT OR REPLACE INTO purged (id, first, chain, acc, at)"
                            " VALUES (1, ?1, ?2, ?3, ?4)",

@@ -4,7 +4,10 @@
  * ids and every id of a log written before log ids are found through
  * events_msgid_counter; redact events through events_redact; an old log
  * loses its full msgid index and keeps every old id findable; no lookup
- * scans the table.
+ * scans the table. The history index (history_index.h): runs as the
+ * applier writes them and as a catch-up rebuilds them give each group's
+ * events in order in both directions, bounded by time, without a scan;
+ * direct messages go through their partial index.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,14 +16,18 @@
 #include <cmocka.h>
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "netlog/history_index.h"
 #include "netlog/schema.h"
 #include "util/msgid.h"
 
 /* history's "not redacted" test (cmd_chathistory.c) */
-#define NOT_REDACTED "SELECT e.seq FROM events e WHERE e.target = ?1" NETLOG_SQL_NOT_REDACTED
+#define NOT_REDACTED                                                                               \
+    "SELECT e.seq FROM " NETLOG_SQL_RUNS_FROM " WHERE tr.target = ?1"                              \
+    " AND e.seq = tr.first + j.value" NETLOG_SQL_NOT_REDACTED
 
 /* the table and its msgid index as every log before 2026-12 had them */
 static const char old_schema[] =
@@ -90,6 +97,15 @@ static void plan(sqlite3 *db, const char *sql, char *out, size_t cap)
     sqlite3_finalize(s);
 }
 
+/* Whether a plan scans a table (reading a run's JSON array is no scan). */
+static bool scans(const char *plan)
+{
+    for (const char *p = strstr(plan, "SCAN"); p; p = strstr(p + 4, "SCAN"))
+        if (strncmp(p, "SCAN j VIRTUAL TABLE", 20) != 0)
+            return true;
+    return false;
+}
+
 static int64_t count(sqlite3 *db, const char *sql)
 {
     sqlite3_stmt *s;
@@ -150,7 +166,7 @@ static void test_lookups(void **state)
     const char *sqls[] = {NETLOG_SQL_FIND_REFS, NETLOG_SQL_FIND_MESSAGE, NOT_REDACTED};
     for (size_t i = 0; i < 3; i++) {
         plan(db, sqls[i], p, sizeof p);
-        if (strstr(p, "SCAN"))
+        if (scans(p))
             fail_msg("a lookup scans: %s", p);
     }
     plan(db, NETLOG_SQL_FIND_MESSAGE, p, sizeof p);
@@ -196,6 +212,203 @@ static void test_old_log(void **state)
     assert_int_equal(count(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                                " AND name LIKE 'events_%'"),
                      5);
+    assert_int_equal(
+        count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'events_target_at'"), 0);
+    sqlite3_close(db);
+}
+
+/* ---- the history index ---- */
+
+#define HX_EVENTS 3000
+static const char *const hx_targets[] = {"#a", "#b", "#测试", "#big"};
+
+/* Event seq of the history test log: most go to #big (runs fill up and
+ * split), the rest round the other groups; every 10th has no target, every
+ * 7th is a DM to "bob". */
+static void hx_event(int64_t seq, const char **kind, const char **target)
+{
+    *kind = "msg";
+    if (seq % 10 == 0)
+        *target = NULL, *kind = "session.login";
+    else if (seq % 7 == 0)
+        *target = "bob", *kind = "dm";
+    else if (seq % 3 == 0)
+        *target = hx_targets[(seq / 3) % 3];
+    else
+        *target = "#big";
+}
+
+/* The log as the applier writes it: rows and runs in transactions of tx
+ * events; at is seq / 4 (several events in one millisecond). */
+static void hx_fill(sqlite3 *db, int tx)
+{
+    struct hix h;
+    assert_int_equal(hix_init(&h, db), 0);
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO events (seq, at, kind, actor, target, leaf,"
+                                        " chain) VALUES (?, ?, ?, 'a', ?, x'', x'')",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    for (int64_t seq = 1; seq <= HX_EVENTS; seq++) {
+        if ((seq - 1) % tx == 0)
+            exec(db, "BEGIN");
+        const char *kind, *target;
+        hx_event(seq, &kind, &target);
+        sqlite3_bind_int64(s, 1, seq);
+        sqlite3_bind_int64(s, 2, seq / 4);
+        sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, target, -1, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+        sqlite3_reset(s);
+        assert_int_equal(
+            hix_add(&h, seq, seq / 4, kind, strlen(kind), target, target ? strlen(target) : 0), 0);
+        if (seq % tx == 0 || seq == HX_EVENTS) {
+            assert_int_equal(hix_flush(&h), 0);
+            exec(db, "COMMIT");
+        }
+    }
+    sqlite3_finalize(s);
+    hix_close(&h);
+}
+
+/* What the history query (NETLOG_SQL_RUNS_*, as cmd_chathistory.c builds
+ * it) returns for target between lo_at and hi_at (inclusive), limit rows,
+ * into out; returns how many. */
+static int hx_query(sqlite3 *db, const char *target, int64_t lo_at, int64_t hi_at, bool desc,
+                    int limit, int64_t *out)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT e.seq FROM " NETLOG_SQL_RUNS_FROM " WHERE " NETLOG_SQL_RUNS_SCOPE
+             " AND e.at >= ? AND e.at <= ? ORDER BY %s LIMIT ?",
+             desc ? NETLOG_SQL_RUNS_ORDER("DESC") : NETLOG_SQL_RUNS_ORDER("ASC"));
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    sqlite3_bind_text(s, 1, target, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, lo_at);
+    sqlite3_bind_text(s, 3, target, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, hi_at);
+    sqlite3_bind_int64(s, 5, lo_at);
+    sqlite3_bind_int64(s, 6, hi_at);
+    sqlite3_bind_int(s, 7, limit);
+    int n = 0;
+    while (sqlite3_step(s) == SQLITE_ROW)
+        out[n++] = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return n;
+}
+
+/* The same answer by brute force over hx_event. */
+static int hx_expect(const char *target, int64_t lo_at, int64_t hi_at, bool desc, int limit,
+                     int64_t *out)
+{
+    int n = 0;
+    for (int64_t i = 1; i <= HX_EVENTS && n < limit; i++) {
+        int64_t seq = desc ? HX_EVENTS + 1 - i : i;
+        const char *kind, *t;
+        hx_event(seq, &kind, &t);
+        if (t && strcmp(t, target) == 0 && strcmp(kind, "dm") != 0 && seq / 4 >= lo_at &&
+            seq / 4 <= hi_at)
+            out[n++] = seq;
+    }
+    return n;
+}
+
+static void hx_check_queries(sqlite3 *db)
+{
+    static int64_t got[HX_EVENTS], want[HX_EVENTS];
+    const int64_t bounds[][2] = {
+        {INT64_MIN, INT64_MAX}, {100, 200},       {0, 3},     {740, 750},       {749, 749},
+        {INT64_MIN, 10},        {700, INT64_MAX}, {900, 100}, {5000, INT64_MAX}};
+    const int limits[] = {1, 50, HX_EVENTS};
+    for (size_t t = 0; t < 4; t++)
+        for (size_t b = 0; b < sizeof bounds / sizeof bounds[0]; b++)
+            for (size_t l = 0; l < 3; l++)
+                for (int desc = 0; desc < 2; desc++) {
+                    int n = hx_query(db, hx_targets[t], bounds[b][0], bounds[b][1], desc, limits[l],
+                                     got);
+                    int m =
+                        hx_expect(hx_targets[t], bounds[b][0], bounds[b][1], desc, limits[l], want);
+                    if (n != m || memcmp(got, want, (size_t)n * sizeof got[0]) != 0)
+                        fail_msg("%s [%lld, %lld] %s limit %d: %d rows, want %d", hx_targets[t],
+                                 (long long)bounds[b][0], (long long)bounds[b][1],
+                                 desc ? "desc" : "asc", limits[l], n, m);
+                }
+    /* bounds at the runs' own edges, where runs end and start within one
+     * millisecond */
+    sqlite3_stmt *s;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT target, first_at, last_at FROM target_runs", -1, &s, NULL),
+        SQLITE_OK);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(s, 0);
+        int64_t edges[][2] = {{sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)},
+                              {INT64_MIN, sqlite3_column_int64(s, 2)},
+                              {sqlite3_column_int64(s, 2), INT64_MAX},
+                              {INT64_MIN, sqlite3_column_int64(s, 1)}};
+        for (size_t b = 0; b < 4; b++)
+            for (int desc = 0; desc < 2; desc++) {
+                int n = hx_query(db, t, edges[b][0], edges[b][1], desc, HX_EVENTS, got);
+                int m = hx_expect(t, edges[b][0], edges[b][1], desc, HX_EVENTS, want);
+                if (n != m || memcmp(got, want, (size_t)n * sizeof got[0]) != 0)
+                    fail_msg("%s [%lld, %lld] %s: %d rows, want %d", t, (long long)edges[b][0],
+                             (long long)edges[b][1], desc ? "desc" : "asc", n, m);
+            }
+    }
+    sqlite3_finalize(s);
+    /* a DM is in no run; an untargeted event neither */
+    assert_int_equal(hx_query(db, "bob", INT64_MIN, INT64_MAX, true, 10, got), 0);
+    assert_int_equal(count(db, "SELECT count(*) FROM target_runs WHERE target = 'bob'"), 0);
+}
+
+/* Runs written transaction by transaction answer every bounded query as a
+ * scan of the events would; a run never holds more than HIX_RUN_MAX; the
+ * plan reads the runs' index and events by primary key; dropping the runs
+ * and catching up gives the same answers; a DM query uses its index. */
+static void test_history_index(void **state)
+{
+    (void)state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    exec(db, NETLOG_SCHEMA_SQL);
+    hx_fill(db, 1000);
+    assert_int_equal(count(db, "SELECT seq FROM target_runs_upto"), HX_EVENTS);
+    assert_int_equal(count(db, "SELECT max(n) FROM target_runs"), HIX_RUN_MAX);
+    assert_int_equal(count(db, "SELECT sum(n) FROM target_runs"),
+                     count(db, "SELECT count(*) FROM events WHERE target IS NOT NULL"
+                               " AND kind <> 'dm'"));
+    /* #big: 3000 * 2/3 * 6/7 * 9/10-ish events, over 3 transactions: runs
+     * split at HIX_RUN_MAX inside each */
+    assert_true(count(db, "SELECT count(*) FROM target_runs WHERE target = '#big'") >= 3 + 6);
+    hx_check_queries(db);
+
+    char p[1024], sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT e.seq FROM " NETLOG_SQL_RUNS_FROM " WHERE " NETLOG_SQL_RUNS_SCOPE
+             " ORDER BY " NETLOG_SQL_RUNS_ORDER("DESC") " LIMIT 50");
+    plan(db, sql, p, sizeof p);
+    if (scans(p) || !strstr(p, "target_runs_by_target") || !strstr(p, "INTEGER PRIMARY KEY"))
+        fail_msg("history reads: %s", p);
+    plan(db,
+         "SELECT e.at FROM events e WHERE ((e.kind = 'dm' AND e.account_id = 5 AND e.target = 'b')"
+         " OR (e.kind = 'dm' AND e.target = 'a' AND e.actor >= 'b!' AND e.actor < 'b\"'))"
+         " ORDER BY e.at DESC, e.seq DESC LIMIT 50",
+         p, sizeof p);
+    if (scans(p) || !strstr(p, "events_dm_target"))
+        fail_msg("DM history reads: %s", p);
+
+    /* rebuilt: another cut into transactions, the same answers */
+    exec(db, "DELETE FROM target_runs; DELETE FROM target_runs_upto");
+    int64_t added;
+    char err[200];
+    assert_int_equal(hix_catch_up(db, &added, err, sizeof err), 0);
+    assert_int_equal(added, HX_EVENTS);
+    assert_int_equal(count(db, "SELECT seq FROM target_runs_upto"), HX_EVENTS);
+    hx_check_queries(db);
+    assert_int_equal(hix_catch_up(db, &added, err, sizeof err), 0); /* nothing left */
+    assert_int_equal(added, 0);
     sqlite3_close(db);
 }
 
@@ -204,6 +417,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookups),
         cmocka_unit_test(test_old_log),
+        cmocka_unit_test(test_history_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,218 @@
+/*
+ * history_index.c - runs of each target's events (history_index.h).
+ */
+#include "netlog/history_index.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/alloc.h"
+#include "util/log.h"
+
+struct hix_run {
+    char *target;
+    int64_t first, last, first_at, last_at;
+    int n;
+    char *offs; /* "[0,3,17" while open; "]" is added when written */
+    size_t len, cap;
+};
+
+int hix_init(struct hix *h, sqlite3 *db)
+{
+    memset(h, 0, sizeof *h);
+    h->db = db;
+    strmap_init(&h->open);
+    if (sqlite3_prepare_v3(db,
+                           "INSERT INTO target_runs (target, last_at, first, last, first_at, n,"
+                           " offs) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           -1, SQLITE_PREPARE_PERSISTENT, &h->ins, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v3(db, "INSERT OR REPLACE INTO target_runs_upto (id, seq) VALUES (1, ?)",
+                           -1, SQLITE_PREPARE_PERSISTENT, &h->upto, NULL) != SQLITE_OK) {
+        hix_close(h);
+        return -1;
+    }
+    return 0;
+}
+
+static void run_free(struct hix_run *r)
+{
+    free(r->target);
+    free(r->offs);
+    free(r);
+}
+
+void hix_discard(struct hix *h)
+{
+    for (size_t i = 0; i < h->open.cap; i++)
+        if (h->open.slots[i].key)
+            run_free(h->open.slots[i].value);
+    strmap_free(&h->open);
+    strmap_init(&h->open);
+    h->last_seq = 0;
+}
+
+void hix_close(struct hix *h)
+{
+    hix_discard(h);
+    strmap_free(&h->open);
+    sqlite3_finalize(h->ins);
+    sqlite3_finalize(h->upto);
+    h->ins = h->upto = NULL;
+}
+
+static int run_write(struct hix *h, struct hix_run *r)
+{
+    r->offs[r->len] = ']'; /* cap keeps a byte for it */
+    sqlite3_stmt *s = h->ins;
+    sqlite3_bind_text(s, 1, r->target, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, r->last_at);
+    sqlite3_bind_int64(s, 3, r->first);
+    sqlite3_bind_int64(s, 4, r->last);
+    sqlite3_bind_int64(s, 5, r->first_at);
+    sqlite3_bind_int(s, 6, r->n);
+    sqlite3_bind_text(s, 7, r->offs, (int)r->len + 1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void run_start(struct hix_run *r, int64_t seq, int64_t at)
+{
+    r->first = r->last = seq;
+    r->first_at = r->last_at = at;
+    r->n = 1;
+    r->len = 2;
+    memcpy(r->offs, "[0", 2);
+}
+
+int hix_add(struct hix *h, int64_t seq, int64_t at, const char *kind, size_t kind_len,
+            const char *target, size_t target_len)
+{
+    h->last_seq = seq;
+    /* direct messages: history by account, not by target (history_index.h) */
+    if (!target || (kind_len == 2 && memcmp(kind, "dm", 2) == 0))
+        return 0;
+    char key[256];
+    if (target_len >= sizeof key)
+        target_len = sizeof key - 1; /* names are far shorter; a key only */
+    memcpy(key, target, target_len);
+    key[target_len] = '\0';
+    struct hix_run *r = strmap_get(&h->open, key);
+    if (!r) {
+        r = xcalloc(1, sizeof *r);
+        r->target = xstrndup(target, target_len);
+        r->cap = 64;
+        r->offs = xmalloc(r->cap);
+        run_start(r, seq, at);
+        strmap_put(&h->open, r->target, r);
+        return 0;
+    }
+    if (r->n == HIX_RUN_MAX) {
+        if (run_write(h, r) < 0)
+            return -1;
+        run_start(r, seq, at);
+        return 0;
+    }
+    char num[24];
+    int k = snprintf(num, sizeof num, ",%" PRId64, seq - r->first);
+    if (r->len + (size_t)k + 1 > r->cap) {
+        r->cap = r->cap * 2 + (size_t)k;
+        r->offs = xrealloc(r->offs, r->cap);
+    }
+    memcpy(r->offs + r->len, num, (size_t)k);
+    r->len += (size_t)k;
+    r->n++;
+    r->last = seq;
+    r->last_at = at;
+    return 0;
+}
+
+int hix_flush(struct hix *h)
+{
+    int rc = 0;
+    for (size_t i = 0; i < h->open.cap && rc == 0; i++)
+        if (h->open.slots[i].key)
+            rc = run_write(h, h->open.slots[i].value);
+    if (rc == 0 && h->last_seq > 0) {
+        sqlite3_bind_int64(h->upto, 1, h->last_seq);
+        rc = sqlite3_step(h->upto) == SQLITE_DONE ? 0 : -1;
+        sqlite3_reset(h->upto);
+    }
+    hix_discard(h);
+    return rc;
+}
+
+static int64_t query_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+int hix_catch_up(sqlite3 *db, int64_t *added, char *err, size_t errlen)
+{
+    *added = 0;
+    int64_t upto = query_int(db, "SELECT coalesce(max(seq), 0) FROM target_runs_upto");
+    int64_t end = query_int(db, "SELECT coalesce(max(seq), 0) FROM events");
+    if (upto < 0 || end < 0) {
+        snprintf(err, errlen, "history index: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    if (upto >= end)
+        return 0;
+    if (end - upto > HIX_CATCH_UP_TX)
+        log_notice("netlog: adding %lld event(s) to the history index (once after an upgrade;"
+                   " docs/netlog.md)",
+                   (long long)(end - upto));
+    struct hix h;
+    sqlite3_stmt *s = NULL;
+    if (hix_init(&h, db) < 0 ||
+        sqlite3_prepare_v2(db,
+                           "SELECT seq, at, kind, target FROM events WHERE seq > ? AND seq <= ?"
+                           " ORDER BY seq",
+                           -1, &s, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "history index: %s", sqlite3_errmsg(db));
+        hix_close(&h);
+        return -1;
+    }
+    int rc = 0;
+    while (rc == 0 && upto < end) {
+        int64_t to = end - upto > HIX_CATCH_UP_TX ? upto + HIX_CATCH_UP_TX : end;
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+            rc = -1;
+            break;
+        }
+        sqlite3_bind_int64(s, 1, upto);
+        sqlite3_bind_int64(s, 2, to);
+        while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+            const char *kind = (const char *)sqlite3_column_text(s, 2);
+            const char *target = (const char *)sqlite3_column_text(s, 3);
+            rc = hix_add(&h, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), kind,
+                         kind ? strlen(kind) : 0, target, target ? strlen(target) : 0);
+            (*added)++;
+        }
+        sqlite3_reset(s);
+        /* a gap (rows deleted by hand) still moves upto past the range */
+        h.last_seq = to;
+        if (rc == 0)
+            rc = hix_flush(&h);
+        if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            rc = -1;
+        if (rc != 0) {
+            snprintf(err, errlen, "history index: %s", sqlite3_errmsg(db));
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            hix_discard(&h);
+        }
+        upto = to;
+    }
+    sqlite3_finalize(s);
+    hix_close(&h);
+    return rc;
+}
