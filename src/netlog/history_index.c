@@ -3,7 +3,6 @@
  */
 #include "netlog/history_index.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,14 +114,20 @@ int hix_add(struct hix *h, int64_t seq, int64_t at, const char *kind, size_t kin
         run_start(r, seq, at);
         return 0;
     }
-    char num[24];
-    int k = snprintf(num, sizeof num, ",%" PRId64, seq - r->first);
-    if (r->len + (size_t)k + 1 > r->cap) {
-        r->cap = r->cap * 2 + (size_t)k;
+    /* ",<offset>" (printf cost as much as the rest of this function) */
+    char num[24], *p = num + sizeof num;
+    uint64_t v = (uint64_t)(seq - r->first);
+    do
+        *--p = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    *--p = ',';
+    size_t k = (size_t)(num + sizeof num - p);
+    if (r->len + k + 1 > r->cap) {
+        r->cap = r->cap * 2 + k;
         r->offs = xrealloc(r->offs, r->cap);
     }
-    memcpy(r->offs + r->len, num, (size_t)k);
-    r->len += (size_t)k;
+    memcpy(r->offs + r->len, p, k);
+    r->len += k;
     r->n++;
     r->last = seq;
     r->last_at = at;
