@@ -204,13 +204,18 @@ static bool ch_plan(struct ch_req *r)
     " AND (json_extract(e.body, '$.text') IS NOT NULL"                                             \
     " OR json_extract(e.body, '$.command') = 'TAGMSG')"
 #define CH_DM_NO_TAGMSG " AND json_extract(e.body, '$.command') <> 'TAGMSG'"
+/* a group's events: its runs (binds: name, lo_at, name, hi_at) */
+#define CH_GROUP_SCOPE NETLOG_SQL_RUNS_SCOPE("'target'", "?", "?", "?")
+/* when account ? was first seen: the first of its runs (history_index.h) */
+#define CH_ACCT_SINCE                                                                              \
+    "(SELECT first_at FROM runs WHERE axis = 'account' AND key = ? ORDER BY last_at, first"        \
+    " LIMIT 1)"
 /* sent by my account, or to my nick from the peer since I hold the nick;
  * kind = 'dm' in each branch, or SQLite does not take the partial index
  * events_dm_target for it */
 #define CH_DM_ACCT                                                                                 \
     "((e.kind = 'dm' AND e.account_id = ? AND e.target = ?) OR (e.kind = 'dm' AND e.target = ?"    \
-    " AND e.actor >= ? AND e.actor < ? AND e.at >= (SELECT min(at) FROM events"                    \
-    " WHERE account_id = ?)))"
+    " AND e.actor >= ? AND e.actor < ? AND e.at >= " CH_ACCT_SINCE "))"
 /* without an account: this connection's messages only */
 #define CH_DM_NICK                                                                                 \
     "e.at >= ? AND ((e.kind = 'dm' AND e.target = ? AND e.actor >= ? AND e.actor < ?)"             \
@@ -268,7 +273,7 @@ static size_t ch_scope_binds(const struct ch_req *r, const struct ch_step *s, st
 
 static void ch_history_sql(const struct ch_req *r, bool desc, char *sql, size_t len)
 {
-    const char *scope = !r->dm ? NETLOG_SQL_RUNS_SCOPE : r->me_acct ? CH_DM_ACCT : CH_DM_NICK;
+    const char *scope = !r->dm ? CH_GROUP_SCOPE : r->me_acct ? CH_DM_ACCT : CH_DM_NICK;
     const char *order = !r->dm
                             ? (desc ? NETLOG_SQL_RUNS_ORDER("DESC") : NETLOG_SQL_RUNS_ORDER("ASC"))
                         : desc ? "e.at DESC, e.seq DESC"
@@ -515,7 +520,8 @@ static void ch_reply(struct ch_req *r, struct client *c)
 
 #define CH_TARGETS_HEAD                                                                            \
     "WITH t(name, at) AS (SELECT n.value, (SELECT e.at FROM " NETLOG_SQL_RUNS_FROM                 \
-    " WHERE tr.target = n.value AND e.seq = tr.first + j.value AND e.kind IN ('msg', "             \
+    " WHERE tr.axis = 'target' AND tr.key = n.value AND e.seq = tr.first + j.value AND e.kind IN " \
+    "('msg', "                                                                                     \
     "'notice')" NETLOG_SQL_NOT_REDACTED                                                            \
     " ORDER BY " NETLOG_SQL_RUNS_ORDER("DESC") " LIMIT 1)"                                         \
                                                " FROM json_each(?) n UNION ALL "
@@ -526,7 +532,7 @@ static void ch_reply(struct ch_req *r, struct client *c)
     "SELECT e.target, e.at FROM events e WHERE e.account_id = ? AND e.kind = 'dm'"                 \
     " UNION ALL SELECT substr(e.actor, 1, instr(e.actor, '!') - 1), e.at FROM events e"            \
     " WHERE e.target = ? AND e.kind = 'dm'"                                                        \
-    " AND e.at >= (SELECT min(at) FROM events WHERE account_id = ?)"
+    " AND e.at >= " CH_ACCT_SINCE
 #define CH_TARGETS_DM_NICK                                                                         \
     "SELECT CASE WHEN e.actor >= ? AND e.actor < ? THEN e.target"                                  \
     " ELSE substr(e.actor, 1, instr(e.actor, '!') - 1) END, e.at FROM events e"                    \

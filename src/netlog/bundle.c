@@ -24,8 +24,10 @@
 #include <time.h>
 
 #include "netlog/checkpoint.h"
+#include "netlog/history_index.h"
 #include "netlog/merkle.h"
 #include "netlog/retention.h"
+#include "netlog/schema.h"
 
 #define BLOCK 1024u
 #define H     NETLOG_HASH_BYTES
@@ -218,13 +220,19 @@ static int64_t seq_at(sqlite3 *db, int64_t ms)
 static sqlite3_stmt *prepare_query(sqlite3 *db, const struct bundle_query *q, int64_t limit,
                                    char *err, size_t errlen)
 {
-    char sql[1536];
+    char sql[2048];
     int64_t acc = q->account ? resolve_account(db, q->account) : 0;
     size_t klen = q->kind ? strlen(q->kind) : 0;
     bool kprefix = klen && q->kind[klen - 1] == '*';
+    /* a group or an account: its runs of the history index, in order
+     * (history_index.h): axis ?14, key ?15, time ?16-?17; without them
+     * (an old log not yet opened by qund), a scan */
+    bool runs = (q->code || acc) && hix_complete(db);
     snprintf(sql, sizeof sql,
              "SELECT " NETLOG_EVENT_COLUMNS ", leaf"
-             " FROM events WHERE 1%s%s%s%s%s%s%s%s%s%s%s%s ORDER BY %s LIMIT ?7",
+             " FROM %s WHERE 1%s%s%s%s%s%s%s%s%s%s%s%s%s ORDER BY %s LIMIT ?7",
+             runs ? NETLOG_SQL_RUNS_FROM : "events",
+             runs ? " AND " NETLOG_SQL_RUNS_SCOPE("?14", "?15", "?16", "?17") : "",
              q->code ? " AND code = ?1" : "",
              q->account ? (acc ? " AND account_id = ?2" : " AND actor = ?3") : "",
              q->from_ms ? " AND at >= ?4" : "", q->to_ms ? " AND at < ?5" : "",
@@ -238,9 +246,8 @@ static sqlite3_stmt *prepare_query(sqlite3 *db, const struct bundle_query *q, in
                       : "",
              q->after_seq > 0 ? " AND seq > ?10" : "", q->before_seq > 0 ? " AND seq < ?11" : "",
              q->from_ms ? " AND seq >= ?12" : "", q->to_ms ? " AND seq < ?13" : "",
-             /* the same order either way (at follows seq): the one the chosen index gives */
-             q->code || acc ? (q->newest_first ? "at DESC, seq DESC" : "at, seq")
-                            : (q->newest_first ? "seq DESC" : "seq"));
+             runs ? (q->newest_first ? NETLOG_SQL_RUNS_ORDER("DESC") : NETLOG_SQL_RUNS_ORDER("ASC"))
+                  : (q->newest_first ? "seq DESC" : "seq"));
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot query the log: %s", sqlite3_errmsg(db));
@@ -273,6 +280,12 @@ static sqlite3_stmt *prepare_query(sqlite3 *db, const struct bundle_query *q, in
         sqlite3_bind_int64(s, 12, seq_at(db, q->from_ms));
     if (q->to_ms)
         sqlite3_bind_int64(s, 13, seq_at(db, q->to_ms));
+    if (runs) {
+        sqlite3_bind_text(s, 14, q->code ? "code" : "account", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 15, q->code ? q->code : acc);
+        sqlite3_bind_int64(s, 16, q->from_ms ? q->from_ms : INT64_MIN);
+        sqlite3_bind_int64(s, 17, q->to_ms ? q->to_ms : INT64_MAX);
+    }
     return s;
 }
 

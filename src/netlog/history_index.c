@@ -3,6 +3,7 @@
  */
 #include "netlog/history_index.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,9 @@
 #include "util/log.h"
 
 struct hix_run {
-    char *target;
+    char *name;       /* the map's key: the axis's letter, then the key */
+    const char *axis; /* "target", "code" or "account" */
+    int64_t num;      /* the key of a code or account */
     int64_t first, last, first_at, last_at;
     int n;
     char *offs; /* "[0,3,17" while open; "]" is added when written */
@@ -24,11 +27,11 @@ int hix_init(struct hix *h, sqlite3 *db)
     h->db = db;
     strmap_init(&h->open);
     if (sqlite3_prepare_v3(db,
-                           "INSERT INTO target_runs (target, last_at, first, last, first_at, n,"
-                           " offs) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           "INSERT INTO runs (axis, key, last_at, first, last, first_at, n, offs)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                            -1, SQLITE_PREPARE_PERSISTENT, &h->ins, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v3(db, "INSERT OR REPLACE INTO target_runs_upto (id, seq) VALUES (1, ?)",
-                           -1, SQLITE_PREPARE_PERSISTENT, &h->upto, NULL) != SQLITE_OK) {
+        sqlite3_prepare_v3(db, "INSERT OR REPLACE INTO runs_upto (id, seq) VALUES (1, ?)", -1,
+                           SQLITE_PREPARE_PERSISTENT, &h->upto, NULL) != SQLITE_OK) {
         hix_close(h);
         return -1;
     }
@@ -37,7 +40,7 @@ int hix_init(struct hix *h, sqlite3 *db)
 
 static void run_free(struct hix_run *r)
 {
-    free(r->target);
+    free(r->name);
     free(r->offs);
     free(r);
 }
@@ -65,13 +68,17 @@ static int run_write(struct hix *h, struct hix_run *r)
 {
     r->offs[r->len] = ']'; /* cap keeps a byte for it */
     sqlite3_stmt *s = h->ins;
-    sqlite3_bind_text(s, 1, r->target, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, r->last_at);
-    sqlite3_bind_int64(s, 3, r->first);
-    sqlite3_bind_int64(s, 4, r->last);
-    sqlite3_bind_int64(s, 5, r->first_at);
-    sqlite3_bind_int(s, 6, r->n);
-    sqlite3_bind_text(s, 7, r->offs, (int)r->len + 1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 1, r->axis, -1, SQLITE_STATIC);
+    if (r->axis[0] == 't')
+        sqlite3_bind_text(s, 2, r->name + 1, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 2, r->num);
+    sqlite3_bind_int64(s, 3, r->last_at);
+    sqlite3_bind_int64(s, 4, r->first);
+    sqlite3_bind_int64(s, 5, r->last);
+    sqlite3_bind_int64(s, 6, r->first_at);
+    sqlite3_bind_int(s, 7, r->n);
+    sqlite3_bind_text(s, 8, r->offs, (int)r->len + 1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? 0 : -1;
@@ -86,26 +93,20 @@ static void run_start(struct hix_run *r, int64_t seq, int64_t at)
     memcpy(r->offs, "[0", 2);
 }
 
-int hix_add(struct hix *h, int64_t seq, int64_t at, const char *kind, size_t kind_len,
-            const char *target, size_t target_len)
+/* Adds seq to the run of name (axis letter and key), opening it. */
+static int run_add(struct hix *h, const char *name, size_t name_len, const char *axis, int64_t num,
+                   int64_t seq, int64_t at)
 {
-    h->last_seq = seq;
-    /* direct messages: history by account, not by target (history_index.h) */
-    if (!target || (kind_len == 2 && memcmp(kind, "dm", 2) == 0))
-        return 0;
-    char key[256];
-    if (target_len >= sizeof key)
-        target_len = sizeof key - 1; /* names are far shorter; a key only */
-    memcpy(key, target, target_len);
-    key[target_len] = '\0';
-    struct hix_run *r = strmap_get(&h->open, key);
+    struct hix_run *r = strmap_get(&h->open, name);
     if (!r) {
         r = xcalloc(1, sizeof *r);
-        r->target = xstrndup(target, target_len);
+        r->name = xstrndup(name, name_len);
+        r->axis = axis;
+        r->num = num;
         r->cap = 64;
         r->offs = xmalloc(r->cap);
         run_start(r, seq, at);
-        strmap_put(&h->open, r->target, r);
+        strmap_put(&h->open, r->name, r);
         return 0;
     }
     if (r->n == HIX_RUN_MAX) {
@@ -115,13 +116,13 @@ int hix_add(struct hix *h, int64_t seq, int64_t at, const char *kind, size_t kin
         return 0;
     }
     /* ",<offset>" (printf cost as much as the rest of this function) */
-    char num[24], *p = num + sizeof num;
+    char digits[24], *p = digits + sizeof digits;
     uint64_t v = (uint64_t)(seq - r->first);
     do
         *--p = (char)('0' + v % 10);
     while ((v /= 10) != 0);
     *--p = ',';
-    size_t k = (size_t)(num + sizeof num - p);
+    size_t k = (size_t)(digits + sizeof digits - p);
     if (r->len + k + 1 > r->cap) {
         r->cap = r->cap * 2 + k;
         r->offs = xrealloc(r->offs, r->cap);
@@ -131,6 +132,36 @@ int hix_add(struct hix *h, int64_t seq, int64_t at, const char *kind, size_t kin
     r->n++;
     r->last = seq;
     r->last_at = at;
+    return 0;
+}
+
+/* name: letter then the decimal number */
+static int run_add_num(struct hix *h, char letter, const char *axis, int64_t num, int64_t seq,
+                       int64_t at)
+{
+    char name[24];
+    int k = snprintf(name, sizeof name, "%c%lld", letter, (long long)num);
+    return run_add(h, name, (size_t)k, axis, num, seq, at);
+}
+
+int hix_add(struct hix *h, const struct hix_event *e)
+{
+    h->last_seq = e->seq;
+    /* a direct message's target: history by account (history_index.h) */
+    bool dm = e->kind_len == 2 && memcmp(e->kind, "dm", 2) == 0;
+    if (e->target && !dm) {
+        char name[258];
+        size_t n = e->target_len < sizeof name - 2 ? e->target_len : sizeof name - 2;
+        name[0] = 't';
+        memcpy(name + 1, e->target, n); /* names are far shorter: a key only */
+        name[n + 1] = '\0';
+        if (run_add(h, name, n + 1, "target", 0, e->seq, e->at) < 0)
+            return -1;
+    }
+    if (e->code && run_add_num(h, 'c', "code", e->code, e->seq, e->at) < 0)
+        return -1;
+    if (e->account_id && run_add_num(h, 'a', "account", e->account_id, e->seq, e->at) < 0)
+        return -1;
     return 0;
 }
 
@@ -161,10 +192,24 @@ static int64_t query_int(sqlite3 *db, const char *sql)
     return v;
 }
 
+bool hix_complete(sqlite3 *db)
+{
+    sqlite3_stmt *s;
+    bool ok = false;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT seq FROM runs_upto WHERE id = 1) >="
+                           " (SELECT coalesce(max(seq), 0) FROM events)",
+                           -1, &s, NULL) != SQLITE_OK)
+        return false; /* no runs table: a log from before it */
+    ok = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == 1;
+    sqlite3_finalize(s);
+    return ok;
+}
+
 int hix_catch_up(sqlite3 *db, int64_t *added, char *err, size_t errlen)
 {
     *added = 0;
-    int64_t upto = query_int(db, "SELECT coalesce(max(seq), 0) FROM target_runs_upto");
+    int64_t upto = query_int(db, "SELECT coalesce(max(seq), 0) FROM runs_upto");
     int64_t end = query_int(db, "SELECT coalesce(max(seq), 0) FROM events");
     if (upto < 0 || end < 0) {
         snprintf(err, errlen, "history index: %s", sqlite3_errmsg(db));
@@ -180,8 +225,8 @@ int hix_catch_up(sqlite3 *db, int64_t *added, char *err, size_t errlen)
     sqlite3_stmt *s = NULL;
     if (hix_init(&h, db) < 0 ||
         sqlite3_prepare_v2(db,
-                           "SELECT seq, at, kind, target FROM events WHERE seq > ? AND seq <= ?"
-                           " ORDER BY seq",
+                           "SELECT seq, at, kind, target, code, account_id FROM events"
+                           " WHERE seq > ? AND seq <= ? ORDER BY seq",
                            -1, &s, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "history index: %s", sqlite3_errmsg(db));
         hix_close(&h);
@@ -197,10 +242,17 @@ int hix_catch_up(sqlite3 *db, int64_t *added, char *err, size_t errlen)
         sqlite3_bind_int64(s, 1, upto);
         sqlite3_bind_int64(s, 2, to);
         while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-            const char *kind = (const char *)sqlite3_column_text(s, 2);
-            const char *target = (const char *)sqlite3_column_text(s, 3);
-            rc = hix_add(&h, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), kind,
-                         kind ? strlen(kind) : 0, target, target ? strlen(target) : 0);
+            struct hix_event e = {
+                .seq = sqlite3_column_int64(s, 0),
+                .at = sqlite3_column_int64(s, 1),
+                .kind = (const char *)sqlite3_column_text(s, 2),
+                .target = (const char *)sqlite3_column_text(s, 3),
+                .code = sqlite3_column_int64(s, 4),
+                .account_id = sqlite3_column_int64(s, 5),
+            };
+            e.kind_len = e.kind ? strlen(e.kind) : 0;
+            e.target_len = e.target ? strlen(e.target) : 0;
+            rc = hix_add(&h, &e);
             (*added)++;
         }
         sqlite3_reset(s);

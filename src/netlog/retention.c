@@ -31,6 +31,7 @@
 
 #include "netlog/event.h"
 #include "netlog/row.h"
+#include "netlog/history_index.h"
 #include "netlog/merkle.h"
 #include "netlog/schema.h"
 
@@ -194,6 +195,19 @@ static bool case_range(const char *v, int64_t *from, int64_t *to)
     return *from <= *to;
 }
 
+/* The first event of group code ?3 in seqs [?1, ?2): its runs whose
+ * last_at is from the time of ?1 to that of the first run ending after the
+ * time of ?2 - 1 (NETLOG_SQL_RUNS_SCOPE), read in order. */
+#define HOLD_CODE_FIRST                                                                            \
+    "SELECT e.seq FROM " NETLOG_SQL_RUNS_FROM " WHERE " NETLOG_SQL_RUNS_SCOPE(                     \
+        "'code'", "?3",                                                                            \
+        "(SELECT at FROM events WHERE seq >= ?1 ORDER BY seq LIMIT "                               \
+        "1)",                                                                                      \
+        "(SELECT at FROM events WHERE seq < ?2 ORDER BY seq DESC "                                 \
+        "LIMIT 1)") " AND tr.first + j.value >= ?1 AND tr.first + "                                \
+                    "j.value < ?2"                                                                 \
+                    " ORDER BY " NETLOG_SQL_RUNS_ORDER("ASC") " LIMIT 1"
+
 /* The first seq in [first, end) one hold covers, or end when none. */
 static int hold_first_seq(struct purge_ctx *c, const char *kind, const char *value, int64_t *out)
 {
@@ -203,9 +217,12 @@ static int hold_first_seq(struct purge_ctx *c, const char *kind, const char *val
         if (!all_digits(value, strlen(value)))
             return 0; /* not a code: covers nothing */
         p[2] = strtoll(value, NULL, 10);
-        return query_int(c,
-                         "SELECT min(seq) FROM events WHERE code = ?3 AND seq >= ?1 AND seq < ?2",
-                         p, 3, NULL, out);
+        /* the code's runs (history_index.h) over the range's time, in order */
+        if (!hix_complete(c->db)) /* a log qund has not indexed yet: a scan */
+            return query_int(
+                c, "SELECT min(seq) FROM events WHERE code = ?3 AND seq >= ?1 AND seq < ?2", p, 3,
+                NULL, out);
+        return query_int(c, HOLD_CODE_FIRST, p, 3, NULL, out);
     }
     if (strcmp(kind, "account") == 0) {
         p[2] = all_digits(value, strlen(value)) ? strtoll(value, NULL, 10) : -1;
@@ -314,8 +331,7 @@ static int write_purge(struct purge_ctx *c)
     c->r->purged = sqlite3_changes(c->db);
     /* the history index's runs wholly before it (a run across the cut
      * keeps offsets that now name nothing: history skips them) */
-    if (sqlite3_prepare_v2(c->db, "DELETE FROM target_runs WHERE last < ?1", -1, &s, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(c->db, "DELETE FROM runs WHERE last < ?1", -1, &s, NULL) != SQLITE_OK)
         return db_fail(c, "cannot prepare the delete");
     sqlite3_bind_int64(s, 1, p[0]);
     rc = sqlite3_step(s);

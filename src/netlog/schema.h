@@ -16,11 +16,13 @@
  *                leaf is the RFC 6962
  *                leaf hash of the canonical bytes (event.h); chain is
  *                SHA-256(previous chain || leaf).
- *   target_runs  the history index (history_index.h): per target (a group's
- *                name), runs of its events - first and last seq and time,
- *                and each event's offset from first as a JSON array;
- *                target_runs_upto: the seq every run is complete up to.
- *                Direct messages are found through events_dm_target.
+ *   runs         the history index (history_index.h): per group name
+ *                (axis "target"), group code ("code") and account
+ *                ("account"), runs of its events - first and last seq and
+ *                time, and each event's offset from first as a JSON array;
+ *                runs_upto: the seq every run is complete up to. Direct
+ *                messages are found through events_dm_target and
+ *                events_dm_account.
  *   checkpoints  one row per signed checkpoint: tree size, root, time,
  *                the signed note text, and the Merkle accumulator state at
  *                that size (struct merkle_acc's stack: depth * 40 bytes of
@@ -70,18 +72,24 @@
     " SELECT seq, kind, code, account_id FROM events WHERE msgid = ?1 AND " NETLOG_MSGID_COUNTER   \
     " AND kind IN ('msg', 'notice', 'tagmsg', 'dm') ORDER BY seq LIMIT 1"
 
-/* A group's history through the history index (history_index.h), as
- * CHATHISTORY reads it, e being the event: the group's runs in order, each
- * run's events by primary key, sorted within the run (runs are disjoint
- * and ordered, so this is seq order, and LIMIT stops at the run that fills
- * it). Binds: target, lo_at, target, hi_at. The runs read are those that
- * can hold an event with lo_at <= at <= hi_at: last_at >= lo_at, and
+/* The events of one key of the history index (history_index.h), e being
+ * the event: the key's runs in order, each run's events by primary key,
+ * sorted within the run (runs are disjoint and ordered, so this is seq
+ * order, and LIMIT stops at the run that fills it). The runs read are those
+ * that can hold an event with lo_at <= at <= hi_at: last_at >= lo_at, and
  * last_at up to that of the first run ending after hi_at (so every run
- * starting at or before hi_at). */
-#define NETLOG_SQL_RUNS_FROM "target_runs tr CROSS JOIN json_each(tr.offs) j CROSS JOIN events e"
-#define NETLOG_SQL_RUNS_SCOPE                                                                      \
-    "tr.target = ? AND tr.last_at >= ? AND tr.last_at <= coalesce((SELECT min(x.last_at)"          \
-    " FROM target_runs x WHERE x.target = ? AND x.last_at > ?), 9223372036854775807)"              \
+ * starting at or before hi_at).
+ *   NETLOG_SQL_RUNS_FROM               the tables
+ *   NETLOG_SQL_RUNS_SCOPE(axis, key, lo_at, hi_at)
+ *                                      the condition, each argument SQL
+ *                                      text (a literal, a parameter, a
+ *                                      subquery); axis and key appear twice
+ *   NETLOG_SQL_RUNS_ORDER(dir)         the order, "ASC" or "DESC" */
+#define NETLOG_SQL_RUNS_FROM "runs tr CROSS JOIN json_each(tr.offs) j CROSS JOIN events e"
+#define NETLOG_SQL_RUNS_SCOPE(axis, key, lo_at, hi_at)                                             \
+    "tr.axis = " axis " AND tr.key = " key " AND tr.last_at >= " lo_at                             \
+    " AND tr.last_at <= coalesce((SELECT min(x.last_at) FROM runs x WHERE x.axis = " axis          \
+    " AND x.key = " key " AND x.last_at > " hi_at "), 9223372036854775807)"                        \
     " AND e.seq = tr.first + j.value"
 #define NETLOG_SQL_RUNS_ORDER(dir) "tr.last_at " dir ", tr.first " dir ", e.seq " dir
 
@@ -98,27 +106,28 @@
     " body TEXT,"                                                                                  \
     " leaf BLOB NOT NULL,"                                                                         \
     " chain BLOB NOT NULL);"                                                                       \
-    "CREATE INDEX IF NOT EXISTS events_code_at ON events (code, at) WHERE code IS NOT NULL;"       \
-    "CREATE INDEX IF NOT EXISTS events_account_at ON events (account_id, at)"                      \
-    " WHERE account_id IS NOT NULL;"                                                               \
+    "DROP INDEX IF EXISTS events_code_at;" /* before 2026-12: runs */                              \
+    "DROP INDEX IF EXISTS events_account_at;"                                                      \
+    "CREATE INDEX IF NOT EXISTS events_dm_account ON events (account_id, at) WHERE kind = 'dm';"   \
     "DROP INDEX IF EXISTS events_msgid;" /* before 2026-12: every msgid */                         \
     "CREATE INDEX IF NOT EXISTS events_msgid_counter ON events (msgid)"                            \
     " WHERE " NETLOG_MSGID_COUNTER ";"                                                             \
     "CREATE INDEX IF NOT EXISTS events_redact ON events (msgid) WHERE kind = 'redact';"            \
     "DROP INDEX IF EXISTS events_at;"        /* before 2026-12: time ranges now bisect seq */      \
-    "DROP INDEX IF EXISTS events_target_at;" /* before 2026-12: history reads target_runs */       \
+    "DROP INDEX IF EXISTS events_target_at;" /* before 2026-12: runs */                            \
     "CREATE INDEX IF NOT EXISTS events_dm_target ON events (target, at) WHERE kind = 'dm';"        \
-    "CREATE TABLE IF NOT EXISTS target_runs ("                                                     \
+    "CREATE TABLE IF NOT EXISTS runs ("                                                            \
     " id INTEGER PRIMARY KEY,"                                                                     \
-    " target TEXT NOT NULL,"                                                                       \
+    " axis TEXT NOT NULL CHECK (axis IN ('target', 'code', 'account')),"                           \
+    " key NOT NULL," /* text for a target, an integer for a code or an account */                  \
     " last_at INTEGER NOT NULL,"                                                                   \
     " first INTEGER NOT NULL,"                                                                     \
     " last INTEGER NOT NULL,"                                                                      \
     " first_at INTEGER NOT NULL,"                                                                  \
     " n INTEGER NOT NULL,"                                                                         \
     " offs TEXT NOT NULL);"                                                                        \
-    "CREATE INDEX IF NOT EXISTS target_runs_by_target ON target_runs (target, last_at, first);"    \
-    "CREATE TABLE IF NOT EXISTS target_runs_upto ("                                                \
+    "CREATE INDEX IF NOT EXISTS runs_by_key ON runs (axis, key, last_at, first);"                  \
+    "CREATE TABLE IF NOT EXISTS runs_upto ("                                                       \
     " id INTEGER PRIMARY KEY CHECK (id = 1),"                                                      \
     " seq INTEGER NOT NULL);"                                                                      \
     "CREATE TABLE IF NOT EXISTS checkpoints ("                                                     \

@@ -26,8 +26,8 @@
 
 /* history's "not redacted" test (cmd_chathistory.c) */
 #define NOT_REDACTED                                                                               \
-    "SELECT e.seq FROM " NETLOG_SQL_RUNS_FROM " WHERE tr.target = ?1"                              \
-    " AND e.seq = tr.first + j.value" NETLOG_SQL_NOT_REDACTED
+    "SELECT e.seq FROM " NETLOG_SQL_RUNS_FROM                                                      \
+    " WHERE " NETLOG_SQL_RUNS_SCOPE("'target'", "?1", "0", "0") NETLOG_SQL_NOT_REDACTED
 
 /* the table and its msgid index as every log before 2026-12 had them */
 static const char old_schema[] =
@@ -211,9 +211,11 @@ static void test_old_log(void **state)
     exec(db, NETLOG_SCHEMA_SQL); /* again: nothing changes */
     assert_int_equal(count(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
                                " AND name LIKE 'events_%'"),
-                     5);
-    assert_int_equal(
-        count(db, "SELECT count(*) FROM sqlite_master WHERE name = 'events_target_at'"), 0);
+                     4); /* msgid_counter, redact, dm_target, dm_account */
+    assert_int_equal(count(db,
+                           "SELECT count(*) FROM sqlite_master WHERE name IN ('events_target_at',"
+                           " 'events_code_at', 'events_account_at')"),
+                     0);
     sqlite3_close(db);
 }
 
@@ -222,20 +224,45 @@ static void test_old_log(void **state)
 #define HX_EVENTS 3000
 static const char *const hx_targets[] = {"#a", "#b", "#测试", "#big"};
 
+/* One key of the index: an axis and a name or a number. */
+struct hx_key {
+    const char *axis, *name;
+    int64_t num;
+};
+static const struct hx_key hx_keys[] = {
+    {"target", "#a", 0},   {"target", "#b", 0},  {"target", "#测试", 0},
+    {"target", "#big", 0}, {"code", NULL, 101},  {"code", NULL, 104},
+    {"account", NULL, 7},  {"account", NULL, 9}, {"target", "bob", 0}};
+
 /* Event seq of the history test log: most go to #big (runs fill up and
  * split), the rest round the other groups; every 10th has no target, every
- * 7th is a DM to "bob". */
-static void hx_event(int64_t seq, const char **kind, const char **target)
+ * 7th is a DM to "bob". Groups #a, #b, #测试, #big have codes 101-104 (#b
+ * none); accounts 5-9 send (every 10th: no account). */
+static void hx_event(int64_t seq, struct hix_event *e)
 {
-    *kind = "msg";
+    *e = (struct hix_event){.seq = seq, .at = seq / 4, .kind = "msg"};
     if (seq % 10 == 0)
-        *target = NULL, *kind = "session.login";
+        e->kind = "session.login";
     else if (seq % 7 == 0)
-        *target = "bob", *kind = "dm";
+        e->target = "bob", e->kind = "dm";
     else if (seq % 3 == 0)
-        *target = hx_targets[(seq / 3) % 3];
+        e->target = hx_targets[(seq / 3) % 3];
     else
-        *target = "#big";
+        e->target = "#big";
+    for (int i = 0; i < 4; i++)
+        if (e->target && e->target == hx_targets[i] && i != 1)
+            e->code = 101 + i;
+    if (seq % 10 != 0)
+        e->account_id = 5 + seq % 5;
+    e->kind_len = strlen(e->kind);
+    e->target_len = e->target ? strlen(e->target) : 0;
+}
+
+static bool hx_matches(const struct hix_event *e, const struct hx_key *k)
+{
+    if (k->axis[0] == 't')
+        return e->target && strcmp(e->target, k->name) == 0 && strcmp(e->kind, "dm") != 0;
+    return (k->axis[0] == 'c' ? e->code : e->account_id) == k->num;
 }
 
 /* The log as the applier writes it: rows and runs in transactions of tx
@@ -246,23 +273,26 @@ static void hx_fill(sqlite3 *db, int tx)
     assert_int_equal(hix_init(&h, db), 0);
     sqlite3_stmt *s;
     assert_int_equal(sqlite3_prepare_v2(db,
-                                        "INSERT INTO events (seq, at, kind, actor, target, leaf,"
-                                        " chain) VALUES (?, ?, ?, 'a', ?, x'', x'')",
+                                        "INSERT INTO events (seq, at, kind, actor, target, code,"
+                                        " account_id, leaf, chain)"
+                                        " VALUES (?, ?, ?, 'a', ?, nullif(?, 0), nullif(?, 0),"
+                                        " x'', x'')",
                                         -1, &s, NULL),
                      SQLITE_OK);
     for (int64_t seq = 1; seq <= HX_EVENTS; seq++) {
         if ((seq - 1) % tx == 0)
             exec(db, "BEGIN");
-        const char *kind, *target;
-        hx_event(seq, &kind, &target);
+        struct hix_event e;
+        hx_event(seq, &e);
         sqlite3_bind_int64(s, 1, seq);
-        sqlite3_bind_int64(s, 2, seq / 4);
-        sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, target, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 2, e.at);
+        sqlite3_bind_text(s, 3, e.kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, e.target, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 5, e.code);
+        sqlite3_bind_int64(s, 6, e.account_id);
         assert_int_equal(sqlite3_step(s), SQLITE_DONE);
         sqlite3_reset(s);
-        assert_int_equal(
-            hix_add(&h, seq, seq / 4, kind, strlen(kind), target, target ? strlen(target) : 0), 0);
+        assert_int_equal(hix_add(&h, &e), 0);
         if (seq % tx == 0 || seq == HX_EVENTS) {
             assert_int_equal(hix_flush(&h), 0);
             exec(db, "COMMIT");
@@ -272,27 +302,34 @@ static void hx_fill(sqlite3 *db, int tx)
     hix_close(&h);
 }
 
-/* What the history query (NETLOG_SQL_RUNS_*, as cmd_chathistory.c builds
- * it) returns for target between lo_at and hi_at (inclusive), limit rows,
- * into out; returns how many. */
-static int hx_query(sqlite3 *db, const char *target, int64_t lo_at, int64_t hi_at, bool desc,
+static void hx_bind_key(sqlite3_stmt *s, int i, const struct hx_key *k)
+{
+    if (k->name)
+        sqlite3_bind_text(s, i, k->name, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, i, k->num);
+}
+
+/* What a history query (NETLOG_SQL_RUNS_*, as cmd_chathistory.c and
+ * bundle.c build it) returns for key k between lo_at and hi_at
+ * (inclusive), limit rows, into out; returns how many. */
+static int hx_query(sqlite3 *db, const struct hx_key *k, int64_t lo_at, int64_t hi_at, bool desc,
                     int limit, int64_t *out)
 {
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT e.seq FROM " NETLOG_SQL_RUNS_FROM " WHERE " NETLOG_SQL_RUNS_SCOPE
-             " AND e.at >= ? AND e.at <= ? ORDER BY %s LIMIT ?",
+             "SELECT e.seq FROM " NETLOG_SQL_RUNS_FROM " WHERE " NETLOG_SQL_RUNS_SCOPE(
+                 "?1", "?2", "?3", "?4") " AND e.at >= ?3 AND e.at <= ?4"
+                                         " ORDER BY %s LIMIT ?5",
              desc ? NETLOG_SQL_RUNS_ORDER("DESC") : NETLOG_SQL_RUNS_ORDER("ASC"));
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
         fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    sqlite3_bind_text(s, 1, target, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, lo_at);
-    sqlite3_bind_text(s, 3, target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 1, k->axis, -1, SQLITE_STATIC);
+    hx_bind_key(s, 2, k);
+    sqlite3_bind_int64(s, 3, lo_at);
     sqlite3_bind_int64(s, 4, hi_at);
-    sqlite3_bind_int64(s, 5, lo_at);
-    sqlite3_bind_int64(s, 6, hi_at);
-    sqlite3_bind_int(s, 7, limit);
+    sqlite3_bind_int(s, 5, limit);
     int n = 0;
     while (sqlite3_step(s) == SQLITE_ROW)
         out[n++] = sqlite3_column_int64(s, 0);
@@ -301,72 +338,73 @@ static int hx_query(sqlite3 *db, const char *target, int64_t lo_at, int64_t hi_a
 }
 
 /* The same answer by brute force over hx_event. */
-static int hx_expect(const char *target, int64_t lo_at, int64_t hi_at, bool desc, int limit,
+static int hx_expect(const struct hx_key *k, int64_t lo_at, int64_t hi_at, bool desc, int limit,
                      int64_t *out)
 {
     int n = 0;
     for (int64_t i = 1; i <= HX_EVENTS && n < limit; i++) {
         int64_t seq = desc ? HX_EVENTS + 1 - i : i;
-        const char *kind, *t;
-        hx_event(seq, &kind, &t);
-        if (t && strcmp(t, target) == 0 && strcmp(kind, "dm") != 0 && seq / 4 >= lo_at &&
-            seq / 4 <= hi_at)
+        struct hix_event e;
+        hx_event(seq, &e);
+        if (hx_matches(&e, k) && e.at >= lo_at && e.at <= hi_at)
             out[n++] = seq;
     }
     return n;
 }
 
-static void hx_check_queries(sqlite3 *db)
+static void hx_compare(sqlite3 *db, const struct hx_key *k, int64_t lo, int64_t hi, bool desc,
+                       int limit)
 {
     static int64_t got[HX_EVENTS], want[HX_EVENTS];
+    int n = hx_query(db, k, lo, hi, desc, limit, got);
+    int m = hx_expect(k, lo, hi, desc, limit, want);
+    if (n != m || memcmp(got, want, (size_t)n * sizeof got[0]) != 0)
+        fail_msg("%s %s%lld [%lld, %lld] %s limit %d: %d rows, want %d", k->axis,
+                 k->name ? k->name : "", (long long)k->num, (long long)lo, (long long)hi,
+                 desc ? "desc" : "asc", limit, n, m);
+}
+
+static void hx_check_queries(sqlite3 *db)
+{
     const int64_t bounds[][2] = {
         {INT64_MIN, INT64_MAX}, {100, 200},       {0, 3},     {740, 750},       {749, 749},
         {INT64_MIN, 10},        {700, INT64_MAX}, {900, 100}, {5000, INT64_MAX}};
     const int limits[] = {1, 50, HX_EVENTS};
-    for (size_t t = 0; t < 4; t++)
+    for (size_t k = 0; k < sizeof hx_keys / sizeof hx_keys[0]; k++)
         for (size_t b = 0; b < sizeof bounds / sizeof bounds[0]; b++)
             for (size_t l = 0; l < 3; l++)
-                for (int desc = 0; desc < 2; desc++) {
-                    int n = hx_query(db, hx_targets[t], bounds[b][0], bounds[b][1], desc, limits[l],
-                                     got);
-                    int m =
-                        hx_expect(hx_targets[t], bounds[b][0], bounds[b][1], desc, limits[l], want);
-                    if (n != m || memcmp(got, want, (size_t)n * sizeof got[0]) != 0)
-                        fail_msg("%s [%lld, %lld] %s limit %d: %d rows, want %d", hx_targets[t],
-                                 (long long)bounds[b][0], (long long)bounds[b][1],
-                                 desc ? "desc" : "asc", limits[l], n, m);
-                }
+                for (int desc = 0; desc < 2; desc++)
+                    hx_compare(db, &hx_keys[k], bounds[b][0], bounds[b][1], desc, limits[l]);
     /* bounds at the runs' own edges, where runs end and start within one
      * millisecond */
     sqlite3_stmt *s;
     assert_int_equal(
-        sqlite3_prepare_v2(db, "SELECT target, first_at, last_at FROM target_runs", -1, &s, NULL),
+        sqlite3_prepare_v2(db, "SELECT axis, key, first_at, last_at FROM runs", -1, &s, NULL),
         SQLITE_OK);
     while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(s, 0);
-        int64_t edges[][2] = {{sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)},
-                              {INT64_MIN, sqlite3_column_int64(s, 2)},
-                              {sqlite3_column_int64(s, 2), INT64_MAX},
-                              {INT64_MIN, sqlite3_column_int64(s, 1)}};
+        struct hx_key k = {.axis = (const char *)sqlite3_column_text(s, 0)};
+        if (k.axis[0] == 't')
+            k.name = (const char *)sqlite3_column_text(s, 1);
+        else
+            k.num = sqlite3_column_int64(s, 1);
+        int64_t first_at = sqlite3_column_int64(s, 2), last_at = sqlite3_column_int64(s, 3);
+        int64_t edges[][2] = {
+            {first_at, last_at}, {INT64_MIN, last_at}, {last_at, INT64_MAX}, {INT64_MIN, first_at}};
         for (size_t b = 0; b < 4; b++)
-            for (int desc = 0; desc < 2; desc++) {
-                int n = hx_query(db, t, edges[b][0], edges[b][1], desc, HX_EVENTS, got);
-                int m = hx_expect(t, edges[b][0], edges[b][1], desc, HX_EVENTS, want);
-                if (n != m || memcmp(got, want, (size_t)n * sizeof got[0]) != 0)
-                    fail_msg("%s [%lld, %lld] %s: %d rows, want %d", t, (long long)edges[b][0],
-                             (long long)edges[b][1], desc ? "desc" : "asc", n, m);
-            }
+            for (int desc = 0; desc < 2; desc++)
+                hx_compare(db, &k, edges[b][0], edges[b][1], desc, HX_EVENTS);
     }
     sqlite3_finalize(s);
-    /* a DM is in no run; an untargeted event neither */
-    assert_int_equal(hx_query(db, "bob", INT64_MIN, INT64_MAX, true, 10, got), 0);
-    assert_int_equal(count(db, "SELECT count(*) FROM target_runs WHERE target = 'bob'"), 0);
+    /* a DM is in no target run; an untargeted event neither */
+    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE axis = 'target' AND key = 'bob'"),
+                     0);
 }
 
-/* Runs written transaction by transaction answer every bounded query as a
- * scan of the events would; a run never holds more than HIX_RUN_MAX; the
- * plan reads the runs' index and events by primary key; dropping the runs
- * and catching up gives the same answers; a DM query uses its index. */
+/* Runs written transaction by transaction answer every bounded query on
+ * each axis as a scan of the events would; a run never holds more than
+ * HIX_RUN_MAX; the plan reads the runs' index and events by primary key;
+ * dropping the runs and catching up gives the same answers; the DM
+ * queries use their partial indexes. */
 static void test_history_index(void **state)
 {
     (void)state;
@@ -374,22 +412,23 @@ static void test_history_index(void **state)
     assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
     exec(db, NETLOG_SCHEMA_SQL);
     hx_fill(db, 1000);
-    assert_int_equal(count(db, "SELECT seq FROM target_runs_upto"), HX_EVENTS);
-    assert_int_equal(count(db, "SELECT max(n) FROM target_runs"), HIX_RUN_MAX);
-    assert_int_equal(count(db, "SELECT sum(n) FROM target_runs"),
+    assert_int_equal(count(db, "SELECT seq FROM runs_upto"), HX_EVENTS);
+    assert_int_equal(count(db, "SELECT max(n) FROM runs"), HIX_RUN_MAX);
+    assert_int_equal(count(db, "SELECT sum(n) FROM runs WHERE axis = 'target'"),
                      count(db, "SELECT count(*) FROM events WHERE target IS NOT NULL"
                                " AND kind <> 'dm'"));
-    /* #big: 3000 * 2/3 * 6/7 * 9/10-ish events, over 3 transactions: runs
-     * split at HIX_RUN_MAX inside each */
-    assert_true(count(db, "SELECT count(*) FROM target_runs WHERE target = '#big'") >= 3 + 6);
+    assert_int_equal(count(db, "SELECT sum(n) FROM runs WHERE axis = 'account'"),
+                     count(db, "SELECT count(*) FROM events WHERE account_id IS NOT NULL"));
+    /* #big: over 3 transactions, runs split at HIX_RUN_MAX inside each */
+    assert_true(count(db, "SELECT count(*) FROM runs WHERE key = '#big'") >= 3 + 6);
     hx_check_queries(db);
 
     char p[1024], sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT e.seq FROM " NETLOG_SQL_RUNS_FROM " WHERE " NETLOG_SQL_RUNS_SCOPE
-             " ORDER BY " NETLOG_SQL_RUNS_ORDER("DESC") " LIMIT 50");
+             "SELECT e.seq FROM " NETLOG_SQL_RUNS_FROM " WHERE " NETLOG_SQL_RUNS_SCOPE(
+                 "'target'", "?", "?", "?") " ORDER BY " NETLOG_SQL_RUNS_ORDER("DESC") " LIMIT 50");
     plan(db, sql, p, sizeof p);
-    if (scans(p) || !strstr(p, "target_runs_by_target") || !strstr(p, "INTEGER PRIMARY KEY"))
+    if (scans(p) || !strstr(p, "runs_by_key") || !strstr(p, "INTEGER PRIMARY KEY"))
         fail_msg("history reads: %s", p);
     plan(db,
          "SELECT e.at FROM events e WHERE ((e.kind = 'dm' AND e.account_id = 5 AND e.target = 'b')"
@@ -398,14 +437,18 @@ static void test_history_index(void **state)
          p, sizeof p);
     if (scans(p) || !strstr(p, "events_dm_target"))
         fail_msg("DM history reads: %s", p);
+    plan(db, "SELECT e.target, e.at FROM events e WHERE e.account_id = ? AND e.kind = 'dm'", p,
+         sizeof p); /* CHATHISTORY TARGETS of an account's DMs */
+    if (scans(p) || !strstr(p, "events_dm_account"))
+        fail_msg("DM targets read: %s", p);
 
     /* rebuilt: another cut into transactions, the same answers */
-    exec(db, "DELETE FROM target_runs; DELETE FROM target_runs_upto");
+    exec(db, "DELETE FROM runs; DELETE FROM runs_upto");
     int64_t added;
     char err[200];
     assert_int_equal(hix_catch_up(db, &added, err, sizeof err), 0);
     assert_int_equal(added, HX_EVENTS);
-    assert_int_equal(count(db, "SELECT seq FROM target_runs_upto"), HX_EVENTS);
+    assert_int_equal(count(db, "SELECT seq FROM runs_upto"), HX_EVENTS);
     hx_check_queries(db);
     assert_int_equal(hix_catch_up(db, &added, err, sizeof err), 0); /* nothing left */
     assert_int_equal(added, 0);
