@@ -7,15 +7,17 @@
  * the daemon may be writing meanwhile, WAL lets both run). A query filters
  * by group code, account, time range [from, to) and a text substring:
  *
- *   code      events.code = ?            index events_code_at (code, at)
- *   account   events.account_id = ?      index events_account_at; a NAME is
+ *   code      events.code = ?            the code's runs of the history
+ *                                        index (history_index.h)
+ *   account   events.account_id = ?      the account's runs; a NAME is
  *             first resolved to its id from the newest event whose actor is
  *             that name (a scan from the end); a name never seen with an id
- *             matches actor = name (a full scan)
+ *             matches actor = name (a full scan). A log qund has not
+ *             indexed yet (no runs, or runs behind): a scan for either.
  *   from, to  events.at range, and the     no index of its own: at follows
  *             seq range it is            seq, so the range is bisected into
- *                                        a seq range (and is the second
- *                                        column of the two above)
+ *                                        a seq range (and bounds the runs
+ *                                        read by their time)
  *   text      body LIKE '%text%'         no index: evaluated on the rows
  *                                        the other filters leave (ASCII
  *                                        case-insensitive, like LIKE)
@@ -23,8 +25,8 @@
  *   actor     actor = ?                  no index (filter on the rows left)
  *   audit     kind LIKE 'audit.%' OR 'console.%' OR IN (BUNDLE_AUDIT_KINDS)
  *
- * Results come in (at, seq) order, the order of those indexes (descending
- * with newest_first).
+ * Results come in seq order (descending with newest_first), which is also
+ * (at, seq) order.
  *
  * A case bundle is a directory:
  *   events.jsonl   one JSON object per matching event: seq, at, kind,
