@@ -9,7 +9,10 @@ tools/ (unit tests excluded) and fails unless the SQL argument is
 compile-time text:
 
   - a string literal, adjacent literals, or a macro whose body is only
-    literals and such macros ("SELECT " APPEAL_COLUMNS " WHERE id = ?");
+    literals and such macros ("SELECT " APPEAL_COLUMNS " WHERE id = ?"),
+    or a function-like macro whose body is only literals, such macros and
+    its parameters, given only such texts as arguments
+    (NETLOG_SQL_RUNS_SCOPE("'code'", "?3", ...));
   - a choice (c ? A : B) between such texts;
   - a local variable every assignment of which is such a text, or an
     element of a static array of such texts;
@@ -163,12 +166,17 @@ class Source:
 
 
 def collect_macros(sources):
-    macros = {}
+    """Object-like macros: name -> body; function-like: name -> (params, body)."""
+    macros, functions = {}, {}
     for s in sources:
         for m in re.finditer(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(?![(\w])((?:\\\n|.)*)$",
                              s.text, re.M):
             macros[m.group(1)] = m.group(2).replace("\\\n", " ").strip()
-    return macros
+        for m in re.finditer(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)\(([^)]*)\)((?:\\\n|.)*)$",
+                             s.text, re.M):
+            params = [p.strip() for p in m.group(2).split(",") if p.strip()]
+            functions[m.group(1)] = (params, m.group(3).replace("\\\n", " ").strip())
+    return macros, functions
 
 
 class Checker:
@@ -181,7 +189,7 @@ class Checker:
                     if f.endswith((".c", ".h")) and not f.startswith("test_"):
                         rels.append(os.path.relpath(os.path.join(d, f), root))
         self.sources = [Source(root, r) for r in sorted(rels)]
-        self.macros = collect_macros(self.sources)
+        self.macros, self.functions = collect_macros(self.sources)
         self.sinks = dict(SINKS)
         self.findings = {}  # (file, function) -> [message]
         self.calls = 0
@@ -192,8 +200,41 @@ class Checker:
             return False
         return self.literal_tokens(TOKEN.findall(body), set(seen) | {name})
 
+    def literal_function(self, name, args, seen):
+        """A use NAME(args) of a function-like macro: literal args, literal body."""
+        params, body = self.functions[name]
+        if name in seen or len(args) != len(params):
+            return False
+        if not all(self.literal_tokens(a, seen) for a in args):
+            return False
+        body_toks = [t for t in TOKEN.findall(body) if t not in params]
+        return self.literal_tokens(body_toks, set(seen) | {name}) if body_toks else True
+
     def literal_tokens(self, toks, seen=()):
-        toks = [t for t in toks if t not in "()"]
+        out, i = [], 0
+        while i < len(toks):
+            t = toks[i]
+            if t in self.functions and i + 1 < len(toks) and toks[i + 1] == "(":
+                nest, j, args, cur = 0, i + 1, [], []
+                while j < len(toks):
+                    nest += toks[j] == "("
+                    nest -= toks[j] == ")"
+                    if nest == 0:
+                        break
+                    if nest == 1 and toks[j] == ",":
+                        args.append(cur)
+                        cur = []
+                    elif j > i + 1:
+                        cur.append(toks[j])
+                    j += 1
+                if j == len(toks) or not self.literal_function(t, args + [cur], seen):
+                    return False
+                out.append('""')
+                i = j + 1
+                continue
+            out.append(t)
+            i += 1
+        toks = [t for t in out if t not in "()"]
         if not toks:
             return False
         return all(t.startswith('"') or self.literal_macro(t, seen) for t in toks)

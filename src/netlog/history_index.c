@@ -1,5 +1,6 @@
 /*
- * history_index.c - runs of each target's events (history_index.h).
+ * history_index.c - runs of each group's, code's and account's events
+ * (history_index.h).
  */
 #include "netlog/history_index.h"
 
@@ -149,13 +150,14 @@ int hix_add(struct hix *h, const struct hix_event *e)
     h->last_seq = e->seq;
     /* a direct message's target: history by account (history_index.h) */
     bool dm = e->kind_len == 2 && memcmp(e->kind, "dm", 2) == 0;
-    if (e->target && !dm) {
-        char name[258];
-        size_t n = e->target_len < sizeof name - 2 ? e->target_len : sizeof name - 2;
+    /* a group's name is at most 200 bytes (limits.channel_length); a
+     * longer target is no group's and no history's */
+    char name[HIX_TARGET_MAX + 2];
+    if (e->target && !dm && e->target_len <= HIX_TARGET_MAX) {
         name[0] = 't';
-        memcpy(name + 1, e->target, n); /* names are far shorter: a key only */
-        name[n + 1] = '\0';
-        if (run_add(h, name, n + 1, "target", 0, e->seq, e->at) < 0)
+        memcpy(name + 1, e->target, e->target_len);
+        name[e->target_len + 1] = '\0';
+        if (run_add(h, name, e->target_len + 1, "target", 0, e->seq, e->at) < 0)
             return -1;
     }
     if (e->code && run_add_num(h, 'c', "code", e->code, e->seq, e->at) < 0)
@@ -236,6 +238,7 @@ int hix_catch_up(sqlite3 *db, int64_t *added, char *err, size_t errlen)
     while (rc == 0 && upto < end) {
         int64_t to = end - upto > HIX_CATCH_UP_TX ? upto + HIX_CATCH_UP_TX : end;
         if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "history index: %s", sqlite3_errmsg(db));
             rc = -1;
             break;
         }

@@ -41,6 +41,10 @@
  * the work of reading one (and a run's row stays under ~2 KiB). */
 #define HIX_RUN_MAX 256
 
+/* The longest target in runs, in bytes: any group's name (at most
+ * limits.channel_length, 200). */
+#define HIX_TARGET_MAX 255
+
 /* The runs a writer is filling inside one transaction. */
 struct hix {
     sqlite3 *db;

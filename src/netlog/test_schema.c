@@ -452,6 +452,30 @@ static void test_history_index(void **state)
     hx_check_queries(db);
     assert_int_equal(hix_catch_up(db, &added, err, sizeof err), 0); /* nothing left */
     assert_int_equal(added, 0);
+
+    /* a target longer than any group's name: in no target run */
+    char longname[300];
+    memset(longname, 'x', sizeof longname);
+    longname[0] = '#';
+    struct hix h;
+    assert_int_equal(hix_init(&h, db), 0);
+    exec(db, "BEGIN");
+    assert_int_equal(hix_add(&h, &(struct hix_event){.seq = HX_EVENTS + 1,
+                                                     .at = HX_EVENTS,
+                                                     .kind = "msg",
+                                                     .kind_len = 3,
+                                                     .target = longname,
+                                                     .target_len = sizeof longname,
+                                                     .code = 101}),
+                     0);
+    assert_int_equal(hix_flush(&h), 0);
+    exec(db, "COMMIT");
+    hix_close(&h);
+    assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE length(key) > 255"), 0);
+    assert_int_equal(count(db, "SELECT last FROM runs WHERE axis = 'code' AND key = 101"
+                               " ORDER BY last DESC LIMIT 1"),
+                     HX_EVENTS + 1);
+    assert_int_equal(count(db, "SELECT seq FROM runs_upto"), HX_EVENTS + 1);
     sqlite3_close(db);
 }
 
