@@ -1,6 +1,7 @@
 #!/bin/bash
 # Network-log figures for `make bench` (issue 5): events per second through
-# the strict log, `qunctl verify` speed at 1 and 10 million events, qund's
+# the strict log (one group and one account, then 1,000 groups and 5,000
+# accounts), `qunctl verify` speed at 1 and 10 million events, qund's
 # start-up time on a 10-million-event log, CHATHISTORY LATEST 50 latency
 # at that size. Writes bench/results/netlog.md (also printed).
 #
@@ -28,6 +29,12 @@ mkdir -p "$WORK/ev"
 EV=$("$BUILD/netlog_bench" "$WORK/ev" 1000000 2>/dev/null)
 EVRATE=$(echo "$EV" | sed -n 's/.* events_per_s=\([0-9]*\).*/\1/p')
 DBRATE=$(echo "$EV" | sed -n 's/.*db_events_per_s=\([0-9]*\).*/\1/p')
+log "strict log: 1,000,000 events over 1,000 groups and 5,000 accounts"
+mkdir -p "$WORK/spread"
+SP=$("$BUILD/netlog_bench" "$WORK/spread" 1000000 1000 5000 2>/dev/null)
+SPRATE=$(echo "$SP" | sed -n 's/.* events_per_s=\([0-9]*\).*/\1/p')
+SPDBRATE=$(echo "$SP" | sed -n 's/.*db_events_per_s=\([0-9]*\).*/\1/p')
+rm -rf "$WORK/ev" "$WORK/spread"
 
 verify_rate() { # events -> records/s of qunctl verify
 	local n=$1 d=$WORK/v$1
@@ -118,6 +125,7 @@ kill "$QPID" 2>/dev/null; wait "$QPID" 2>/dev/null
 	echo "|---|---:|---:|"
 	echo "| events committed per second, strict mode (1,000,000 events; durable in the journal) | ${EVRATE:-?} | ≥ 200,000 |"
 	echo "| the same, until the log database holds them all (readable) | ${DBRATE:-?} | shown |"
+	echo "| the same over 1,000 groups and 5,000 accounts (a busy hour): durable / readable | ${SPRATE:-?} / ${SPDBRATE:-?} | shown |"
 	echo "| qunctl verify, 1,000,000 events: records/s | ${V1:-?} | ≥ 1,000,000 |"
 	echo "| qunctl verify, $BIG events: records/s | ${VBIG:-?} | ≥ 1,000,000 |"
 	echo "| qund start-up on a $BIG-event log: seconds | ${STARTUP:-?} | ≤ 1 |"

@@ -7,7 +7,13 @@
  * on the loop; then until the log database holds them all
  * (netlog_when_readable), which the applier thread does behind.
  *
- *   netlog_bench DIR [EVENTS]     (default 1,000,000 events)
+ *   netlog_bench DIR [EVENTS [GROUPS ACCOUNTS]]
+ *
+ * EVENTS defaults to 1,000,000; GROUPS and ACCOUNTS to 1: every event is
+ * a message to one group from one account. With more, event i goes to
+ * group i % GROUPS (name and code) from account i % ACCOUNTS, as in a busy
+ * hour of a large network, where the log's per-group and per-account
+ * lookups are filled at many places at once.
  *
  * Writes DIR/netlog.db and DIR/netlog.key; prints one line:
  *   events=N seconds=S events_per_s=R db_seconds=S2 db_events_per_s=R2
@@ -28,7 +34,7 @@
 
 struct qun_config *server_config;
 
-static long total, appended, done_count;
+static long total, appended, done_count, groups = 1, accounts = 1;
 
 static void feed(void);
 
@@ -59,15 +65,20 @@ static void feed(void)
                  "{\"command\":\"PRIVMSG\",\"text\":\"message %ld from the benchmark, about as "
                  "long as a chat line\"}",
                  appended);
-        char msgid[MSGID_MAX + 1];
+        char msgid[MSGID_MAX + 1], target[32];
         int64_t seq = netlog_next_seq(); /* named as msgpath.c names a chat message */
         msgid_for_seq(seq, msgid, sizeof msgid);
+        long g = appended % groups;
+        if (groups == 1)
+            snprintf(target, sizeof target, "#bench");
+        else
+            snprintf(target, sizeof target, "#bench%ld", g);
         struct netlog_event e = {.seq = seq,
                                  .kind = "msg",
                                  .actor = "bench!~b@127.0.0.1",
-                                 .target = "#bench",
-                                 .code = 10001,
-                                 .account_id = 1,
+                                 .target = target,
+                                 .code = 10001 + g,
+                                 .account_id = 1 + appended % accounts,
                                  .msgid = msgid,
                                  .body = body};
         if (netlog_append(&e, on_done, NULL) < 0)
@@ -79,10 +90,18 @@ static void feed(void)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: netlog_bench DIR [EVENTS]\n");
+        fprintf(stderr, "usage: netlog_bench DIR [EVENTS [GROUPS ACCOUNTS]]\n");
         return 2;
     }
     total = argc > 2 ? atol(argv[2]) : 1000000;
+    if (argc > 4) {
+        groups = atol(argv[3]);
+        accounts = atol(argv[4]);
+    }
+    if (total < 1 || groups < 1 || accounts < 1) {
+        fprintf(stderr, "netlog_bench: EVENTS, GROUPS and ACCOUNTS must be positive\n");
+        return 2;
+    }
     static struct qun_config cfg;
     char path[4096], key[4096];
     snprintf(path, sizeof path, "%s/netlog.db", argv[1]);

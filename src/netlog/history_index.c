@@ -46,19 +46,38 @@ static void run_free(struct hix_run *r)
     free(r);
 }
 
-void hix_discard(struct hix *h)
+/* Frees every key's run. */
+static void forget_all(struct hix *h)
 {
     for (size_t i = 0; i < h->open.cap; i++)
         if (h->open.slots[i].key)
             run_free(h->open.slots[i].value);
     strmap_free(&h->open);
     strmap_init(&h->open);
+}
+
+/* Ends every open run; the keys stay, with their buffers, for the next
+ * transaction (a busy key is in most), up to HIX_KEYS_KEPT of them. */
+static void close_all(struct hix *h)
+{
+    if (h->open.count > HIX_KEYS_KEPT) {
+        forget_all(h);
+        return;
+    }
+    for (size_t i = 0; i < h->open.cap; i++)
+        if (h->open.slots[i].key)
+            ((struct hix_run *)h->open.slots[i].value)->n = 0;
+}
+
+void hix_discard(struct hix *h)
+{
+    close_all(h);
     h->last_seq = 0;
 }
 
 void hix_close(struct hix *h)
 {
-    hix_discard(h);
+    forget_all(h);
     strmap_free(&h->open);
     sqlite3_finalize(h->ins);
     sqlite3_finalize(h->upto);
@@ -110,6 +129,10 @@ static int run_add(struct hix *h, const char *name, size_t name_len, const char 
         strmap_put(&h->open, r->name, r);
         return 0;
     }
+    if (r->n == 0) { /* kept from an earlier transaction */
+        run_start(r, seq, at);
+        return 0;
+    }
     if (r->n == HIX_RUN_MAX) {
         if (run_write(h, r) < 0)
             return -1;
@@ -136,13 +159,18 @@ static int run_add(struct hix *h, const char *name, size_t name_len, const char 
     return 0;
 }
 
-/* name: letter then the decimal number */
+/* name: letter then the decimal number (codes and ids are positive) */
 static int run_add_num(struct hix *h, char letter, const char *axis, int64_t num, int64_t seq,
                        int64_t at)
 {
-    char name[24];
-    int k = snprintf(name, sizeof name, "%c%lld", letter, (long long)num);
-    return run_add(h, name, (size_t)k, axis, num, seq, at);
+    char name[24], *p = name + sizeof name;
+    uint64_t v = (uint64_t)num;
+    *--p = '\0';
+    do
+        *--p = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    *--p = letter;
+    return run_add(h, p, (size_t)(name + sizeof name - 1 - p), axis, num, seq, at);
 }
 
 int hix_add(struct hix *h, const struct hix_event *e)
@@ -171,7 +199,7 @@ int hix_flush(struct hix *h)
 {
     int rc = 0;
     for (size_t i = 0; i < h->open.cap && rc == 0; i++)
-        if (h->open.slots[i].key)
+        if (h->open.slots[i].key && ((struct hix_run *)h->open.slots[i].value)->n > 0)
             rc = run_write(h, h->open.slots[i].value);
     if (rc == 0 && h->last_seq > 0) {
         sqlite3_bind_int64(h->upto, 1, h->last_seq);

@@ -45,11 +45,14 @@
  * limits.channel_length, 200). */
 #define HIX_TARGET_MAX 255
 
+/* Keys whose (empty) runs a writer keeps between transactions. */
+#define HIX_KEYS_KEPT 16384
+
 /* The runs a writer is filling inside one transaction. */
 struct hix {
     sqlite3 *db;
     sqlite3_stmt *ins, *upto;
-    struct strmap open; /* target -> struct hix_run */
+    struct strmap open; /* axis letter and key -> struct hix_run (n 0: none open) */
     int64_t last_seq;   /* the last event added (0: none) */
 };
 
