@@ -1317,19 +1317,33 @@ static int nl_replay(char *err, size_t errlen)
     return rc;
 }
 
-/* A log made before log ids (schema.h) has an index of every msgid, which
- * NETLOG_SCHEMA_SQL replaces by the counter-id index: one pass over the
- * events (about 16 s for ten million here), once. Says so first. */
-static int nl_announce_upgrade(sqlite3 *db)
+/* Whether the database has an object named name. */
+static bool nl_has(sqlite3 *db, const char *name)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = 'events_msgid'", -1, &s,
-                           NULL) != SQLITE_OK)
-        return SQLITE_OK; /* not a database: the schema step says so */
-    if (sqlite3_step(s) == SQLITE_ROW)
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = ?", -1, &s, NULL) !=
+        SQLITE_OK)
+        return false; /* not a database: the schema step says so */
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    bool found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return found;
+}
+
+/* What NETLOG_SCHEMA_SQL changes in an old log, once, each a pass over the
+ * events; says so first. A log made before log ids has an index of every
+ * msgid, replaced by the counter-id index (about 16 s for ten million
+ * events here); one made before the history index has three B-tree indexes
+ * for history and inspection, dropped for the partial indexes of direct
+ * messages (the runs are built after: nl_history_index). */
+static int nl_announce_upgrade(sqlite3 *db)
+{
+    if (nl_has(db, "events_msgid"))
         log_notice("netlog: replacing the index of every msgid by one of the few that need it"
                    " (once, one pass over the log; docs/netlog.md)");
-    sqlite3_finalize(s);
+    if (nl_has(db, "events_target_at"))
+        log_notice("netlog: replacing the log's history indexes by the history index"
+                   " (once, two passes over the log; docs/netlog.md)");
     return SQLITE_OK;
 }
 

@@ -10,7 +10,9 @@ from the network log (issue 5 item 6), through real clients:
      FAIL INVALID_PARAMS, a label goes on the BATCH start line;
   4. a redacted message is left out of history but kept in the log;
   5. TARGETS lists channels and direct-message partners by latest time;
-  6. history survives a restart (it is read from the log file).
+  6. history survives a restart (it is read from the log file);
+  7. a log written before the history index (its three B-tree indexes, no
+     runs) is upgraded at start-up, says so, and serves the same history.
 """
 
 import sqlite3
@@ -218,3 +220,42 @@ def test_history_survives_restart(server):
     # the earlier session's join and quit are events of the channel too
     assert [m.command for m in got][:1] == ["JOIN"]
     assert "QUIT" in [m.command for m in got]
+
+
+# the history indexes every log had before the history index (2026-12)
+OLD_INDEXES = """
+DROP TABLE runs; DROP TABLE runs_upto;
+DROP INDEX events_dm_target; DROP INDEX events_dm_account;
+CREATE INDEX events_target_at ON events (target, at) WHERE target IS NOT NULL;
+CREATE INDEX events_code_at ON events (code, at) WHERE code IS NOT NULL;
+CREATE INDEX events_account_at ON events (account_id, at) WHERE account_id IS NOT NULL;
+"""
+
+
+def test_history_from_a_log_made_before_the_history_index(server):
+    a = server.client("alice", caps=HIST_CAPS)
+    a.join("#old")
+    send_numbered(a, "#old", 3, word="old")
+    a.close()
+    assert server.stop() == 0, server.stderr()
+    db = sqlite3.connect(server.netlog_path)
+    db.executescript(OLD_INDEXES)
+    db.close()
+    server.start()
+    assert "replacing the log's history indexes by the history index" in server.stderr()
+    a = server.client("alice", caps=HIST_CAPS)
+    a.join("#old")
+    assert texts(history(a, "CHATHISTORY LATEST #old * 10")[1]) == ["old 0", "old 1", "old 2"]
+    a.send("CHATHISTORY TARGETS timestamp=2020-01-01T00:00:00.000Z "
+           "timestamp=2100-01-01T00:00:00.000Z 10")
+    start = a.expect("BATCH")
+    lines = a.collect("BATCH", pred=lambda m: m.params[0] == "-" + start.params[0][1:])
+    assert [m.params[1] for m in lines if m.command == "CHATHISTORY"] == ["#old"]
+    db = sqlite3.connect(server.netlog_path)
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert not names & {"events_target_at", "events_code_at", "events_account_at"}, names
+    assert db.execute("SELECT sum(n) FROM runs WHERE axis = 'target' AND key = '#old'"
+                      ).fetchone()[0] >= 3 + 1  # the messages and the join at least
+    upto, = db.execute("SELECT seq FROM runs_upto").fetchone()
+    assert upto == db.execute("SELECT max(seq) FROM events").fetchone()[0]
+    db.close()
