@@ -518,13 +518,13 @@ static void ch_reply(struct ch_req *r, struct client *c)
 
 /* ---- TARGETS ------------------------------------------------------------ */
 
+/* each channel's last message: the last of its runs that has one */
+#define CH_TARGETS_LAST                                                                            \
+    "(SELECT e.at FROM " NETLOG_SQL_RUNS_FROM " WHERE tr.axis = 'target' AND tr.key = n.value"     \
+    " AND e.seq = tr.first + j.value AND e.kind IN ('msg', 'notice')" NETLOG_SQL_NOT_REDACTED      \
+    " ORDER BY " NETLOG_SQL_RUNS_ORDER("DESC") " LIMIT 1)"
 #define CH_TARGETS_HEAD                                                                            \
-    "WITH t(name, at) AS (SELECT n.value, (SELECT e.at FROM " NETLOG_SQL_RUNS_FROM                 \
-    " WHERE tr.axis = 'target' AND tr.key = n.value AND e.seq = tr.first + j.value AND e.kind IN " \
-    "('msg', "                                                                                     \
-    "'notice')" NETLOG_SQL_NOT_REDACTED                                                            \
-    " ORDER BY " NETLOG_SQL_RUNS_ORDER("DESC") " LIMIT 1)"                                         \
-                                               " FROM json_each(?) n UNION ALL "
+    "WITH t(name, at) AS (SELECT n.value, " CH_TARGETS_LAST " FROM json_each(?) n UNION ALL "
 #define CH_TARGETS_TAIL                                                                            \
     ") SELECT name, max(at) AS last FROM t WHERE at IS NOT NULL GROUP BY name"                     \
     " HAVING last > ? AND last < ? ORDER BY last, name LIMIT ?"
