@@ -206,12 +206,17 @@ def test_direct_messages_and_targets(server):
     assert got == [("#t1", t_chan), ("bob", t_dm)], got
 
 
-def test_history_survives_restart(server):
+def stop_after_three(server, channel, word):
+    """alice says three things in channel, then the server stops."""
     a = server.client("alice", caps=HIST_CAPS)
-    a.join("#keep")
-    send_numbered(a, "#keep", 3, word="kept")
+    a.join(channel)
+    send_numbered(a, channel, 3, word=word)
     a.close()
     assert server.stop() == 0, server.stderr()
+
+
+def test_history_survives_restart(server):
+    stop_after_three(server, "#keep", "kept")
     server.start()
     a = server.client("alice", caps=HIST_CAPS + ("draft/event-playback",))
     a.join("#keep")
@@ -233,11 +238,7 @@ CREATE INDEX events_account_at ON events (account_id, at) WHERE account_id IS NO
 
 
 def test_history_from_a_log_made_before_the_history_index(server):
-    a = server.client("alice", caps=HIST_CAPS)
-    a.join("#old")
-    send_numbered(a, "#old", 3, word="old")
-    a.close()
-    assert server.stop() == 0, server.stderr()
+    stop_after_three(server, "#old", "old")
     db = sqlite3.connect(server.netlog_path)
     db.executescript(OLD_INDEXES)
     db.close()
