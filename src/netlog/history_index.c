@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netlog/row.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -25,7 +26,6 @@ struct hix_run {
 int hix_init(struct hix *h, sqlite3 *db)
 {
     memset(h, 0, sizeof *h);
-    h->db = db;
     strmap_init(&h->open);
     if (sqlite3_prepare_v3(db,
                            "INSERT INTO runs (axis, key, last_at, first, last, first_at, n, offs)"
@@ -173,24 +173,23 @@ static int run_add_num(struct hix *h, char letter, const char *axis, int64_t num
     return run_add(h, p, (size_t)(name + sizeof name - 1 - p), axis, num, seq, at);
 }
 
-int hix_add(struct hix *h, const struct hix_event *e)
+int hix_add(struct hix *h, const struct netlog_event *e, size_t target_len)
 {
     h->last_seq = e->seq;
     /* a direct message's target: history by account (history_index.h) */
-    bool dm = e->kind_len == 2 && memcmp(e->kind, "dm", 2) == 0;
+    bool dm = strcmp(e->kind, "dm") == 0;
     /* a group's name is at most 200 bytes (limits.channel_length); a
      * longer target is no group's and no history's */
     char name[HIX_TARGET_MAX + 2];
-    if (e->target && !dm && e->target_len <= HIX_TARGET_MAX) {
+    if (e->target && !dm && target_len <= HIX_TARGET_MAX) {
         name[0] = 't';
-        memcpy(name + 1, e->target, e->target_len);
-        name[e->target_len + 1] = '\0';
-        if (run_add(h, name, e->target_len + 1, "target", 0, e->seq, e->at) < 0)
+        memcpy(name + 1, e->target, target_len + 1);
+        if (run_add(h, name, target_len + 1, "target", 0, e->seq, e->at_ms) < 0)
             return -1;
     }
-    if (e->code && run_add_num(h, 'c', "code", e->code, e->seq, e->at) < 0)
+    if (e->code && run_add_num(h, 'c', "code", e->code, e->seq, e->at_ms) < 0)
         return -1;
-    if (e->account_id && run_add_num(h, 'a', "account", e->account_id, e->seq, e->at) < 0)
+    if (e->account_id && run_add_num(h, 'a', "account", e->account_id, e->seq, e->at_ms) < 0)
         return -1;
     return 0;
 }
@@ -253,11 +252,10 @@ int hix_catch_up(sqlite3 *db, int64_t *added, char *err, size_t errlen)
                    (long long)(end - upto));
     struct hix h;
     sqlite3_stmt *s = NULL;
-    if (hix_init(&h, db) < 0 ||
-        sqlite3_prepare_v2(db,
-                           "SELECT seq, at, kind, target, code, account_id FROM events"
-                           " WHERE seq > ? AND seq <= ? ORDER BY seq",
-                           -1, &s, NULL) != SQLITE_OK) {
+    if (hix_init(&h, db) < 0 || sqlite3_prepare_v2(db,
+                                                   "SELECT " NETLOG_EVENT_COLUMNS " FROM events"
+                                                   " WHERE seq > ? AND seq <= ? ORDER BY seq",
+                                                   -1, &s, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "history index: %s", sqlite3_errmsg(db));
         hix_close(&h);
         return -1;
@@ -273,17 +271,9 @@ int hix_catch_up(sqlite3 *db, int64_t *added, char *err, size_t errlen)
         sqlite3_bind_int64(s, 1, upto);
         sqlite3_bind_int64(s, 2, to);
         while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
-            struct hix_event e = {
-                .seq = sqlite3_column_int64(s, 0),
-                .at = sqlite3_column_int64(s, 1),
-                .kind = (const char *)sqlite3_column_text(s, 2),
-                .target = (const char *)sqlite3_column_text(s, 3),
-                .code = sqlite3_column_int64(s, 4),
-                .account_id = sqlite3_column_int64(s, 5),
-            };
-            e.kind_len = e.kind ? strlen(e.kind) : 0;
-            e.target_len = e.target ? strlen(e.target) : 0;
-            rc = hix_add(&h, &e);
+            struct netlog_event e;
+            netlog_event_from_row(s, &e);
+            rc = hix_add(&h, &e, e.target ? strlen(e.target) : 0);
             (*added)++;
         }
         sqlite3_reset(s);

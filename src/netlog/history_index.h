@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netlog/event.h"
 #include "util/strmap.h"
 
 /* Events in one run at most: history sorts a run's events, so this bounds
@@ -50,7 +51,6 @@
 
 /* The runs a writer is filling inside one transaction. */
 struct hix {
-    sqlite3 *db;
     sqlite3_stmt *ins, *upto;
     struct strmap open; /* axis letter and key -> struct hix_run (n 0: none open) */
     int64_t last_seq;   /* the last event added (0: none) */
@@ -60,17 +60,11 @@ struct hix {
 int hix_init(struct hix *h, sqlite3 *db);
 void hix_close(struct hix *h);
 
-/* What the index takes of an event (strings with their lengths, not
- * NUL-terminated; target NULL, code and account_id 0 when absent). */
-struct hix_event {
-    int64_t seq, at, code, account_id;
-    const char *kind, *target;
-    size_t kind_len, target_len;
-};
-
-/* Adds e to its runs; seqs come in increasing order. A run that fills up
- * is written at once: returns -1 when that fails. */
-int hix_add(struct hix *h, const struct hix_event *e);
+/* Adds event e (its seq, time, kind, target, code, account; target_len:
+ * strlen of its target, 0 when it has none) to its runs; seqs come in
+ * increasing order. A run that fills up is written at once: returns -1
+ * when that fails. */
+int hix_add(struct hix *h, const struct netlog_event *e, size_t target_len);
 /* Writes the open runs and the new upto; call inside the transaction,
  * before COMMIT. -1 on a database error. */
 int hix_flush(struct hix *h);

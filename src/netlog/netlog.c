@@ -363,14 +363,7 @@ static int nl_insert_records(const uint8_t *p, size_t len)
             rc = nl_insert_checkpoint(r);
             continue;
         }
-        rc = hix_add(&nl.hix, &(struct hix_event){.seq = r->ev.seq,
-                                                  .at = r->ev.at_ms,
-                                                  .code = r->ev.code,
-                                                  .account_id = r->ev.account_id,
-                                                  .kind = r->ev.kind,
-                                                  .kind_len = r->kind_len,
-                                                  .target = r->ev.target,
-                                                  .target_len = r->target_len});
+        rc = hix_add(&nl.hix, &r->ev, r->target_len);
         if (++n == NL_ROWS && rc == 0) {
             for (int i = 0; i < n; i++)
                 nl_bind_row(nl.ins_many, i * 11, &rows[i]);

@@ -238,9 +238,9 @@ static const struct hx_key hx_keys[] = {
  * split), the rest round the other groups; every 10th has no target, every
  * 7th is a DM to "bob". Groups #a, #b, #测试, #big have codes 101-104 (#b
  * none); accounts 5-9 send (every 10th: no account). */
-static void hx_event(int64_t seq, struct hix_event *e)
+static void hx_event(int64_t seq, struct netlog_event *e)
 {
-    *e = (struct hix_event){.seq = seq, .at = seq / 4, .kind = "msg"};
+    *e = (struct netlog_event){.seq = seq, .at_ms = seq / 4, .kind = "msg"};
     if (seq % 10 == 0)
         e->kind = "session.login";
     else if (seq % 7 == 0)
@@ -254,11 +254,9 @@ static void hx_event(int64_t seq, struct hix_event *e)
             e->code = 101 + i;
     if (seq % 10 != 0)
         e->account_id = 5 + seq % 5;
-    e->kind_len = strlen(e->kind);
-    e->target_len = e->target ? strlen(e->target) : 0;
 }
 
-static bool hx_matches(const struct hix_event *e, const struct hx_key *k)
+static bool hx_matches(const struct netlog_event *e, const struct hx_key *k)
 {
     if (k->axis[0] == 't')
         return e->target && strcmp(e->target, k->name) == 0 && strcmp(e->kind, "dm") != 0;
@@ -282,17 +280,17 @@ static void hx_fill(sqlite3 *db, int tx)
     for (int64_t seq = 1; seq <= HX_EVENTS; seq++) {
         if ((seq - 1) % tx == 0)
             exec(db, "BEGIN");
-        struct hix_event e;
+        struct netlog_event e;
         hx_event(seq, &e);
         sqlite3_bind_int64(s, 1, seq);
-        sqlite3_bind_int64(s, 2, e.at);
+        sqlite3_bind_int64(s, 2, e.at_ms);
         sqlite3_bind_text(s, 3, e.kind, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 4, e.target, -1, SQLITE_STATIC);
         sqlite3_bind_int64(s, 5, e.code);
         sqlite3_bind_int64(s, 6, e.account_id);
         assert_int_equal(sqlite3_step(s), SQLITE_DONE);
         sqlite3_reset(s);
-        assert_int_equal(hix_add(&h, &e), 0);
+        assert_int_equal(hix_add(&h, &e, e.target ? strlen(e.target) : 0), 0);
         if (seq % tx == 0 || seq == HX_EVENTS) {
             assert_int_equal(hix_flush(&h), 0);
             exec(db, "COMMIT");
@@ -344,9 +342,9 @@ static int hx_expect(const struct hx_key *k, int64_t lo_at, int64_t hi_at, bool 
     int n = 0;
     for (int64_t i = 1; i <= HX_EVENTS && n < limit; i++) {
         int64_t seq = desc ? HX_EVENTS + 1 - i : i;
-        struct hix_event e;
+        struct netlog_event e;
         hx_event(seq, &e);
-        if (hx_matches(&e, k) && e.at >= lo_at && e.at <= hi_at)
+        if (hx_matches(&e, k) && e.at_ms >= lo_at && e.at_ms <= hi_at)
             out[n++] = seq;
     }
     return n;
@@ -454,19 +452,20 @@ static void test_history_index(void **state)
     assert_int_equal(added, 0);
 
     /* a target longer than any group's name: in no target run */
-    char longname[300];
-    memset(longname, 'x', sizeof longname);
+    char longname[301];
+    memset(longname, 'x', sizeof longname - 1);
     longname[0] = '#';
+    longname[sizeof longname - 1] = '\0';
     struct hix h;
     assert_int_equal(hix_init(&h, db), 0);
     exec(db, "BEGIN");
-    assert_int_equal(hix_add(&h, &(struct hix_event){.seq = HX_EVENTS + 1,
-                                                     .at = HX_EVENTS,
-                                                     .kind = "msg",
-                                                     .kind_len = 3,
-                                                     .target = longname,
-                                                     .target_len = sizeof longname,
-                                                     .code = 101}),
+    assert_int_equal(hix_add(&h,
+                             &(struct netlog_event){.seq = HX_EVENTS + 1,
+                                                    .at_ms = HX_EVENTS,
+                                                    .kind = "msg",
+                                                    .target = longname,
+                                                    .code = 101},
+                             strlen(longname)),
                      0);
     assert_int_equal(hix_flush(&h), 0);
     exec(db, "COMMIT");
