@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "netlog/checkpoint.h"
-#include "netlog/history_index.h"
 #include "netlog/event.h"
+#include "netlog/history_index.h"
 #include "netlog/merkle.h"
 #include "netlog/schema.h"
 #include "util/msgid.h"

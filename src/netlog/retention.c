@@ -30,9 +30,9 @@
 #include <time.h>
 
 #include "netlog/event.h"
-#include "netlog/row.h"
 #include "netlog/history_index.h"
 #include "netlog/merkle.h"
+#include "netlog/row.h"
 #include "netlog/schema.h"
 
 #define DAY_MS 86400000LL
@@ -198,15 +198,13 @@ static bool case_range(const char *v, int64_t *from, int64_t *to)
 /* The first event of group code ?3 in seqs [?1, ?2): its runs whose
  * last_at is from the time of ?1 to that of the first run ending after the
  * time of ?2 - 1 (NETLOG_SQL_RUNS_SCOPE), read in order. */
+#define HOLD_AT_FIRST   "(SELECT at FROM events WHERE seq >= ?1 ORDER BY seq LIMIT 1)"
+#define HOLD_AT_LAST    "(SELECT at FROM events WHERE seq < ?2 ORDER BY seq DESC LIMIT 1)"
+#define HOLD_CODE_SCOPE NETLOG_SQL_RUNS_SCOPE("'code'", "?3", HOLD_AT_FIRST, HOLD_AT_LAST)
 #define HOLD_CODE_FIRST                                                                            \
-    "SELECT e.seq FROM " NETLOG_SQL_RUNS_FROM " WHERE " NETLOG_SQL_RUNS_SCOPE(                     \
-        "'code'", "?3",                                                                            \
-        "(SELECT at FROM events WHERE seq >= ?1 ORDER BY seq LIMIT "                               \
-        "1)",                                                                                      \
-        "(SELECT at FROM events WHERE seq < ?2 ORDER BY seq DESC "                                 \
-        "LIMIT 1)") " AND tr.first + j.value >= ?1 AND tr.first + "                                \
-                    "j.value < ?2"                                                                 \
-                    " ORDER BY " NETLOG_SQL_RUNS_ORDER("ASC") " LIMIT 1"
+    "SELECT e.seq FROM " NETLOG_SQL_RUNS_FROM " WHERE " HOLD_CODE_SCOPE                            \
+    " AND tr.first + j.value >= ?1 AND tr.first + j.value < ?2"                                    \
+    " ORDER BY " NETLOG_SQL_RUNS_ORDER("ASC") " LIMIT 1"
 
 /* The first seq in [first, end) one hold covers, or end when none. */
 static int hold_first_seq(struct purge_ctx *c, const char *kind, const char *value, int64_t *out)
