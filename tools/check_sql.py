@@ -205,7 +205,7 @@ class Checker:
         params, body = self.functions[name]
         if name in seen or len(args) != len(params):
             return False
-        if not all(self.literal_tokens(a, seen) for a in args):
+        if not all(self.literal_tokens(TOKEN.findall(a), seen) for a in args):
             return False
         body_toks = [t for t in TOKEN.findall(body) if t not in params]
         return self.literal_tokens(body_toks, set(seen) | {name}) if body_toks else True
@@ -213,26 +213,15 @@ class Checker:
     def literal_tokens(self, toks, seen=()):
         out, i = [], 0
         while i < len(toks):
-            t = toks[i]
-            if t in self.functions and i + 1 < len(toks) and toks[i + 1] == "(":
-                nest, j, args, cur = 0, i + 1, [], []
-                while j < len(toks):
-                    nest += toks[j] == "("
-                    nest -= toks[j] == ")"
-                    if nest == 0:
-                        break
-                    if nest == 1 and toks[j] == ",":
-                        args.append(cur)
-                        cur = []
-                    elif j > i + 1:
-                        cur.append(toks[j])
-                    j += 1
-                if j == len(toks) or not self.literal_function(t, args + [cur], seen):
+            if toks[i] in self.functions and i + 1 < len(toks) and toks[i + 1] == "(":
+                rest = " ".join(toks[i + 1:])
+                end = balanced(rest, 0)  # just past the use's ')'
+                if not self.literal_function(toks[i], split_top(rest[1:end - 1]), seen):
                     return False
                 out.append('""')
-                i = j + 1
+                i += 1 + len(TOKEN.findall(rest[:end]))
                 continue
-            out.append(t)
+            out.append(toks[i])
             i += 1
         toks = [t for t in out if t not in "()"]
         if not toks:
