@@ -6,9 +6,11 @@
 #
 # Environment knobs (all optional):
 #   BENCH_SERVERS     servers to run, default
-#                     "qund qund-relaxed qund-off ngircd inspircd hybrid ergo"
+#                     "qund qund-relaxed qund-off ngircd inspircd hybrid ergo floor"
 #                     (qund-relaxed / qund-off: the same qund with netlog.mode =
-#                     "relaxed" / "off"; ergo: built by hand, see bench/README.md)
+#                     "relaxed" / "off"; ergo: built by hand, see bench/README.md;
+#                     floor: bench/floor.c, a relay doing nothing else, channel
+#                     scenarios only)
 #   BENCH_IDLE        idle client counts, default "1000 10000 19500"
 #   BENCH_FULL_SECS   seconds of each full-speed phase, default 5
 #   BENCH_LAT_SECS    seconds of each steady-rate latency phase, default 5
@@ -20,7 +22,7 @@
 set -u
 BENCH=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
-SERVERS=${BENCH_SERVERS:-"qund qund-relaxed qund-off ngircd inspircd hybrid ergo"}
+SERVERS=${BENCH_SERVERS:-"qund qund-relaxed qund-off ngircd inspircd hybrid ergo floor"}
 IDLE=${BENCH_IDLE:-"1000 10000 19500"}
 FULL=${BENCH_FULL_SECS:-5}
 LAT=${BENCH_LAT_SECS:-5}
@@ -41,7 +43,7 @@ OUT=$BENCH/results
 mkdir -p "$OUT" "$PEERS"
 
 declare -A PORT=([qund]=16667 [ngircd]=16668 [inspircd]=16669 [hybrid]=16670 [qund-relaxed]=16671
-	[ergo]=16674 [qund-off]=16675)
+	[ergo]=16674 [qund-off]=16675 [floor]=16676)
 declare -A STATUS=()
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -69,6 +71,11 @@ QBENCH=$PEERS/qbench
 if [ ! -x "$QBENCH" ] || [ "$BENCH/qbench.c" -nt "$QBENCH" ]; then
 	log "building qbench"
 	gcc -O2 -g -Wall -Wextra -o "$QBENCH" "$BENCH/qbench.c" || exit 1
+fi
+FLOOR=$PEERS/floor
+if [ ! -x "$FLOOR" ] || [ "$BENCH/floor.c" -nt "$FLOOR" ]; then
+	log "building floor"
+	gcc -O2 -g -Wall -Wextra -o "$FLOOR" "$BENCH/floor.c" || exit 1
 fi
 
 HYB=$PEERS/ircd-hybrid
@@ -209,6 +216,12 @@ start_server() {
 			-xlinefile "$RUN/hybrid-x.db" -resvfile "$RUN/hybrid-r.db") >>"$logf" 2>&1 &
 		SPID=$!
 		;;
+	floor)
+		# relays with one send per recipient and loop turn, nothing else
+		(cd "$RUN" && exec taskset -c "$SERVER_CPU" $AS_USER "$FLOOR" "$port" coalesce) \
+			>>"$logf" 2>&1 &
+		SPID=$!
+		;;
 	ergo)
 		render "$BENCH/peers/ergo.yaml.in" "$port" "$RUN/ergo.yaml"
 		# a fresh datastore (accounts, channel registrations) per start;
@@ -342,9 +355,11 @@ for name in $SERVERS; do
 			continue
 		fi
 		;;
+	floor) ;;
 	*) log "unknown server $name"; continue ;;
 	esac
 	STATUS[$name]=ok
+	[ "$name" = floor ] && continue # it keeps a 72 KiB buffer per client: no idle figure
 	for n in $IDLE; do
 		run_case "$name" "idle$n" idle --clients "$n" --setup-timeout 120
 	done
@@ -383,7 +398,7 @@ CPU_MODEL=$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)
 	echo "Latency phases: ${LAT} s at a fixed rate; latency = receive time − send time stamped in the text (same process, CLOCK_MONOTONIC); server CPU % = the phase's server CPU, with what it spends after the phase until it rests, over the phase's time."
 	echo
 	STAT=""
-	for name in qund qund-relaxed qund-off ngircd inspircd hybrid ergo; do STAT="$STAT $name=${STATUS[$name]:-skipped}"; done
+	for name in qund qund-relaxed qund-off ngircd inspircd hybrid ergo floor; do STAT="$STAT $name=${STATUS[$name]:-skipped}"; done
 	awk -f "$BENCH/median.awk" "$RESULTS" | awk -v status="$STAT" -v idle="$IDLE" -f "$BENCH/table.awk"
 	echo
 	if [ -n "$FSYNC" ]; then

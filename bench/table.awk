@@ -21,6 +21,7 @@ function v(s, c, m, k) { return val[s, c, m, k] }
 # cell text for server s, or why there is none
 function missing(s, c, m) {
 	if (st[s] != "ok") return st[s] == "" ? "skipped" : st[s]
+	if (s == "floor" && c ~ /^idle/) return "—"
 	if (has(s, c, "crash")) return "crashed"
 	if (!has(s, c, m)) return "failed"
 	return ""
@@ -67,7 +68,7 @@ function render(s, c, m, what,    x, n, j, cm, p2, y) {
 	return "?"
 }
 BEGIN {
-	ns = split("qund qund-relaxed qund-off ngircd inspircd hybrid ergo", srv, " ")
+	ns = split("qund qund-relaxed qund-off ngircd inspircd hybrid ergo floor", srv, " ")
 	n = split(status, parts, " ")
 	for (i = 1; i <= n; i++) { split(parts[i], kv, "="); st[kv[1]] = kv[2] }
 }
@@ -85,8 +86,8 @@ BEGIN {
 	if (s != "" && c != "" && m != "") seen[s, c, m] = 1
 }
 END {
-	print "| figure | qund (strict log) | qund (relaxed log) | qund (log off) | ngircd | InspIRCd | ircd-hybrid | Ergo |"
-	print "|---|---:|---:|---:|---:|---:|---:|---:|"
+	print "| figure | qund (strict log) | qund (relaxed log) | qund (log off) | ngircd | InspIRCd | ircd-hybrid | Ergo | bare relay (bench/floor.c) |"
+	print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	k = split(idle, sizes, " ")
 	for (i = 1; i <= k; i++) {
 		row("idle " fmt_int(sizes[i]) " clients: server KiB per client", "idle" sizes[i], "idle", "kib")
