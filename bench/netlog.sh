@@ -82,10 +82,12 @@ QPID=$!
 # the daemon's own log line has the time it was ready
 for _ in $(seq 3000); do grep -q "qund ready" "$D/out" && break; sleep 0.01; done
 T1=$(date +%s.%N)
-if ! grep -q "qund ready" "$D/out"; then
+if grep -q "qund ready" "$D/out"; then
+	STARTUP=$(echo "$T0 $T1" | awk '{printf "%.2f", $2 - $1}')
+else # the time waited is not a start-up time
 	log "qund did not start: $(tail -3 "$D/out")"
+	STARTUP="failed (qund did not start)"
 fi
-STARTUP=$(echo "$T0 $T1" | awk '{printf "%.2f", $2 - $1}')
 
 log "CHATHISTORY LATEST 50 on that log"
 LAT=$(/usr/bin/python3 - <<'PY'
