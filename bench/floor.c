@@ -160,6 +160,12 @@ int main(int argc, char **argv)
                     }
                     setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                     cl[s] = calloc(1, sizeof *cl[s]);
+                    if (!cl[s])
+                        abort();
+                    /* touched now, at registration: calloc may hand out
+                     * fresh pages it knows are zero, and their first write
+                     * (a page fault each) would land in the first fan-out */
+                    memset(cl[s], 0, sizeof *cl[s]);
                     cl[s]->chan = -1;
                     ev.data.fd = s;
                     epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev);
