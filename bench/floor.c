@@ -8,7 +8,7 @@
  * accounts. What a fan-out costs here is what the loopback TCP path and the
  * wake-ups of the receiving clients cost, which every server in the table
  * pays the same: at a steady load (one line per member and fan-out) its
- * latency is the least any server can have on this machine. At full speed
+ * latency shows the band every server lands in on this machine. At full speed
  * it is not a ceiling: a server that gathers more lines per recipient before
  * writing (qund's flush in slices) makes fewer, larger writes. bench/run.sh
  * runs it (server "floor", channel scenarios only) in coalesce mode.
