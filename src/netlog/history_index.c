@@ -223,16 +223,9 @@ static int64_t query_int(sqlite3 *db, const char *sql)
 
 bool hix_complete(sqlite3 *db)
 {
-    sqlite3_stmt *s;
-    bool ok = false;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT (SELECT seq FROM runs_upto WHERE id = 1) >="
-                           " (SELECT coalesce(max(seq), 0) FROM events)",
-                           -1, &s, NULL) != SQLITE_OK)
-        return false; /* no runs table: a log from before it */
-    ok = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == 1;
-    sqlite3_finalize(s);
-    return ok;
+    /* -1 without a runs table (a log from before it), 0 without runs_upto */
+    return query_int(db, "SELECT (SELECT seq FROM runs_upto WHERE id = 1) >="
+                         " (SELECT coalesce(max(seq), 0) FROM events)") == 1;
 }
 
 int hix_catch_up(sqlite3 *db, int64_t *added, char *err, size_t errlen)
