@@ -69,10 +69,7 @@ static void feed(void)
         int64_t seq = netlog_next_seq(); /* named as msgpath.c names a chat message */
         msgid_for_seq(seq, msgid, sizeof msgid);
         long g = appended % groups;
-        if (groups == 1)
-            snprintf(target, sizeof target, "#bench");
-        else
-            snprintf(target, sizeof target, "#bench%ld", g);
+        snprintf(target, sizeof target, "#bench%ld", g);
         struct netlog_event e = {.seq = seq,
                                  .kind = "msg",
                                  .actor = "bench!~b@127.0.0.1",

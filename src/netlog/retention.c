@@ -203,7 +203,7 @@ static bool case_range(const char *v, int64_t *from, int64_t *to)
 #define HOLD_CODE_SCOPE NETLOG_SQL_RUNS_SCOPE("'code'", "?3", HOLD_AT_FIRST, HOLD_AT_LAST)
 #define HOLD_CODE_FIRST                                                                            \
     "SELECT e.seq FROM " NETLOG_SQL_RUNS_FROM " WHERE " HOLD_CODE_SCOPE                            \
-    " AND tr.first + j.value >= ?1 AND tr.first + j.value < ?2"                                    \
+    " AND e.seq >= ?1 AND e.seq < ?2"                                                              \
     " ORDER BY " NETLOG_SQL_RUNS_ORDER("ASC") " LIMIT 1"
 
 /* The first seq in [first, end) one hold covers, or end when none. */
